@@ -1,0 +1,175 @@
+using System.Collections.Immutable;
+
+namespace LlmSizer.Architecture;
+
+/// <summary>The kind of MLP block.</summary>
+public enum MlpKind
+{
+    /// <summary>Two matrices (up, down) with an activation between: GPT-2, BERT, OPT, Falcon, Phi-2.</summary>
+    Dense,
+
+    /// <summary>Three matrices (gate, up, down), a gated linear unit: Llama, Mistral, Qwen, Gemma.</summary>
+    Gated,
+}
+
+/// <summary>The kind of normalization layer.</summary>
+public enum NormKind
+{
+    /// <summary>LayerNorm with weight and bias.</summary>
+    LayerNorm,
+
+    /// <summary>LayerNorm with weight only (no bias).</summary>
+    LayerNormNoBias,
+
+    /// <summary>RMSNorm (weight only).</summary>
+    RmsNorm,
+}
+
+/// <summary>How a layer attends, for the KV cache.</summary>
+public enum AttentionLayerKind
+{
+    /// <summary>Full (global) causal attention: the cache grows with the context.</summary>
+    Full,
+
+    /// <summary>Sliding-window (local) attention: the cache is capped at the window.</summary>
+    Sliding,
+
+    /// <summary>No attention cache in this layer (recurrent or encoder-only layers).</summary>
+    None,
+}
+
+/// <summary>Mixture-of-experts settings.</summary>
+public sealed record MoeSpec
+{
+    /// <summary>Routed experts per MoE layer (E).</summary>
+    public required int Experts { get; init; }
+
+    /// <summary>Experts each token uses (top-k).</summary>
+    public required int ActiveExperts { get; init; }
+
+    /// <summary>The intermediate size of one routed expert.</summary>
+    public required int ExpertIntermediate { get; init; }
+
+    /// <summary>Shared experts (always active); zero when none.</summary>
+    public int SharedExperts { get; init; }
+
+    /// <summary>The intermediate size of the shared expert block (all shared experts together).</summary>
+    public int SharedIntermediate { get; init; }
+
+    /// <summary>Whether a sigmoid gate scales the shared expert (Qwen2-MoE <c>shared_expert_gate</c>).</summary>
+    public bool SharedExpertGate { get; init; }
+
+    /// <summary>Which layers are MoE layers (true) versus dense (false); one entry per layer.</summary>
+    public ImmutableArray<bool> MoeLayers { get; init; } = [];
+}
+
+/// <summary>Multi-head latent attention (DeepSeek-V2/V3) ranks.</summary>
+public sealed record MlaSpec
+{
+    /// <summary>The query low-rank dimension, or null when queries are projected directly.</summary>
+    public int? QLoraRank { get; init; }
+
+    /// <summary>The compressed KV latent dimension (d_c), cached per token.</summary>
+    public required int KvLoraRank { get; init; }
+
+    /// <summary>The per-head non-rotary query/key dimension.</summary>
+    public required int QkNopeHeadDim { get; init; }
+
+    /// <summary>The decoupled rotary key dimension (d_h^R), cached per token.</summary>
+    public required int QkRopeHeadDim { get; init; }
+
+    /// <summary>The per-head value dimension.</summary>
+    public required int VHeadDim { get; init; }
+}
+
+/// <summary>Family-specific details that the tensor generator needs and the common fields do not carry.</summary>
+public abstract record FamilyDetails;
+
+/// <summary>The normalized description of a model architecture, read from a config.json, a catalog entry, GGUF
+/// metadata or manual flags. The tensor list is generated from it by the family's generator.</summary>
+public sealed record ArchitectureSpec
+{
+    /// <summary>The family key: the Hugging Face <c>model_type</c> (e.g. "llama", "qwen2_moe") or "manual".</summary>
+    public required string Family { get; init; }
+
+    /// <summary>The model class from <c>architectures[0]</c> (e.g. "LlamaForCausalLM"), which decides the head.</summary>
+    public string? ModelClass { get; init; }
+
+    /// <summary>Where the spec came from (a file path or catalog id), for messages.</summary>
+    public string Source { get; init; } = "";
+
+    /// <summary>Transformer layers (decoder layers; the encoder's for an encoder-only model; see <see cref="DecoderLayers"/>).</summary>
+    public required int Layers { get; init; }
+
+    /// <summary>For encoder–decoder models, the decoder layer count; <see cref="Layers"/> is then the encoder's.</summary>
+    public int? DecoderLayers { get; init; }
+
+    /// <summary>The hidden size (d_model).</summary>
+    public required int Hidden { get; init; }
+
+    /// <summary>Query heads.</summary>
+    public required int Heads { get; init; }
+
+    /// <summary>Key/value heads (equal to <see cref="Heads"/> for MHA, 1 for MQA).</summary>
+    public required int KvHeads { get; init; }
+
+    /// <summary>The per-head key/query dimension (from the config; not always Hidden / Heads).</summary>
+    public required int HeadDim { get; init; }
+
+    /// <summary>The per-head value dimension when it differs from <see cref="HeadDim"/>.</summary>
+    public int? ValueHeadDim { get; init; }
+
+    /// <summary>The dense MLP intermediate size (for MoE models, the size of dense layers, if any).</summary>
+    public required int Intermediate { get; init; }
+
+    /// <summary>The vocabulary size (embedding rows).</summary>
+    public required int Vocab { get; init; }
+
+    /// <summary>The trained context length (<c>max_position_embeddings</c>), when known.</summary>
+    public int? MaxPositions { get; init; }
+
+    /// <summary>Whether the output head shares the token embedding matrix.</summary>
+    public bool TiedEmbeddings { get; init; }
+
+    /// <summary>The MLP kind.</summary>
+    public MlpKind Mlp { get; init; } = MlpKind.Gated;
+
+    /// <summary>The norm kind.</summary>
+    public NormKind Norm { get; init; } = NormKind.RmsNorm;
+
+    /// <summary>Mixture-of-experts settings, or null for a dense model.</summary>
+    public MoeSpec? Moe { get; init; }
+
+    /// <summary>Multi-head latent attention settings, or null.</summary>
+    public MlaSpec? Mla { get; init; }
+
+    /// <summary>The sliding window in tokens for <see cref="AttentionLayerKind.Sliding"/> layers, or null.</summary>
+    public int? SlidingWindow { get; init; }
+
+    /// <summary>The attention kind of each decoder layer. Empty means every layer is
+    /// <see cref="AttentionLayerKind.Full"/>, or <see cref="AttentionLayerKind.Sliding"/> when <see cref="SlidingWindow"/> is set.</summary>
+    public ImmutableArray<AttentionLayerKind> LayerKinds { get; init; } = [];
+
+    /// <summary>True for encoder-only models (BERT, RoBERTa): no KV cache, no generation.</summary>
+    public bool IsEncoderOnly { get; init; }
+
+    /// <summary>True when the config's <c>torch_dtype</c>/<c>dtype</c> names the checkpoint precision.</summary>
+    public string? TorchDtype { get; init; }
+
+    /// <summary>Family-specific details for the generator.</summary>
+    public FamilyDetails? Details { get; init; }
+
+    /// <summary>The attention kind of decoder layer <paramref name="layer"/>.</summary>
+    /// <param name="layer">The zero-based layer index.</param>
+    /// <returns>The layer's attention kind.</returns>
+    public AttentionLayerKind LayerKind(int layer) =>
+        !LayerKinds.IsDefaultOrEmpty && layer < LayerKinds.Length
+            ? LayerKinds[layer]
+            : SlidingWindow is not null && LayerKinds.IsDefaultOrEmpty ? AttentionLayerKind.Sliding : AttentionLayerKind.Full;
+
+    /// <summary>The value head dimension (<see cref="ValueHeadDim"/> or <see cref="HeadDim"/>).</summary>
+    public int VHeadDim => ValueHeadDim ?? HeadDim;
+
+    /// <summary>The number of layers that hold a self-attention KV cache at generation time.</summary>
+    public int CachedLayers => DecoderLayers ?? Layers;
+}

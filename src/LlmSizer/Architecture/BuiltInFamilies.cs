@@ -1,0 +1,12 @@
+using LlmSizer.Architecture.Families;
+
+namespace LlmSizer.Architecture;
+
+/// <summary>The list of built-in families. Add a family here to make it readable from config.json.</summary>
+internal static class BuiltInFamilies
+{
+    public static IReadOnlyList<IArchitectureFamily> All { get; } =
+    [
+        new LlamaFamily(),
+    ];
+}

@@ -1,0 +1,44 @@
+using LlmSizer.DataTypes;
+using LlmSizer.Tensors;
+using LlmSizer.Units;
+
+namespace LlmSizer.Architecture;
+
+/// <summary>The parameter breakdown of a model: total, active per token, by group, by storage type, by layer.</summary>
+public sealed record ParameterReport
+{
+    /// <summary>All unique parameters (a tied matrix once).</summary>
+    public required ParameterCount Total { get; init; }
+
+    /// <summary>Parameters used per token (equal to <see cref="Total"/> for dense models).</summary>
+    public required ParameterCount Active { get; init; }
+
+    /// <summary>Parameters per group; every group is present.</summary>
+    public required IReadOnlyDictionary<TensorGroup, ParameterCount> Groups { get; init; }
+
+    /// <summary>Parameters per storage type.</summary>
+    public required IReadOnlyList<KeyValuePair<DataType, ParameterCount>> ByDataType { get; init; }
+
+    /// <summary>Parameters per layer.</summary>
+    public required IReadOnlyList<KeyValuePair<int, ParameterCount>> ByLayer { get; init; }
+
+    /// <summary>The number of parameter tensors.</summary>
+    public required int TensorCount { get; init; }
+
+    /// <summary>The exact bytes of the parameter tensors at their storage types.</summary>
+    public required ByteSize WeightBytes { get; init; }
+
+    /// <summary>Computes the report of an inventory.</summary>
+    /// <param name="inventory">The tensors.</param>
+    /// <returns>The report.</returns>
+    public static ParameterReport From(TensorInventory inventory) => new()
+    {
+        Total = inventory.TotalParameters,
+        Active = inventory.ActiveParameters,
+        Groups = inventory.ByGroup(),
+        ByDataType = inventory.ByDataType(),
+        ByLayer = inventory.ByLayer(),
+        TensorCount = inventory.Parameters.Count(),
+        WeightBytes = inventory.ParameterBytes,
+    };
+}

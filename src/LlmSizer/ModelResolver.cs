@@ -1,0 +1,63 @@
+using LlmSizer.Architecture;
+using LlmSizer.Catalog;
+using LlmSizer.Checkpoints;
+using LlmSizer.Errors;
+
+namespace LlmSizer;
+
+/// <summary>Turns a model argument (catalog id, config.json, model folder, checkpoint file) into a <see cref="ModelInfo"/>.</summary>
+public static class ModelResolver
+{
+    /// <summary>Resolves a model argument.</summary>
+    /// <param name="model">A catalog id, a path to config.json, a folder, a .safetensors, an index, or a .gguf file.</param>
+    /// <returns>The model.</returns>
+    /// <exception cref="LlmSizerException">The argument names nothing readable, or what it names is invalid.</exception>
+    public static ModelInfo Resolve(string model)
+    {
+        if (string.IsNullOrWhiteSpace(model))
+        {
+            throw new UnknownModelException("MODEL: expected a catalog id, a config.json, a model folder or a checkpoint file; found an empty argument.");
+        }
+
+        if (ModelCatalog.TryGet(model, out var entry))
+        {
+            return FromSpec(entry.Id, ModelSourceKind.Catalog, HuggingFaceConfigReader.Read(entry.Config));
+        }
+
+        if (File.Exists(model) || Directory.Exists(model))
+        {
+            if (CheckpointLoader.TryLoad(model) is { } fromFiles)
+            {
+                return fromFiles;
+            }
+
+            var configPath = Directory.Exists(model) ? Path.Combine(model, "config.json") : model;
+            if (Directory.Exists(model) && !File.Exists(configPath))
+            {
+                throw new UnknownModelException($"{model}: expected a model folder with config.json, *.safetensors or *.gguf; found none.");
+            }
+
+            var read = HuggingFaceConfigReader.ReadFile(configPath);
+            var name = Path.GetFileName(Path.TrimEndingDirectorySeparator(Path.GetFullPath(Directory.Exists(model) ? model : Path.GetDirectoryName(Path.GetFullPath(model))!)));
+            return FromSpec(name, ModelSourceKind.Config, read) with { Files = [configPath] };
+        }
+
+        var known = string.Join(", ", ModelCatalog.All.Select(e => e.Id).Take(12));
+        throw new UnknownModelException(
+            $"MODEL: '{model}' is not a catalog id nor an existing file or folder (try 'llmsize models'; e.g. {known}).");
+    }
+
+    /// <summary>Builds a model from a spec read by a family.</summary>
+    /// <param name="name">The display name.</param>
+    /// <param name="source">The source kind.</param>
+    /// <param name="read">The spec and its family.</param>
+    /// <returns>The model, with a generated inventory.</returns>
+    public static ModelInfo FromSpec(string name, ModelSourceKind source, (ArchitectureSpec Spec, IArchitectureFamily Family) read) => new()
+    {
+        Name = name,
+        Source = source,
+        Architecture = read.Spec,
+        Family = read.Family,
+        Inventory = read.Family.Generate(read.Spec),
+    };
+}

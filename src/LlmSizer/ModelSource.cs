@@ -1,0 +1,56 @@
+using LlmSizer.Architecture;
+using LlmSizer.Tensors;
+using LlmSizer.Units;
+
+namespace LlmSizer;
+
+/// <summary>Where a model description came from.</summary>
+public enum ModelSourceKind
+{
+    /// <summary>The built-in catalog.</summary>
+    Catalog,
+
+    /// <summary>A config.json file or folder.</summary>
+    Config,
+
+    /// <summary>Safetensors files (single, sharded, or a model folder).</summary>
+    Safetensors,
+
+    /// <summary>A GGUF file.</summary>
+    Gguf,
+
+    /// <summary>The Hugging Face Hub.</summary>
+    Hub,
+
+    /// <summary>Numbers given as flags.</summary>
+    Manual,
+}
+
+/// <summary>A resolved model: its architecture (when known) and its tensors (generated or read).</summary>
+public sealed record ModelInfo
+{
+    /// <summary>The name to show: the catalog id, the file or folder name.</summary>
+    public required string Name { get; init; }
+
+    /// <summary>Where it came from.</summary>
+    public required ModelSourceKind Source { get; init; }
+
+    /// <summary>The architecture, when known (always for catalog, config and manual sources; from metadata for GGUF).</summary>
+    public ArchitectureSpec? Architecture { get; init; }
+
+    /// <summary>The family that generated <see cref="Inventory"/> from <see cref="Architecture"/>, when it did.</summary>
+    public IArchitectureFamily? Family { get; init; }
+
+    /// <summary>The tensors: generated from the architecture, or read from the files.</summary>
+    public required TensorInventory Inventory { get; init; }
+
+    /// <summary>The files read (empty for catalog and manual sources).</summary>
+    public IReadOnlyList<string> Files { get; init; } = [];
+
+    /// <summary>The total size of the files read, when files were read.</summary>
+    public ByteSize? FileBytes { get; init; }
+
+    /// <summary>The parameter report of <see cref="Inventory"/>.</summary>
+    /// <returns>The report.</returns>
+    public ParameterReport Parameters() => ParameterReport.From(Inventory);
+}
