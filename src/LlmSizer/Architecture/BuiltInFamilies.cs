@@ -8,5 +8,15 @@ internal static class BuiltInFamilies
     public static IReadOnlyList<IArchitectureFamily> All { get; } =
     [
         new LlamaFamily(),
+        new Gpt2Family(),
+        new GptJFamily(),
+        new GptNeoXFamily(),
+        new OptFamily(),
+        new BloomFamily(),
+        new FalconFamily(),
+        new PhiFamily(),
+        new BertFamily(),
+        new RobertaFamily(),
+        new T5Family(),
     ];
 }
