@@ -10,7 +10,7 @@ namespace LlmSizer.Architecture.Families;
 /// intermediate 3072, <c>max_position_embeddings</c> 512, <c>type_vocab_size</c> 2, <c>position_embedding_type</c>
 /// "absolute", <c>tie_word_embeddings</c> true. The pooler exists in <c>BertModel</c>, <c>BertForPreTraining</c>,
 /// <c>BertForSequenceClassification</c> and <c>BertForMultipleChoice</c> (they build <c>BertModel</c> with
-/// <c>add_pooling_layer=True</c>), not in <c>BertForMaskedLM</c>, token classification or QA. The MLM decoder weight is
+/// <c>add_pooling_layer=True</c>) and <c>BertForNextSentencePrediction</c>, not in <c>BertForMaskedLM</c>, token classification or QA. The MLM decoder weight is
 /// tied to the word embeddings; its bias is <c>cls.predictions.bias</c>, counted once.</remarks>
 internal sealed class BertFamily : IArchitectureFamily
 {
@@ -128,7 +128,7 @@ internal static class EncoderStack
     private static bool HasPooler(EncoderDetails d) => d.Head.Kind switch
     {
         HeadKind.BaseModel or HeadKind.MultipleChoice => true,
-        HeadKind.PreTraining or HeadKind.SequenceClassification => !d.RobertaStyle,
+        HeadKind.PreTraining or HeadKind.SequenceClassification or HeadKind.NextSentencePrediction => !d.RobertaStyle,
         _ => false,
     };
 
@@ -154,6 +154,9 @@ internal static class EncoderStack
                 break;
             case HeadKind.QuestionAnswering:
                 Linear(b, "qa_outputs", TensorGroup.LmHead, null, 2, h);
+                break;
+            case HeadKind.NextSentencePrediction:
+                Linear(b, "cls.seq_relationship", TensorGroup.LmHead, null, 2, h);
                 break;
             default:
                 MaskedLmHead(b, spec, d.RobertaStyle ? "lm_head." : "cls.predictions.", d.RobertaStyle);

@@ -23,6 +23,9 @@ public enum HeadKind
     /// <summary>BERT pre-training heads (<c>BertForPreTraining</c>): masked LM plus next-sentence prediction.</summary>
     PreTraining,
 
+    /// <summary>BERT's next-sentence head alone (<c>BertForNextSentencePrediction</c>): pooler plus a 2-way classifier.</summary>
+    NextSentencePrediction,
+
     /// <summary>A multiple-choice head (<c>*ForMultipleChoice</c>): one logit per choice.</summary>
     MultipleChoice,
 
@@ -88,6 +91,7 @@ internal static class ClassicParts
         _ when modelClass.EndsWith("ForTokenClassification", StringComparison.Ordinal) => HeadKind.TokenClassification,
         _ when modelClass.EndsWith("ForQuestionAnswering", StringComparison.Ordinal) => HeadKind.QuestionAnswering,
         _ when modelClass.EndsWith("ForPreTraining", StringComparison.Ordinal) => HeadKind.PreTraining,
+        _ when modelClass.EndsWith("ForNextSentencePrediction", StringComparison.Ordinal) => HeadKind.NextSentencePrediction,
         _ when modelClass.EndsWith("ForMultipleChoice", StringComparison.Ordinal) => HeadKind.MultipleChoice,
         _ when modelClass.EndsWith("DoubleHeadsModel", StringComparison.Ordinal) => HeadKind.MultipleChoice,
         _ when modelClass.EndsWith("EncoderModel", StringComparison.Ordinal) => HeadKind.EncoderOnly,

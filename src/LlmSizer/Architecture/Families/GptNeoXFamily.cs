@@ -6,7 +6,7 @@ namespace LlmSizer.Architecture.Families;
 /// <summary>GPT-NeoX and Pythia (<c>GPTNeoXForCausalLM</c>): fused QKV with biases, two LayerNorms per block, partial
 /// rotary embeddings (no parameters), a separate <c>embed_out</c> head.</summary>
 /// <remarks>Defaults are those of transformers' <c>GPTNeoXConfig</c>: vocab 50432, hidden 6144, 44 layers, 64 heads,
-/// intermediate 24576, <c>rotary_pct</c> 0.25, <c>max_position_embeddings</c> 2048, <c>use_parallel_residual</c> true
+/// intermediate 24576, <c>rotary_pct</c> (newer configs: <c>partial_rotary_factor</c>) 0.25, <c>max_position_embeddings</c> 2048, <c>use_parallel_residual</c> true
 /// (changes the data flow, not the parameters), <c>attention_bias</c> true, <c>tie_word_embeddings</c> false.
 /// The <c>attention.bias</c>/<c>masked_bias</c> masks and <c>rotary_emb.inv_freq</c> of old checkpoints are buffers.</remarks>
 internal sealed class GptNeoXFamily : IArchitectureFamily
@@ -21,7 +21,7 @@ internal sealed class GptNeoXFamily : IArchitectureFamily
         var heads = config.IntOr("num_attention_heads", 64);
         var headDim = ConfigRules.HeadDim(config, hidden, heads);
         var details = new GptNeoXDetails(
-            Head(config), Fraction(config, "rotary_pct", 0.25), config.Bool("use_parallel_residual", true), config.Bool("attention_bias", true));
+            Head(config), Fraction(config, config.FirstPresent("rotary_pct", "partial_rotary_factor") ?? "rotary_pct", 0.25), config.Bool("use_parallel_residual", true), config.Bool("attention_bias", true));
         return DenseSpec(
             config, "gpt_neox", Layers(config, 44, "num_hidden_layers"), hidden, heads, heads, headDim,
             intermediate: config.IntOr("intermediate_size", 24576),
