@@ -47,6 +47,31 @@ public class ClassicFamiliesTests
     }
 
     [Fact]
+    public void Read_RealConfigs_CommonFieldsAreTruthful()
+    {
+        // t5-small: 6 + 6 layers, d_model 512, 8 heads of 64, d_ff 2048, tied, T5's weight-only RMS-style norm
+        var t5 = ReadSpec("t5-small.json");
+        Assert.Equal((6, 6, 512, 8, 8, 64, 2048, 32128), (t5.Layers, t5.DecoderLayers, t5.Hidden, t5.Heads, t5.KvHeads, t5.HeadDim, t5.Intermediate, t5.Vocab));
+        Assert.Equal((true, MlpKind.Dense, NormKind.RmsNorm, false), (t5.TiedEmbeddings, t5.Mlp, t5.Norm, t5.IsEncoderOnly));
+
+        // flan-t5-small: gated-gelu, untied
+        var flan = ReadSpec("t5-flan-t5-small.json");
+        Assert.Equal((MlpKind.Gated, false, 8), (flan.Mlp, flan.TiedEmbeddings, flan.DecoderLayers));
+
+        // falcon-7b (legacy RefinedWebModel): multi-query, 71 heads of 64
+        var falcon = ReadSpec("falcon-7b-legacy.json");
+        Assert.Equal((32, 4544, 71, 1, 64, 18176), (falcon.Layers, falcon.Hidden, falcon.Heads, falcon.KvHeads, falcon.HeadDim, falcon.Intermediate));
+
+        // bert-base-uncased: encoder-only, 512 positions, BertForMaskedLM
+        var bert = ReadSpec("bert-base-uncased.json");
+        Assert.Equal((true, 512, "BertForMaskedLM", NormKind.LayerNorm, MlpKind.Dense), (bert.IsEncoderOnly, bert.MaxPositions, bert.ModelClass, bert.Norm, bert.Mlp));
+
+        // phi-2: 32 KV heads (MHA), untied, 2048 positions
+        var phi = ReadSpec("phi-2.json");
+        Assert.Equal((32, 32, 80, false, 2048), (phi.Heads, phi.KvHeads, phi.HeadDim, phi.TiedEmbeddings, phi.MaxPositions));
+    }
+
+    [Fact]
     public void T5_RelativeAttentionBias_OnlyInBlockZeroOfEachStack()
     {
         // Given a tiny T5 v1.0: d_model 8, d_kv 2, 2 heads, d_ff 16, 3 encoder and 2 decoder layers, vocab 10, tied
@@ -306,6 +331,9 @@ public class ClassicFamiliesTests
         // GPT2Config's defaults are the 124M model's shape: only the model_type is needed (GPT2LMHeadModel by default).
         Assert.Equal(124_439_808L, Generate("""{"model_type":"gpt2"}""").TotalParameters.Value);
     }
+
+    private static ArchitectureSpec ReadSpec(string file) =>
+        HuggingFaceConfigReader.ReadFile(Path.Combine(TestPaths.SpecsDir, "configs", file)).Spec;
 
     private static TensorInventory Generate(string json)
     {
