@@ -293,6 +293,9 @@ public class ClassicFamiliesTests
     [InlineData("""{"model_type":"opt","num_hidden_layers":100000}""", "num_hidden_layers")]
     [InlineData("""{"model_type":"phi","partial_rotary_factor":1.5}""", "partial_rotary_factor")]
     [InlineData("""{"model_type":"gpt_neox","tie_word_embeddings":"yes"}""", "tie_word_embeddings")]
+    [InlineData("""{"model_type":"gpt2","n_embd":2147483647,"n_head":1}""", "n_embd")]
+    [InlineData("""{"model_type":"opt","max_position_embeddings":2147483647}""", "hidden_size")]
+    [InlineData("""{"model_type":"t5","d_model":2000000000,"d_ff":2000000000,"num_layers":4096}""", "d_model")]
     public void Read_InvalidField_OneLineErrorNamingFileAndField(string json, string field)
     {
         var ex = Assert.Throws<ModelConfigException>(() => HuggingFaceConfigReader.Read(ConfigObject.Parse(json, "m/config.json")));

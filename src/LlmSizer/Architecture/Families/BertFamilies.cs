@@ -18,7 +18,8 @@ internal sealed class BertFamily : IArchitectureFamily
 
     public string DisplayName => "BERT";
 
-    public ArchitectureSpec Read(ConfigObject config) => EncoderStack.Read(config, "bert", defaultVocab: 30522, roberta: false);
+    public ArchitectureSpec Read(ConfigObject config) =>
+        Validated(config, this, c => EncoderStack.Read(c, "bert", defaultVocab: 30522, roberta: false));
 
     public TensorInventory Generate(ArchitectureSpec spec) => EncoderStack.Generate(spec);
 }
@@ -35,12 +36,12 @@ internal sealed class RobertaFamily : IArchitectureFamily
 
     public string DisplayName => "RoBERTa";
 
-    public ArchitectureSpec Read(ConfigObject config) =>
-        EncoderStack.Read(
-            config,
-            string.Equals(config.String("model_type"), "xlm-roberta", StringComparison.OrdinalIgnoreCase) ? "xlm-roberta" : "roberta",
-            defaultVocab: string.Equals(config.String("model_type"), "xlm-roberta", StringComparison.OrdinalIgnoreCase) ? 30522 : 50265,
-            roberta: true);
+    public ArchitectureSpec Read(ConfigObject config)
+    {
+        // XLMRobertaConfig keeps BertConfig's default vocabulary (30522); RobertaConfig's is 50265.
+        var xlm = string.Equals(config.String("model_type"), "xlm-roberta", StringComparison.OrdinalIgnoreCase);
+        return Validated(config, this, c => EncoderStack.Read(c, xlm ? "xlm-roberta" : "roberta", defaultVocab: xlm ? 30522 : 50265, roberta: true));
+    }
 
     public TensorInventory Generate(ArchitectureSpec spec) => EncoderStack.Generate(spec);
 }

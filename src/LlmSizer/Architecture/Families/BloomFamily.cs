@@ -14,7 +14,9 @@ internal sealed class BloomFamily : IArchitectureFamily
 
     public string DisplayName => "BLOOM";
 
-    public ArchitectureSpec Read(ConfigObject config)
+    public ArchitectureSpec Read(ConfigObject config) => Validated(config, this, ReadSpec);
+
+    private static ArchitectureSpec ReadSpec(ConfigObject config)
     {
         // BloomConfig.__init__ pops n_embed and prefers it over hidden_size.
         var hidden = IntOr(config, 64, "n_embed", "hidden_size");

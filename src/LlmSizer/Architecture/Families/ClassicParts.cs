@@ -120,6 +120,24 @@ internal static class ClassicParts
         return v > 0 && v <= 1 ? v : throw config.Error(key, $"expected a number in (0, 1]; found {v.ToString(System.Globalization.CultureInfo.InvariantCulture)}");
     }
 
+    /// <summary>Runs a family's reader and checks that the model it describes can be counted: sizes so large that an
+    /// int or long product overflows (a typo or hostile input) become a one-line config error instead of an
+    /// <see cref="OverflowException"/>.</summary>
+    public static ArchitectureSpec Validated(ConfigObject config, IArchitectureFamily family, Func<ConfigObject, ArchitectureSpec> read)
+    {
+        try
+        {
+            var spec = read(config);
+            _ = family.Generate(spec).TotalParameters;
+            return spec;
+        }
+        catch (OverflowException)
+        {
+            var key = config.FirstPresent("hidden_size", "n_embd", "n_embed", "d_model", "vocab_size") ?? "hidden_size";
+            throw config.Error(key, "expected sizes whose parameter count fits in a 64-bit integer; the configured sizes overflow it");
+        }
+    }
+
     /// <summary>Builds the spec of a dense-MLP, LayerNorm model from the values a family reader found; callers adjust
     /// the rest with <c>with</c>.</summary>
     public static ArchitectureSpec DenseSpec(

@@ -19,7 +19,9 @@ internal sealed class FalconFamily : IArchitectureFamily
 
     public string DisplayName => "Falcon";
 
-    public ArchitectureSpec Read(ConfigObject config)
+    public ArchitectureSpec Read(ConfigObject config) => Validated(config, this, ReadSpec);
+
+    private static ArchitectureSpec ReadSpec(ConfigObject config)
     {
         var legacy40B = string.Equals(config.String("model_type"), "RefinedWeb", StringComparison.OrdinalIgnoreCase);
         var hidden = IntOr(config, 4544, "hidden_size", "n_embed");

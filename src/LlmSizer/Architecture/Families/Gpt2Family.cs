@@ -17,7 +17,9 @@ internal sealed class Gpt2Family : IArchitectureFamily
 
     public string DisplayName => "GPT-2";
 
-    public ArchitectureSpec Read(ConfigObject config)
+    public ArchitectureSpec Read(ConfigObject config) => Validated(config, this, ReadSpec);
+
+    private static ArchitectureSpec ReadSpec(ConfigObject config)
     {
         var hidden = IntOr(config, 768, "n_embd", "hidden_size");
         var heads = IntOr(config, 12, "n_head", "num_attention_heads");

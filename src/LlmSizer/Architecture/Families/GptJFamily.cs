@@ -15,7 +15,9 @@ internal sealed class GptJFamily : IArchitectureFamily
 
     public string DisplayName => "GPT-J";
 
-    public ArchitectureSpec Read(ConfigObject config)
+    public ArchitectureSpec Read(ConfigObject config) => Validated(config, this, ReadSpec);
+
+    private static ArchitectureSpec ReadSpec(ConfigObject config)
     {
         var hidden = IntOr(config, 4096, "n_embd", "hidden_size");
         var heads = IntOr(config, 16, "n_head", "num_attention_heads");

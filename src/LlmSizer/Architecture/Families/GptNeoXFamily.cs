@@ -15,7 +15,9 @@ internal sealed class GptNeoXFamily : IArchitectureFamily
 
     public string DisplayName => "GPT-NeoX";
 
-    public ArchitectureSpec Read(ConfigObject config)
+    public ArchitectureSpec Read(ConfigObject config) => Validated(config, this, ReadSpec);
+
+    private static ArchitectureSpec ReadSpec(ConfigObject config)
     {
         var hidden = config.IntOr("hidden_size", 6144);
         var heads = config.IntOr("num_attention_heads", 64);

@@ -21,7 +21,9 @@ internal sealed class OptFamily : IArchitectureFamily
 
     public string DisplayName => "OPT";
 
-    public ArchitectureSpec Read(ConfigObject config)
+    public ArchitectureSpec Read(ConfigObject config) => Validated(config, this, ReadSpec);
+
+    private static ArchitectureSpec ReadSpec(ConfigObject config)
     {
         var hidden = config.IntOr("hidden_size", 768);
         var heads = config.IntOr("num_attention_heads", 12);

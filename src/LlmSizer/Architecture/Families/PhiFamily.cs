@@ -15,7 +15,9 @@ internal sealed class PhiFamily : IArchitectureFamily
 
     public string DisplayName => "Phi";
 
-    public ArchitectureSpec Read(ConfigObject config)
+    public ArchitectureSpec Read(ConfigObject config) => Validated(config, this, ReadSpec);
+
+    private static ArchitectureSpec ReadSpec(ConfigObject config)
     {
         var hidden = config.IntOr("hidden_size", 2048);
         var heads = config.IntOr("num_attention_heads", 32);

@@ -22,7 +22,9 @@ internal sealed class T5Family : IArchitectureFamily
 
     public string DisplayName => "T5";
 
-    public ArchitectureSpec Read(ConfigObject config)
+    public ArchitectureSpec Read(ConfigObject config) => Validated(config, this, ReadSpec);
+
+    private static ArchitectureSpec ReadSpec(ConfigObject config)
     {
         var projection = config.String("feed_forward_proj") ?? "relu";
         var parts = projection.Split('-');
