@@ -36,6 +36,25 @@ public class ClassicFamiliesTests
         Assert.True(published == inventory.TotalParameters.Value, $"{model}: expected {published:N0}, generated {inventory.TotalParameters.Value:N0}");
     }
 
+    [Theory]
+    [InlineData("gpt2.json", "GPT2ForSequenceClassification", 3, 124_442_112L)]
+    [InlineData("roberta-base.json", "RobertaForSequenceClassification", 3, 124_647_939L)]
+    [InlineData("opt-125m.json", "OPTForSequenceClassification", 2, 125_240_832L)]
+    [InlineData("opt-350m.json", "OPTForSequenceClassification", 2, 331_197_440L)]
+    public void Generate_ClassificationHead_EqualsPublishedFineTuneCount(string config, string modelClass, int labels, long published)
+    {
+        // Given a real config re-headed as a classifier: a fine-tuning project's PARAMETER_COUNTS table lists these totals
+        // (gpt2 124,442,112 = 124,439,808 + score 3x768; roberta-base 124,647,939 = RobertaModel 124,645,632 - pooler
+        // 590,592 + classifier.dense 590,592 + out_proj 3x768+3; opt-125m 125,240,832 = 125,239,296 + score 2x768;
+        // opt-350m 331,197,440 = 331,196,416 + score 2x512, OPT's score reading word_embed_proj_dim).
+        var node = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(Path.Combine(TestPaths.SpecsDir, "configs", config)))!.AsObject();
+        node["architectures"] = new System.Text.Json.Nodes.JsonArray(modelClass);
+        node["num_labels"] = labels;
+
+        // When / Then
+        Assert.Equal(published, Generate(node.ToJsonString()).TotalParameters.Value);
+    }
+
     [Fact]
     public void Spec_ClassicTable_HasAtLeastTwelveRowsWithSources()
     {
