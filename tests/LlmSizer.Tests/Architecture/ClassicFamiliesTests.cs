@@ -41,8 +41,13 @@ public class ClassicFamiliesTests
     [InlineData("roberta-base.json", "RobertaForSequenceClassification", 3, 124_647_939L)]
     [InlineData("opt-125m.json", "OPTForSequenceClassification", 2, 125_240_832L)]
     [InlineData("opt-350m.json", "OPTForSequenceClassification", 2, 331_197_440L)]
-    public void Generate_ClassificationHead_EqualsPublishedFineTuneCount(string config, string modelClass, int labels, long published)
+    [InlineData("bert-base-uncased.json", "BertForPreTraining", 2, 110_106_428L)]
+    public void Generate_OtherHead_EqualsPublishedCount(string config, string modelClass, int labels, long published)
     {
+        // bert-base-uncased's Hub safetensors total is 110,106,428 (huggingface.js parse-safetensors-metadata.spec.ts):
+        // the file holds BertForPreTraining weights = BertForMaskedLM 109,514,298 + pooler 590,592 + cls.seq_relationship 1,538.
+        // Its config names BertForMaskedLM, which loads neither, so the table row uses 109,514,298.
+
         // Given a real config re-headed as a classifier: a fine-tuning project's PARAMETER_COUNTS table lists these totals
         // (gpt2 124,442,112 = 124,439,808 + score 3x768; roberta-base 124,647,939 = RobertaModel 124,645,632 - pooler
         // 590,592 + classifier.dense 590,592 + out_proj 3x768+3; opt-125m 125,240,832 = 125,239,296 + score 2x768;
