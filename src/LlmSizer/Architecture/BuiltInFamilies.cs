@@ -8,5 +8,20 @@ internal static class BuiltInFamilies
     public static IReadOnlyList<IArchitectureFamily> All { get; } =
     [
         new LlamaFamily(),
+        new MistralFamily(),
+        new MixtralFamily(),
+        new Qwen2Family(),
+        new Qwen2MoeFamily(),
+        new Qwen3Family(),
+        new Qwen3MoeFamily(),
+        new GemmaFamily(),
+        new Gemma2Family(),
+        new Gemma3Family(),
+        new Phi3Family(),
+        new Olmo2Family(),
+        new Starcoder2Family(),
+        new CohereFamily(),
+        new DeepseekFamily(),
+        new GptOssFamily(),
     ];
 }
