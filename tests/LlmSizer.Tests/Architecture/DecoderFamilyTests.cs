@@ -20,6 +20,10 @@ public class DecoderFamilyTests
     private static TensorInfo Tensor(TensorInventory inventory, string name) =>
         inventory.Tensors.Single(t => t.Name == name);
 
+    /// <summary>A one-layer model: hidden 16, 4 heads of 4, 2 KV heads, vocab 10.</summary>
+    private static string Tiny(string modelType, int intermediate, string extra) =>
+        $$"""{"model_type":"{{modelType}}","hidden_size":16,"num_attention_heads":4,"num_key_value_heads":2,"num_hidden_layers":1,"vocab_size":10,"intermediate_size":{{intermediate}}{{extra}}}""";
+
     private static long[] Shape(TensorInventory inventory, string name) => [.. Tensor(inventory, name).Shape];
 
     private static bool Has(TensorInventory inventory, string name) => inventory.Tensors.Any(t => t.Name == name);
@@ -273,10 +277,7 @@ public class DecoderFamilyTests
     public void Olmo2_FullWidthQkNormAndPostNormsOnly()
     {
         // Given a tiny OLMo-2: hidden 16, 4 heads, 2 KV heads, 1 layer, vocab 10, intermediate 8
-        var (_, inv) = Read("""
-            {"model_type":"olmo2","hidden_size":16,"num_attention_heads":4,"num_key_value_heads":2,"num_hidden_layers":1,
-             "vocab_size":10,"intermediate_size":8}
-            """);
+        var (_, inv) = Read(Tiny("olmo2", 8, ""));
 
         // Then q 256 + k 128 + v 128 + o 256 = 768, q_norm [16] + k_norm [8], mlp 3*8*16 = 384,
         // post-attention and post-feed-forward norms 32, embed 160, lm_head 160, final norm 16 -> 1,544.
@@ -289,10 +290,7 @@ public class DecoderFamilyTests
     [Fact]
     public void Cohere_PerHeadQkNormTiedSingleNorm()
     {
-        var (spec, inv) = Read("""
-            {"model_type":"cohere","hidden_size":16,"num_attention_heads":4,"num_key_value_heads":2,"num_hidden_layers":1,
-             "vocab_size":10,"intermediate_size":8,"use_qk_norm":true}
-            """);
+        var (spec, inv) = Read(Tiny("cohere", 8, ",\"use_qk_norm\":true"));
 
         // Then attention 768, q_norm [4,4] 16 + k_norm [2,4] 8, mlp 384, one bias-free LayerNorm 16, embed 160 (tied by
         // CohereConfig default), final norm 16 -> 1,368.
@@ -306,10 +304,7 @@ public class DecoderFamilyTests
     [Fact]
     public void Starcoder2_BiasesEverywhereByDefault()
     {
-        var (_, inv) = Read("""
-            {"model_type":"starcoder2","hidden_size":16,"num_attention_heads":4,"num_key_value_heads":2,"num_hidden_layers":1,
-             "vocab_size":10,"intermediate_size":32}
-            """);
+        var (_, inv) = Read(Tiny("starcoder2", 32, ""));
 
         // Then q 256+16, k 128+8, v 128+8, o 256+16 = 816; c_fc 32*16+32 = 544; c_proj 16*32+16 = 528;
         // two LayerNorms with bias 64; embed 160 (tied by default); final LayerNorm 32 -> 2,144.

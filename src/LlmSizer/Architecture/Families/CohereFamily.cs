@@ -13,11 +13,8 @@ internal sealed class CohereFamily() : DecoderFamily("Cohere", "cohere")
 
     public override ArchitectureSpec Read(ConfigObject config)
     {
-        var bias = config.Bool("attention_bias", false);
-        var layout = new DecoderDetails
+        var layout = DecoderConfig.AttentionBias(config) with
         {
-            QkvBias = bias,
-            OutputBias = bias,
             Norms = NormPlacement.Single,
             QkNorm = config.Bool("use_qk_norm", false) ? QkNormKind.PerHeadMatrix : QkNormKind.None,
         };

@@ -68,6 +68,16 @@ internal static class DecoderConfig
         };
     }
 
+    /// <summary>The layout of a family whose <c>attention_bias</c> key puts biases on q, k, v and o.</summary>
+    /// <param name="config">The config.</param>
+    /// <param name="defaultBias">The config-class default of <c>attention_bias</c>.</param>
+    /// <returns>The layout, to refine with <c>with</c>.</returns>
+    public static DecoderDetails AttentionBias(ConfigObject config, bool defaultBias = false)
+    {
+        var bias = config.Bool("attention_bias", defaultBias);
+        return new DecoderDetails { QkvBias = bias, OutputBias = bias };
+    }
+
     /// <summary>Sets <see cref="ArchitectureSpec.LayerKinds"/> from <c>layer_types</c> when present, else from the
     /// family's rule; <see cref="ArchitectureSpec.SlidingWindow"/> is kept only when some layer slides.</summary>
     /// <param name="spec">The spec.</param>

@@ -29,11 +29,8 @@ internal sealed class DeepseekFamily() : DecoderFamily("DeepSeek", "deepseek_v2"
     public override ArchitectureSpec Read(ConfigObject config)
     {
         var v3 = string.Equals(config.String("model_type"), "deepseek_v3", StringComparison.OrdinalIgnoreCase);
-        var bias = config.Bool("attention_bias", false);
-        var layout = new DecoderDetails
+        var layout = DecoderConfig.AttentionBias(config) with
         {
-            QkvBias = bias,
-            OutputBias = bias,
             Experts = MoeLayout.DeepSeek,
             RouterCorrectionBias = v3 || string.Equals(config.String("topk_method"), "noaux_tc", StringComparison.Ordinal),
             Note = v3 && config.NonNegativeIntOr("num_nextn_predict_layers", 0) > 0

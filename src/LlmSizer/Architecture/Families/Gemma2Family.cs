@@ -13,11 +13,8 @@ internal sealed class Gemma2Family() : DecoderFamily("Gemma 2", "gemma2")
     };
 
     /// <summary>The Gemma layout: <c>attention_bias</c> on q, k, v and o, the given norms and QK-norm.</summary>
-    internal static DecoderDetails Layout(ConfigObject config, NormPlacement norms, QkNormKind qkNorm)
-    {
-        var bias = config.Bool("attention_bias", false);
-        return new DecoderDetails { QkvBias = bias, OutputBias = bias, Norms = norms, QkNorm = qkNorm };
-    }
+    internal static DecoderDetails Layout(ConfigObject config, NormPlacement norms, QkNormKind qkNorm) =>
+        DecoderConfig.AttentionBias(config) with { Norms = norms, QkNorm = qkNorm };
 
     public override ArchitectureSpec Read(ConfigObject config)
     {

@@ -16,8 +16,7 @@ internal sealed class GptOssFamily() : DecoderFamily("gpt-oss", "gpt_oss")
 
     public override ArchitectureSpec Read(ConfigObject config)
     {
-        var bias = config.Bool("attention_bias", true);
-        var layout = new DecoderDetails { QkvBias = bias, OutputBias = bias, AttentionSinks = true, Experts = MoeLayout.GptOss };
+        var layout = DecoderConfig.AttentionBias(config, defaultBias: true) with { AttentionSinks = true, Experts = MoeLayout.GptOss };
         var spec = DecoderConfig.Read(config, "gpt_oss", Defaults, layout);
         var topKKey = config.FirstPresent("num_experts_per_tok", "experts_per_token") ?? "num_experts_per_tok";
         var moe = new MoeSpec

@@ -13,8 +13,7 @@ internal sealed class LlamaFamily() : DecoderFamily("Llama", "llama")
 
     public override ArchitectureSpec Read(ConfigObject config)
     {
-        var attentionBias = config.Bool("attention_bias", false);
-        var layout = new DecoderDetails { QkvBias = attentionBias, OutputBias = attentionBias, MlpBias = config.Bool("mlp_bias", false) };
+        var layout = DecoderConfig.AttentionBias(config) with { MlpBias = config.Bool("mlp_bias", false) };
         return DecoderConfig.Read(config, "llama", Defaults, layout);
     }
 }

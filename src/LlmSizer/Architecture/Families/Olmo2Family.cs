@@ -13,8 +13,7 @@ internal sealed class Olmo2Family() : DecoderFamily("OLMo 2", "olmo2")
 
     public override ArchitectureSpec Read(ConfigObject config)
     {
-        var bias = config.Bool("attention_bias", false);
-        var layout = new DecoderDetails { QkvBias = bias, OutputBias = bias, QkNorm = QkNormKind.FullWidth, Norms = NormPlacement.PostOnly };
+        var layout = DecoderConfig.AttentionBias(config) with { QkNorm = QkNormKind.FullWidth, Norms = NormPlacement.PostOnly };
         return DecoderConfig.Read(config, "olmo2", Defaults, layout);
     }
 }

@@ -12,11 +12,8 @@ internal sealed class Qwen3MoeFamily() : DecoderFamily("Qwen3-MoE", "qwen3_moe")
     };
 
     /// <summary>The Qwen3 attention layout: QK-norm per head_dim, <c>attention_bias</c> on q, k, v and o.</summary>
-    internal static DecoderDetails Layout(ConfigObject config, MoeLayout experts)
-    {
-        var bias = config.Bool("attention_bias", false);
-        return new DecoderDetails { QkvBias = bias, OutputBias = bias, QkNorm = QkNormKind.PerHeadDim, Experts = experts };
-    }
+    internal static DecoderDetails Layout(ConfigObject config, MoeLayout experts) =>
+        DecoderConfig.AttentionBias(config) with { QkNorm = QkNormKind.PerHeadDim, Experts = experts };
 
     public override ArchitectureSpec Read(ConfigObject config)
     {
