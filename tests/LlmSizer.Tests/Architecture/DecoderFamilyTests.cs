@@ -409,3 +409,56 @@ public class DecoderFamilyTests
         return (spec, family.Generate(spec));
     }
 }
+
+/// <summary>Hostile sizes: every integer field of every spec-table config pushed to extremes gives either a count or a
+/// one-line <see cref="LlmSizerException"/>, never a raw .NET exception or an unbounded allocation.</summary>
+public class DecoderFamilyHostileTests
+{
+    public static TheoryData<string> Configs()
+    {
+        var data = new TheoryData<string>();
+        foreach (var file in Directory.GetFiles(Path.Combine(TestPaths.SpecsDir, "configs")).Order(StringComparer.Ordinal))
+        {
+            data.Add(Path.GetFileName(file));
+        }
+
+        return data;
+    }
+
+    [Theory]
+    [MemberData(nameof(Configs))]
+    public void Read_EachIntegerFieldAtExtremes_CountOrOneLineError(string name)
+    {
+        var path = Path.Combine(TestPaths.SpecsDir, "configs", name);
+        var root = System.Text.Json.Nodes.JsonNode.Parse(System.IO.File.ReadAllText(path))!.AsObject();
+        var keys = root.Where(p => p.Value is System.Text.Json.Nodes.JsonValue v && v.TryGetValue<long>(out _)).Select(p => p.Key).ToList();
+        foreach (var key in keys)
+        {
+            foreach (var value in new long[] { 0, 1, int.MaxValue, long.MaxValue })
+            {
+                var copy = System.Text.Json.Nodes.JsonNode.Parse(root.ToJsonString())!.AsObject();
+
+                // Four layers keep each generation small (DeepSeek's first three stay dense).
+                if (copy.ContainsKey("num_hidden_layers"))
+                {
+                    copy["num_hidden_layers"] = 4;
+                    copy.Remove("layer_types");
+                }
+
+                copy[key] = value;
+                try
+                {
+                    var (spec, family) = HuggingFaceConfigReader.Read(ConfigObject.Parse(copy.ToJsonString(), "x/config.json"));
+                    var inventory = family.Generate(spec);
+                    Assert.True(inventory.TotalParameters.Value > 0);
+                    Assert.True(inventory.ActiveParameters.Value > 0);
+                }
+                catch (LlmSizerException ex)
+                {
+                    Assert.StartsWith("x/config.json: ", ex.Message);
+                    Assert.DoesNotContain('\n', ex.Message);
+                }
+            }
+        }
+    }
+}

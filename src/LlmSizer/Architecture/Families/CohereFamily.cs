@@ -11,7 +11,7 @@ internal sealed class CohereFamily() : DecoderFamily("Cohere", "cohere")
         Vocab = 256000, Hidden = 8192, Intermediate = 22528, Layers = 40, Heads = 64, MaxPositions = 8192, Tied = true,
     };
 
-    public override ArchitectureSpec Read(ConfigObject config)
+    protected override ArchitectureSpec ReadSpec(ConfigObject config)
     {
         var layout = DecoderConfig.AttentionBias(config) with
         {

@@ -31,6 +31,9 @@ internal sealed record DecoderDefaults
 /// <summary>Reads the fields every Llama-like decoder shares and the head named by <c>architectures[0]</c>.</summary>
 internal static class DecoderConfig
 {
+    /// <summary>The most decoder layers accepted (the largest real models have under 200).</summary>
+    public const int MaxLayers = 10_000;
+
     /// <summary>Reads the common fields.</summary>
     /// <param name="config">The object holding the decoder keys (the root, or Gemma 3's <c>text_config</c>).</param>
     /// <param name="family">The family key.</param>
@@ -47,12 +50,20 @@ internal static class DecoderConfig
         var headDim = defaults.HeadDim is int d && !config.Has("head_dim") ? d : ConfigRules.HeadDim(config, hidden, heads);
         ConfigRules.CheckKvHeads(config, heads, kvHeads);
         var modelClass = root.StringArray("architectures") is [var first, ..] ? first : null;
+        var layers = config.IntOr("num_hidden_layers", defaults.Layers);
+
+        // Per-layer arrays and tensors are sized by this field: bound it before anything is allocated.
+        if (layers > MaxLayers)
+        {
+            throw config.Error("num_hidden_layers", $"expected at most {MaxLayers}; found {layers}");
+        }
+
         return new ArchitectureSpec
         {
             Family = family,
             ModelClass = modelClass,
             Source = config.FilePath,
-            Layers = config.IntOr("num_hidden_layers", defaults.Layers),
+            Layers = layers,
             Hidden = hidden,
             Heads = heads,
             KvHeads = kvHeads,
@@ -139,6 +150,18 @@ internal static class DecoderConfig
     public static int? OptionalIntWithDefault(ConfigObject config, string key, int? defaultValue) =>
         config.Element.TryGetProperty(key, out var v) ? (v.ValueKind == JsonValueKind.Null ? null : config.OptionalInt(key)) : defaultValue;
 
+    /// <summary>A positive integer with a class default and an upper bound.</summary>
+    /// <param name="config">The config.</param>
+    /// <param name="key">The key.</param>
+    /// <param name="defaultValue">The class default.</param>
+    /// <param name="max">The largest value accepted.</param>
+    /// <returns>The value.</returns>
+    public static int IntAtMost(ConfigObject config, string key, int defaultValue, int max)
+    {
+        var value = config.IntOr(key, defaultValue);
+        return value <= max ? value : throw config.Error(key, $"expected at most {max}; found {value}");
+    }
+
     /// <summary>The MoE flag of each layer.</summary>
     /// <param name="layers">The layer count.</param>
     /// <param name="isMoe">Whether layer i is an MoE layer.</param>
@@ -185,6 +208,46 @@ internal static class DecoderConfig
         };
         CheckTopK(config, moe, "num_experts_per_tok");
         return spec with { Moe = moe };
+    }
+
+    /// <summary>Rejects sizes no real model has before anything is generated: the tensor list is sized by the layer
+    /// and expert counts, and every count must stay far inside <see cref="long"/>.</summary>
+    /// <param name="spec">The spec read from the config.</param>
+    /// <param name="config">The config, for messages.</param>
+    /// <returns>The spec.</returns>
+    /// <exception cref="Errors.ModelConfigException">A size is beyond the limits.</exception>
+    public static ArchitectureSpec CheckSize(ArchitectureSpec spec, ConfigObject config)
+    {
+        const int MaxExperts = 65_536;
+        const double MaxTensors = 5e5, MaxParameters = 1e15;
+        var moe = spec.Moe;
+        if (moe is not null && moe.Experts > MaxExperts)
+        {
+            var key = config.FirstPresent("num_local_experts", "num_experts", "n_routed_experts") ?? "num_experts";
+            throw config.Error(key, $"expected at most {MaxExperts}; found {moe.Experts}");
+        }
+
+        double experts = moe?.Experts ?? 0;
+        if (spec.Layers * ((3 * experts) + 32) > MaxTensors)
+        {
+            throw config.Error("num_hidden_layers", $"expected a model of at most {MaxTensors:N0} tensors; {spec.Layers} layers of {experts} experts give more");
+        }
+
+        double h = spec.Hidden, q = (double)spec.Heads * spec.HeadDim, kv = (double)spec.KvHeads * spec.HeadDim;
+        double attention = h * (q + (2 * kv) + ((double)spec.Heads * spec.VHeadDim));
+        if (spec.Mla is { } mla)
+        {
+            attention += ((double)(mla.QLoraRank ?? 0) * (h + q)) + ((double)mla.KvLoraRank * (h + (spec.Heads * (double)(mla.QkNopeHeadDim + mla.VHeadDim))));
+        }
+
+        double mlp = 3 * h * Math.Max(spec.Intermediate, (experts * (moe?.ExpertIntermediate ?? 0)) + (moe?.SharedIntermediate ?? 0));
+        double estimate = (2 * h * spec.Vocab) + (spec.Layers * (attention + mlp + (4 * h)));
+        if (estimate > MaxParameters)
+        {
+            throw config.Error("hidden_size", $"expected a model of at most 10^15 parameters; these sizes give about {estimate:E2}");
+        }
+
+        return spec;
     }
 
     private static DecoderDetails WithHead(DecoderDetails layout, ConfigObject root, string? modelClass)

@@ -11,7 +11,12 @@ internal abstract class DecoderFamily(string displayName, params string[] modelT
 
     public string DisplayName { get; } = displayName;
 
-    public abstract ArchitectureSpec Read(ConfigObject config);
+    public ArchitectureSpec Read(ConfigObject config) => DecoderConfig.CheckSize(ReadSpec(config), config);
+
+    /// <summary>Reads the config onto a spec with the family's config-class defaults.</summary>
+    /// <param name="config">The config.</param>
+    /// <returns>The spec.</returns>
+    protected abstract ArchitectureSpec ReadSpec(ConfigObject config);
 
     public TensorInventory Generate(ArchitectureSpec spec) => DecoderGenerator.Generate(spec);
 }

@@ -16,6 +16,9 @@ namespace LlmSizer.Architecture.Families;
 /// are not part of <c>DeepseekV3ForCausalLM</c> (transformers skips them on load) and are not counted.</remarks>
 internal sealed class DeepseekFamily() : DecoderFamily("DeepSeek", "deepseek_v2", "deepseek_v3")
 {
+    // Ranks and head widths beyond this are not real models; bounding them keeps every sum inside int.
+    private const int MaxRank = 1 << 20;
+
     private static readonly DecoderDefaults V2 = new()
     {
         Vocab = 32000, Hidden = 4096, Intermediate = 11008, Layers = 32, Heads = 32, HeadDim = 192, MaxPositions = 2048, Tied = false,
@@ -26,7 +29,7 @@ internal sealed class DeepseekFamily() : DecoderFamily("DeepSeek", "deepseek_v2"
         Vocab = 129280, Hidden = 7168, Intermediate = 18432, Layers = 61, Heads = 128, HeadDim = 192, MaxPositions = 4096, Tied = false,
     };
 
-    public override ArchitectureSpec Read(ConfigObject config)
+    protected override ArchitectureSpec ReadSpec(ConfigObject config)
     {
         var v3 = string.Equals(config.String("model_type"), "deepseek_v3", StringComparison.OrdinalIgnoreCase);
         var layout = DecoderConfig.AttentionBias(config) with
@@ -41,10 +44,10 @@ internal sealed class DeepseekFamily() : DecoderFamily("DeepSeek", "deepseek_v2"
         var mla = new MlaSpec
         {
             QLoraRank = DecoderConfig.OptionalIntWithDefault(config, "q_lora_rank", 1536),
-            KvLoraRank = config.IntOr("kv_lora_rank", 512),
-            QkNopeHeadDim = config.IntOr("qk_nope_head_dim", 128),
-            QkRopeHeadDim = config.IntOr("qk_rope_head_dim", 64),
-            VHeadDim = config.IntOr("v_head_dim", 128),
+            KvLoraRank = DecoderConfig.IntAtMost(config, "kv_lora_rank", 512, MaxRank),
+            QkNopeHeadDim = DecoderConfig.IntAtMost(config, "qk_nope_head_dim", 128, MaxRank),
+            QkRopeHeadDim = DecoderConfig.IntAtMost(config, "qk_rope_head_dim", 64, MaxRank),
+            VHeadDim = DecoderConfig.IntAtMost(config, "v_head_dim", 128, MaxRank),
         };
         spec = spec with { Mla = mla, HeadDim = mla.QkNopeHeadDim + mla.QkRopeHeadDim, ValueHeadDim = mla.VHeadDim };
         var experts = DecoderConfig.OptionalIntWithDefault(config, "n_routed_experts", v3 ? 256 : 64);
@@ -57,16 +60,25 @@ internal sealed class DeepseekFamily() : DecoderFamily("DeepSeek", "deepseek_v2"
         var freq = config.IntOr("moe_layer_freq", 1);
         var expertIntermediate = config.IntOr("moe_intermediate_size", v3 ? 2048 : 1407);
         var shared = config.NonNegativeIntOr("n_shared_experts", v3 ? 1 : 2);
+
         var moe = new MoeSpec
         {
             Experts = e,
             ActiveExperts = v3 ? config.IntOr("num_experts_per_tok", 8) : config.Int("num_experts_per_tok"),
             ExpertIntermediate = expertIntermediate,
             SharedExperts = shared,
-            SharedIntermediate = checked(shared * expertIntermediate),
+            SharedIntermediate = SharedWidth(config, shared, expertIntermediate),
             MoeLayers = DecoderConfig.MoeLayers(spec.Layers, i => i >= firstDense && i % freq == 0),
         };
         DecoderConfig.CheckTopK(config, moe, "num_experts_per_tok");
         return spec with { Moe = moe };
+    }
+
+    // The shared experts run as one MLP of n_shared_experts × moe_intermediate_size.
+    private static int SharedWidth(ConfigObject config, int shared, int expertIntermediate)
+    {
+        long width = (long)shared * expertIntermediate;
+        return width <= int.MaxValue ? (int)width
+            : throw config.Error("n_shared_experts", $"expected n_shared_experts × moe_intermediate_size to fit in 2^31; found {width}");
     }
 }

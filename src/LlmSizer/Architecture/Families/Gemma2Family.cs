@@ -16,7 +16,7 @@ internal sealed class Gemma2Family() : DecoderFamily("Gemma 2", "gemma2")
     internal static DecoderDetails Layout(ConfigObject config, NormPlacement norms, QkNormKind qkNorm) =>
         DecoderConfig.AttentionBias(config) with { Norms = norms, QkNorm = qkNorm };
 
-    public override ArchitectureSpec Read(ConfigObject config)
+    protected override ArchitectureSpec ReadSpec(ConfigObject config)
     {
         var spec = DecoderConfig.Read(config, "gemma2", Defaults, Layout(config, NormPlacement.Sandwich, QkNormKind.None));
         return DecoderConfig.WithLayerKinds(spec, config, DecoderConfig.OptionalIntWithDefault(config, "sliding_window", 4096), i => i % 2 == 0);

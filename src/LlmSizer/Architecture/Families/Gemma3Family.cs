@@ -17,7 +17,7 @@ internal sealed class Gemma3Family() : DecoderFamily("Gemma 3", "gemma3_text", "
         Vocab = 262208, Hidden = 2304, Intermediate = 9216, Layers = 26, Heads = 8, KvHeads = 4, HeadDim = 256, MaxPositions = 131072, Tied = true,
     };
 
-    public override ArchitectureSpec Read(ConfigObject config)
+    protected override ArchitectureSpec ReadSpec(ConfigObject config)
     {
         var multimodal = string.Equals(config.String("model_type"), "gemma3", StringComparison.OrdinalIgnoreCase);
         var text = multimodal ? TextConfig(config) : config;

@@ -10,6 +10,6 @@ internal sealed class GemmaFamily() : DecoderFamily("Gemma", "gemma")
         Vocab = 256000, Hidden = 3072, Intermediate = 24576, Layers = 28, Heads = 16, HeadDim = 256, MaxPositions = 8192, Tied = true,
     };
 
-    public override ArchitectureSpec Read(ConfigObject config) =>
+    protected override ArchitectureSpec ReadSpec(ConfigObject config) =>
         DecoderConfig.Read(config, "gemma", Defaults, Gemma2Family.Layout(config, NormPlacement.PrePost, QkNormKind.None));
 }

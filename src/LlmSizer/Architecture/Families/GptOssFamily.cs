@@ -14,7 +14,7 @@ internal sealed class GptOssFamily() : DecoderFamily("gpt-oss", "gpt_oss")
         Vocab = 201088, Hidden = 2880, Intermediate = 2880, Layers = 36, Heads = 64, KvHeads = 8, HeadDim = 64, MaxPositions = 131072, Tied = false,
     };
 
-    public override ArchitectureSpec Read(ConfigObject config)
+    protected override ArchitectureSpec ReadSpec(ConfigObject config)
     {
         var layout = DecoderConfig.AttentionBias(config, defaultBias: true) with { AttentionSinks = true, Experts = MoeLayout.GptOss };
         var spec = DecoderConfig.Read(config, "gpt_oss", Defaults, layout);

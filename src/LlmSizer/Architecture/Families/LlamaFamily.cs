@@ -11,7 +11,7 @@ internal sealed class LlamaFamily() : DecoderFamily("Llama", "llama")
         Vocab = 32000, Hidden = 4096, Intermediate = 11008, Layers = 32, Heads = 32, MaxPositions = 2048, Tied = false,
     };
 
-    public override ArchitectureSpec Read(ConfigObject config)
+    protected override ArchitectureSpec ReadSpec(ConfigObject config)
     {
         var layout = DecoderConfig.AttentionBias(config) with { MlpBias = config.Bool("mlp_bias", false) };
         return DecoderConfig.Read(config, "llama", Defaults, layout);

@@ -11,7 +11,7 @@ internal sealed class MistralFamily() : DecoderFamily("Mistral", "mistral")
         Vocab = 32000, Hidden = 4096, Intermediate = 14336, Layers = 32, Heads = 32, KvHeads = 8, MaxPositions = 131072, Tied = false,
     };
 
-    public override ArchitectureSpec Read(ConfigObject config)
+    protected override ArchitectureSpec ReadSpec(ConfigObject config)
     {
         var spec = DecoderConfig.Read(config, "mistral", Defaults, new DecoderDetails());
         return DecoderConfig.WithLayerKinds(spec, config, DecoderConfig.OptionalIntWithDefault(config, "sliding_window", 4096), _ => true);

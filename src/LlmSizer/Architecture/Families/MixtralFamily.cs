@@ -12,7 +12,7 @@ internal sealed class MixtralFamily() : DecoderFamily("Mixtral", "mixtral")
         Vocab = 32000, Hidden = 4096, Intermediate = 14336, Layers = 32, Heads = 32, KvHeads = 8, MaxPositions = 131072, Tied = false,
     };
 
-    public override ArchitectureSpec Read(ConfigObject config)
+    protected override ArchitectureSpec ReadSpec(ConfigObject config)
     {
         var spec = DecoderConfig.Read(config, "mixtral", Defaults, new DecoderDetails { Experts = MoeLayout.Mixtral });
         spec = spec with

@@ -11,7 +11,7 @@ internal sealed class Olmo2Family() : DecoderFamily("OLMo 2", "olmo2")
         Vocab = 50304, Hidden = 4096, Intermediate = 11008, Layers = 32, Heads = 32, MaxPositions = 2048, Tied = false,
     };
 
-    public override ArchitectureSpec Read(ConfigObject config)
+    protected override ArchitectureSpec ReadSpec(ConfigObject config)
     {
         var layout = DecoderConfig.AttentionBias(config) with { QkNorm = QkNormKind.FullWidth, Norms = NormPlacement.PostOnly };
         return DecoderConfig.Read(config, "olmo2", Defaults, layout);

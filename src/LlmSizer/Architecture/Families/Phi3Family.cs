@@ -11,7 +11,7 @@ internal sealed class Phi3Family() : DecoderFamily("Phi-3", "phi3")
         Vocab = 32064, Hidden = 3072, Intermediate = 8192, Layers = 32, Heads = 32, MaxPositions = 4096, Tied = false,
     };
 
-    public override ArchitectureSpec Read(ConfigObject config)
+    protected override ArchitectureSpec ReadSpec(ConfigObject config)
     {
         var spec = DecoderConfig.Read(config, "phi3", Defaults, new DecoderDetails { FusedProjections = true });
         return DecoderConfig.WithLayerKinds(spec, config, DecoderConfig.OptionalIntWithDefault(config, "sliding_window", null), _ => true);

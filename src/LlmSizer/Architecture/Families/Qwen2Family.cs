@@ -11,6 +11,6 @@ internal sealed class Qwen2Family() : DecoderFamily("Qwen2", "qwen2")
         Vocab = 151936, Hidden = 4096, Intermediate = 22016, Layers = 32, Heads = 32, MaxPositions = 32768, Tied = false,
     };
 
-    public override ArchitectureSpec Read(ConfigObject config) =>
+    protected override ArchitectureSpec ReadSpec(ConfigObject config) =>
         DecoderConfig.WithQwenWindow(DecoderConfig.Read(config, "qwen2", Defaults, new DecoderDetails { QkvBias = true }), config, 4096);
 }

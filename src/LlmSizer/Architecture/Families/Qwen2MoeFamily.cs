@@ -13,7 +13,7 @@ internal sealed class Qwen2MoeFamily() : DecoderFamily("Qwen2-MoE", "qwen2_moe")
         Vocab = 151936, Hidden = 2048, Intermediate = 5632, Layers = 24, Heads = 16, MaxPositions = 32768, Tied = false,
     };
 
-    public override ArchitectureSpec Read(ConfigObject config)
+    protected override ArchitectureSpec ReadSpec(ConfigObject config)
     {
         var spec = DecoderConfig.Read(config, "qwen2_moe", Defaults, new DecoderDetails { QkvBias = true, Experts = MoeLayout.Qwen });
         spec = DecoderConfig.WithQwenMoe(spec, config, experts: 60, topK: 4, expertIntermediate: 1408, sharedIntermediate: 5632);

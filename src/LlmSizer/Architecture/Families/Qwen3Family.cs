@@ -11,6 +11,6 @@ internal sealed class Qwen3Family() : DecoderFamily("Qwen3", "qwen3")
         Vocab = 151936, Hidden = 4096, Intermediate = 22016, Layers = 32, Heads = 32, HeadDim = 128, MaxPositions = 32768, Tied = false,
     };
 
-    public override ArchitectureSpec Read(ConfigObject config) =>
+    protected override ArchitectureSpec ReadSpec(ConfigObject config) =>
         DecoderConfig.WithQwenWindow(DecoderConfig.Read(config, "qwen3", Defaults, Qwen3MoeFamily.Layout(config, MoeLayout.Qwen)), config, 4096);
 }

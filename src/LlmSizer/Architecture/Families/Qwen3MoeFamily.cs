@@ -15,7 +15,7 @@ internal sealed class Qwen3MoeFamily() : DecoderFamily("Qwen3-MoE", "qwen3_moe")
     internal static DecoderDetails Layout(ConfigObject config, MoeLayout experts) =>
         DecoderConfig.AttentionBias(config) with { QkNorm = QkNormKind.PerHeadDim, Experts = experts };
 
-    public override ArchitectureSpec Read(ConfigObject config)
+    protected override ArchitectureSpec ReadSpec(ConfigObject config)
     {
         var spec = DecoderConfig.Read(config, "qwen3_moe", Defaults, Layout(config, MoeLayout.Qwen));
         spec = DecoderConfig.WithQwenMoe(spec, config, experts: 128, topK: 8, expertIntermediate: 768, sharedIntermediate: 0);

@@ -12,7 +12,7 @@ internal sealed class Starcoder2Family() : DecoderFamily("StarCoder2", "starcode
         Vocab = 49152, Hidden = 3072, Intermediate = 12288, Layers = 30, Heads = 24, KvHeads = 2, MaxPositions = 4096, Tied = true,
     };
 
-    public override ArchitectureSpec Read(ConfigObject config)
+    protected override ArchitectureSpec ReadSpec(ConfigObject config)
     {
         var bias = config.Bool("use_bias", true);
         var spec = DecoderConfig.Read(config, "starcoder2", Defaults, new DecoderDetails { QkvBias = bias, OutputBias = bias, MlpBias = bias })
