@@ -403,6 +403,35 @@ public class DecoderFamilyTests
         }
     }
 
+    [Fact]
+    public void CommonFields_RealConfigs_FeedTheMemoryEstimatorTruthfully()
+    {
+        // Mistral-7B-v0.1: sliding_window 4096 on every layer
+        var (mistral, _) = ReadSpecConfig("mistral-7b-v0.1.json");
+        Assert.All(Enumerable.Range(0, 32), i => Assert.Equal(AttentionLayerKind.Sliding, mistral.LayerKind(i)));
+        Assert.Equal((4096, 8, 128), (mistral.SlidingWindow!.Value, mistral.KvHeads, mistral.HeadDim));
+
+        // Qwen1.5-MoE: sliding_window is set but use_sliding_window is false, so every layer is full
+        var (qwenMoe, _) = ReadSpecConfig("qwen1.5-moe-a2.7b.json");
+        Assert.Null(qwenMoe.SlidingWindow);
+        Assert.Equal(AttentionLayerKind.Full, qwenMoe.LayerKind(0));
+        Assert.Equal((60, 4, 1408, 5632, true), (qwenMoe.Moe!.Experts, qwenMoe.Moe.ActiveExperts, qwenMoe.Moe.ExpertIntermediate,
+            qwenMoe.Moe.SharedIntermediate, qwenMoe.Moe.SharedExpertGate));
+
+        // DeepSeek-V2-Lite: MLA caches kv_lora_rank 512 + qk_rope_head_dim 64; q_lora_rank null; layer 0 dense
+        var (lite, _) = ReadSpecConfig("deepseek-v2-lite.json");
+        Assert.Equal((512, 64, (int?)null), (lite.Mla!.KvLoraRank, lite.Mla.QkRopeHeadDim, lite.Mla.QLoraRank));
+        Assert.Equal((192, 128, 163840), (lite.HeadDim, lite.VHeadDim, lite.MaxPositions!.Value));
+        Assert.False(lite.Moe!.MoeLayers[0]);
+        Assert.True(lite.Moe.MoeLayers[26]);
+        Assert.Equal((2, 2816), (lite.Moe.SharedExperts, lite.Moe.SharedIntermediate));
+
+        // gpt-oss-20b: layer_types gives 12 sliding (window 128) and 12 full layers
+        var (oss, _) = ReadSpecConfig("gpt-oss-20b.json");
+        Assert.Equal(12, oss.LayerKinds.Count(k => k == AttentionLayerKind.Sliding));
+        Assert.Equal("bfloat16", ReadSpecConfig("llama-3.1-8b.json").Spec.TorchDtype);
+    }
+
     private static (ArchitectureSpec Spec, TensorInventory Inventory) ReadSpecConfig(string name)
     {
         var (spec, family) = HuggingFaceConfigReader.ReadFile(Path.Combine(TestPaths.SpecsDir, "configs", name));

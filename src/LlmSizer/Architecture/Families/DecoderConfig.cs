@@ -133,11 +133,12 @@ internal static class DecoderConfig
     /// <param name="spec">The spec.</param>
     /// <param name="config">The config.</param>
     /// <param name="defaultWindow">The class default of <c>sliding_window</c>.</param>
+    /// <param name="defaultMaxWindowLayers">The class default of <c>max_window_layers</c> (28; Qwen3-MoE has none: 0).</param>
     /// <returns>The spec with its layer kinds.</returns>
-    public static ArchitectureSpec WithQwenWindow(ArchitectureSpec spec, ConfigObject config, int defaultWindow)
+    public static ArchitectureSpec WithQwenWindow(ArchitectureSpec spec, ConfigObject config, int defaultWindow, int defaultMaxWindowLayers = 28)
     {
         var window = config.Bool("use_sliding_window", false) ? OptionalIntWithDefault(config, "sliding_window", defaultWindow) : null;
-        var firstSliding = config.NonNegativeIntOr("max_window_layers", 28);
+        var firstSliding = config.NonNegativeIntOr("max_window_layers", defaultMaxWindowLayers);
         return WithLayerKinds(spec, config, window, i => i >= firstSliding);
     }
 

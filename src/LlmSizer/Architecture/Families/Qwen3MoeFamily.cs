@@ -19,6 +19,6 @@ internal sealed class Qwen3MoeFamily() : DecoderFamily("Qwen3-MoE", "qwen3_moe")
     {
         var spec = DecoderConfig.Read(config, "qwen3_moe", Defaults, Layout(config, MoeLayout.Qwen));
         spec = DecoderConfig.WithQwenMoe(spec, config, experts: 128, topK: 8, expertIntermediate: 768, sharedIntermediate: 0);
-        return DecoderConfig.WithQwenWindow(spec, config, 4096);
+        return DecoderConfig.WithQwenWindow(spec, config, 4096, defaultMaxWindowLayers: 0);
     }
 }
