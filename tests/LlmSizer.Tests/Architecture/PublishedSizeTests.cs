@@ -9,12 +9,6 @@ public class PublishedSizeTests
     public static TheoryData<string, string, long> Models() => new()
     {
         {
-            // keras-hub gemma_presets.py gemma2_9b_en "params": 9241705984
-            "google/gemma-2-9b",
-            """{"architectures":["Gemma2ForCausalLM"],"model_type":"gemma2","head_dim":256,"hidden_size":3584,"intermediate_size":14336,"num_attention_heads":16,"num_hidden_layers":42,"num_key_value_heads":8,"sliding_window":4096,"vocab_size":256000}""",
-            9_241_705_984
-        },
-        {
             // keras-hub gemma_presets.py gemma2_27b_en "params": 27227128320 (head_dim 128 with 32 heads of hidden 4608)
             "google/gemma-2-27b",
             """{"architectures":["Gemma2ForCausalLM"],"model_type":"gemma2","head_dim":128,"hidden_size":4608,"intermediate_size":36864,"num_attention_heads":32,"num_hidden_layers":46,"num_key_value_heads":16,"sliding_window":4096,"vocab_size":256000}""",
