@@ -60,7 +60,6 @@ internal sealed class DeepseekFamily() : DecoderFamily("DeepSeek", "deepseek_v2"
         var freq = config.IntOr("moe_layer_freq", 1);
         var expertIntermediate = config.IntOr("moe_intermediate_size", v3 ? 2048 : 1407);
         var shared = config.NonNegativeIntOr("n_shared_experts", v3 ? 1 : 2);
-
         var moe = new MoeSpec
         {
             Experts = e,
