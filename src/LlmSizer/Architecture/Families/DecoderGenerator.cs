@@ -1,0 +1,249 @@
+using LlmSizer.Tensors;
+
+namespace LlmSizer.Architecture.Families;
+
+/// <summary>A family of Llama-like decoders: reads with its own defaults, generates with <see cref="DecoderGenerator"/>.</summary>
+/// <param name="displayName">The display name.</param>
+/// <param name="modelTypes">The model_type values it reads.</param>
+internal abstract class DecoderFamily(string displayName, params string[] modelTypes) : IArchitectureFamily
+{
+    public IReadOnlyList<string> ModelTypes { get; } = modelTypes;
+
+    public string DisplayName { get; } = displayName;
+
+    public ArchitectureSpec Read(ConfigObject config) => DecoderConfig.CheckSize(ReadSpec(config), config);
+
+    /// <summary>Reads the config onto a spec with the family's config-class defaults.</summary>
+    /// <param name="config">The config.</param>
+    /// <returns>The spec.</returns>
+    protected abstract ArchitectureSpec ReadSpec(ConfigObject config);
+
+    public TensorInventory Generate(ArchitectureSpec spec) => DecoderGenerator.Generate(spec);
+}
+
+/// <summary>Generates the parameter tensors of a Llama-like decoder with the Hugging Face checkpoint names and
+/// PyTorch shapes ([out, in] for a Linear weight). Rotary tables are buffers and are not generated.</summary>
+internal static class DecoderGenerator
+{
+    public static TensorInventory Generate(ArchitectureSpec spec)
+    {
+        var d = spec.Details as DecoderDetails ?? new DecoderDetails();
+        var b = new InventoryBuilder();
+        long h = spec.Hidden;
+        b.Add(d.Prefix + "embed_tokens.weight", TensorGroup.Embedding, null, spec.Vocab, h);
+        for (int l = 0; l < spec.Layers; l++)
+        {
+            var p = $"{d.Prefix}layers.{l}.";
+            if (spec.Mla is { } mla)
+            {
+                AddLatentAttention(b, spec, d, mla, p + "self_attn.", l);
+            }
+            else
+            {
+                AddAttention(b, spec, d, p + "self_attn.", l);
+            }
+
+            if (spec.Moe is { } moe && (moe.MoeLayers.IsDefaultOrEmpty || l >= moe.MoeLayers.Length || moe.MoeLayers[l]))
+            {
+                AddMoe(b, spec, d, moe, p, l);
+            }
+            else
+            {
+                AddMlp(b, spec, d, p + "mlp.", l, spec.Intermediate);
+            }
+
+            foreach (var norm in LayerNorms(d.Norms))
+            {
+                AddNorm(b, spec, p + norm, l);
+            }
+        }
+
+        AddNorm(b, spec, d.Prefix + "norm", null);
+        AddHead(b, spec, d);
+        return b.Build();
+    }
+
+    private static string[] LayerNorms(NormPlacement placement) => placement switch
+    {
+        NormPlacement.Sandwich => ["input_layernorm", "post_attention_layernorm", "pre_feedforward_layernorm", "post_feedforward_layernorm"],
+        NormPlacement.PostOnly => ["post_attention_layernorm", "post_feedforward_layernorm"],
+        NormPlacement.Single => ["input_layernorm"],
+        _ => ["input_layernorm", "post_attention_layernorm"],
+    };
+
+    private static void AddNorm(InventoryBuilder b, ArchitectureSpec spec, string name, int? layer)
+    {
+        b.Add(name + ".weight", TensorGroup.Norm, layer, spec.Hidden);
+        if (spec.Norm == NormKind.LayerNorm)
+        {
+            b.Add(name + ".bias", TensorGroup.Norm, layer, spec.Hidden);
+        }
+    }
+
+    /// <summary>A Linear layer: weight [out, in] and, when <paramref name="bias"/>, bias [out].</summary>
+    private static void AddLinear(InventoryBuilder b, string name, TensorGroup group, int? layer, long outDim, long inDim, bool bias)
+    {
+        b.Add(name + ".weight", group, layer, outDim, inDim);
+        if (bias)
+        {
+            b.Add(name + ".bias", group, layer, outDim);
+        }
+    }
+
+    private static void AddAttention(InventoryBuilder b, ArchitectureSpec spec, DecoderDetails d, string p, int l)
+    {
+        long h = spec.Hidden, q = (long)spec.Heads * spec.HeadDim, kv = (long)spec.KvHeads * spec.HeadDim;
+        const TensorGroup A = TensorGroup.Attention;
+        if (d.FusedProjections)
+        {
+            AddLinear(b, p + "qkv_proj", A, l, q + (2 * kv), h, d.QkvBias);
+        }
+        else
+        {
+            AddLinear(b, p + "q_proj", A, l, q, h, d.QkvBias);
+            AddLinear(b, p + "k_proj", A, l, kv, h, d.QkvBias);
+            AddLinear(b, p + "v_proj", A, l, kv, h, d.QkvBias);
+        }
+
+        AddLinear(b, p + "o_proj", A, l, h, q, d.OutputBias);
+        switch (d.QkNorm)
+        {
+            case QkNormKind.PerHeadDim:
+                b.Add(p + "q_norm.weight", A, l, spec.HeadDim);
+                b.Add(p + "k_norm.weight", A, l, spec.HeadDim);
+                break;
+            case QkNormKind.FullWidth:
+                b.Add(p + "q_norm.weight", A, l, q);
+                b.Add(p + "k_norm.weight", A, l, kv);
+                break;
+            case QkNormKind.PerHeadMatrix:
+                b.Add(p + "q_norm.weight", A, l, spec.Heads, spec.HeadDim);
+                b.Add(p + "k_norm.weight", A, l, spec.KvHeads, spec.HeadDim);
+                break;
+            default:
+                break;
+        }
+
+        if (d.AttentionSinks)
+        {
+            b.Add(p + "sinks", A, l, spec.Heads);
+        }
+    }
+
+    /// <summary>DeepSeek multi-head latent attention (DeepseekV2Attention / DeepseekV3Attention).</summary>
+    private static void AddLatentAttention(InventoryBuilder b, ArchitectureSpec spec, DecoderDetails d, MlaSpec mla, string p, int l)
+    {
+        long h = spec.Hidden, heads = spec.Heads;
+        long qHead = mla.QkNopeHeadDim + mla.QkRopeHeadDim;
+        const TensorGroup A = TensorGroup.Attention;
+        if (mla.QLoraRank is int qr)
+        {
+            AddLinear(b, p + "q_a_proj", A, l, qr, h, d.QkvBias);
+            b.Add(p + "q_a_layernorm.weight", A, l, qr);
+            AddLinear(b, p + "q_b_proj", A, l, heads * qHead, qr, false);
+        }
+        else
+        {
+            AddLinear(b, p + "q_proj", A, l, heads * qHead, h, false);
+        }
+
+        // The latent c_KV and the shared rotary key k^R come out of one projection.
+        AddLinear(b, p + "kv_a_proj_with_mqa", A, l, (long)mla.KvLoraRank + mla.QkRopeHeadDim, h, d.QkvBias);
+        b.Add(p + "kv_a_layernorm.weight", A, l, mla.KvLoraRank);
+        AddLinear(b, p + "kv_b_proj", A, l, heads * ((long)mla.QkNopeHeadDim + mla.VHeadDim), mla.KvLoraRank, false);
+        AddLinear(b, p + "o_proj", A, l, h, heads * mla.VHeadDim, d.OutputBias);
+    }
+
+    private static void AddMlp(InventoryBuilder b, ArchitectureSpec spec, DecoderDetails d, string p, int l, long inter)
+    {
+        long h = spec.Hidden;
+        const TensorGroup M = TensorGroup.Mlp;
+        if (spec.Mlp == MlpKind.Dense)
+        {
+            AddLinear(b, p + "c_fc", M, l, inter, h, d.MlpBias);
+            AddLinear(b, p + "c_proj", M, l, h, inter, d.MlpBias);
+        }
+        else if (d.FusedProjections)
+        {
+            AddLinear(b, p + "gate_up_proj", M, l, 2 * inter, h, d.MlpBias);
+            AddLinear(b, p + "down_proj", M, l, h, inter, d.MlpBias);
+        }
+        else
+        {
+            AddLinear(b, p + "gate_proj", M, l, inter, h, d.MlpBias);
+            AddLinear(b, p + "up_proj", M, l, inter, h, d.MlpBias);
+            AddLinear(b, p + "down_proj", M, l, h, inter, d.MlpBias);
+        }
+    }
+
+    private static void AddMoe(InventoryBuilder b, ArchitectureSpec spec, DecoderDetails d, MoeSpec moe, string p, int l)
+    {
+        long h = spec.Hidden, i = moe.ExpertIntermediate;
+        int e = moe.Experts, k = moe.ActiveExperts;
+        switch (d.Experts)
+        {
+            case MoeLayout.Mixtral:
+                b.Add(p + "block_sparse_moe.gate.weight", TensorGroup.Mlp, l, e, h);
+                for (int x = 0; x < e; x++)
+                {
+                    var ep = $"{p}block_sparse_moe.experts.{x}.";
+                    b.AddExpert(ep + "w1.weight", l, e, k, i, h);
+                    b.AddExpert(ep + "w2.weight", l, e, k, h, i);
+                    b.AddExpert(ep + "w3.weight", l, e, k, i, h);
+                }
+
+                return;
+            case MoeLayout.GptOss:
+                // GptOssExperts keeps every expert in fused tensors: gate_up_proj [E, hidden, 2·inter] (in, out order).
+                AddLinear(b, p + "mlp.router", TensorGroup.Mlp, l, e, h, true);
+                b.AddExpert(p + "mlp.experts.gate_up_proj", l, e, k, e, h, 2 * i);
+                b.AddExpert(p + "mlp.experts.gate_up_proj_bias", l, e, k, e, 2 * i);
+                b.AddExpert(p + "mlp.experts.down_proj", l, e, k, e, i, h);
+                b.AddExpert(p + "mlp.experts.down_proj_bias", l, e, k, e, h);
+                return;
+            default:
+                b.Add(p + "mlp.gate.weight", TensorGroup.Mlp, l, e, h);
+                if (d.RouterCorrectionBias)
+                {
+                    b.Add(p + "mlp.gate.e_score_correction_bias", TensorGroup.Mlp, l, e);
+                }
+
+                for (int x = 0; x < e; x++)
+                {
+                    var ep = $"{p}mlp.experts.{x}.";
+                    b.AddExpert(ep + "gate_proj.weight", l, e, k, i, h);
+                    b.AddExpert(ep + "up_proj.weight", l, e, k, i, h);
+                    b.AddExpert(ep + "down_proj.weight", l, e, k, h, i);
+                }
+
+                if (moe.SharedIntermediate > 0)
+                {
+                    var shared = d.Experts == MoeLayout.DeepSeek ? "mlp.shared_experts." : "mlp.shared_expert.";
+                    AddMlp(b, spec, d, p + shared, l, moe.SharedIntermediate);
+                }
+
+                if (moe.SharedExpertGate)
+                {
+                    b.Add(p + "mlp.shared_expert_gate.weight", TensorGroup.Mlp, l, 1, h);
+                }
+
+                return;
+        }
+    }
+
+    private static void AddHead(InventoryBuilder b, ArchitectureSpec spec, DecoderDetails d)
+    {
+        switch (d.Head)
+        {
+            case DecoderHead.CausalLm when !spec.TiedEmbeddings:
+                b.Add(d.HeadName, TensorGroup.LmHead, null, spec.Vocab, spec.Hidden);
+                break;
+            case DecoderHead.SequenceClassification:
+            case DecoderHead.TokenClassification:
+                AddLinear(b, "score", TensorGroup.LmHead, null, d.Labels, spec.Hidden, d.Head == DecoderHead.TokenClassification);
+                break;
+            default:
+                break;
+        }
+    }
+}

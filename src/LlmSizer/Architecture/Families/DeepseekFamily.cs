@@ -1,0 +1,83 @@
+namespace LlmSizer.Architecture.Families;
+
+/// <summary>DeepSeek-V2 and V3 (<c>DeepseekV2ForCausalLM</c>, <c>DeepseekV3ForCausalLM</c>): multi-head latent attention
+/// (with a low-rank query path when <c>q_lora_rank</c> is set, a direct <c>q_proj</c> when it is null), the first
+/// <c>first_k_dense_replace</c> layers dense, then routed plus shared experts on every <c>moe_layer_freq</c>-th layer.</summary>
+/// <remarks>Defaults for deepseek_v2 are those of transformers' <c>DeepseekV2Config</c>: vocab 32000, hidden 4096,
+/// intermediate 11008, 32 layers, 32 heads, 2048 positions, untied, <c>first_k_dense_replace</c> 0,
+/// <c>kv_lora_rank</c> 512, <c>q_lora_rank</c> 1536, <c>n_routed_experts</c> 64, <c>n_shared_experts</c> 2,
+/// <c>moe_intermediate_size</c> 1407, <c>qk_nope_head_dim</c> 128, <c>qk_rope_head_dim</c> 64, <c>v_head_dim</c> 128,
+/// <c>topk_method</c> "greedy" (no top-k default: MoE configs must give <c>num_experts_per_tok</c>).
+/// For deepseek_v3, <c>DeepseekV3Config</c>: vocab 129280, hidden 7168, intermediate 18432, <c>moe_intermediate_size</c>
+/// 2048, 61 layers, 128 heads, 4096 positions, <c>n_shared_experts</c> 1, <c>n_routed_experts</c> 256,
+/// <c>num_experts_per_tok</c> 8, <c>first_k_dense_replace</c> 3, the same MLA ranks; its router always holds
+/// <c>e_score_correction_bias</c>. <c>moe_layer_freq</c> (1) comes from DeepSeek's own modeling code.
+/// The multi-token-prediction layers (<c>num_nextn_predict_layers</c>) that V3 checkpoints append after the last layer
+/// are not part of <c>DeepseekV3ForCausalLM</c> (transformers skips them on load) and are not counted.</remarks>
+internal sealed class DeepseekFamily() : DecoderFamily("DeepSeek", "deepseek_v2", "deepseek_v3")
+{
+    // Ranks and head widths beyond this are not real models; bounding them keeps every sum inside int.
+    private const int MaxRank = 1 << 20;
+
+    private static readonly DecoderDefaults V2 = new()
+    {
+        Vocab = 32000, Hidden = 4096, Intermediate = 11008, Layers = 32, Heads = 32, HeadDim = 192, MaxPositions = 2048, Tied = false,
+    };
+
+    private static readonly DecoderDefaults V3 = new()
+    {
+        Vocab = 129280, Hidden = 7168, Intermediate = 18432, Layers = 61, Heads = 128, HeadDim = 192, MaxPositions = 4096, Tied = false,
+    };
+
+    protected override ArchitectureSpec ReadSpec(ConfigObject config)
+    {
+        var v3 = string.Equals(config.String("model_type"), "deepseek_v3", StringComparison.OrdinalIgnoreCase);
+        var layout = DecoderConfig.AttentionBias(config) with
+        {
+            Experts = MoeLayout.DeepSeek,
+            RouterCorrectionBias = v3 || string.Equals(config.String("topk_method"), "noaux_tc", StringComparison.Ordinal),
+            Note = v3 && config.NonNegativeIntOr("num_nextn_predict_layers", 0) > 0
+                ? "the multi-token-prediction layer(s) (num_nextn_predict_layers) stored after the last layer are not counted"
+                : null,
+        };
+        var spec = DecoderConfig.Read(config, v3 ? "deepseek_v3" : "deepseek_v2", v3 ? V3 : V2, layout);
+        var mla = new MlaSpec
+        {
+            QLoraRank = DecoderConfig.OptionalIntWithDefault(config, "q_lora_rank", 1536),
+            KvLoraRank = DecoderConfig.IntAtMost(config, "kv_lora_rank", 512, MaxRank),
+            QkNopeHeadDim = DecoderConfig.IntAtMost(config, "qk_nope_head_dim", 128, MaxRank),
+            QkRopeHeadDim = DecoderConfig.IntAtMost(config, "qk_rope_head_dim", 64, MaxRank),
+            VHeadDim = DecoderConfig.IntAtMost(config, "v_head_dim", 128, MaxRank),
+        };
+        spec = spec with { Mla = mla, HeadDim = mla.QkNopeHeadDim + mla.QkRopeHeadDim, ValueHeadDim = mla.VHeadDim };
+        var experts = DecoderConfig.OptionalIntWithDefault(config, "n_routed_experts", v3 ? 256 : 64);
+        if (experts is not int e)
+        {
+            return spec;
+        }
+
+        var firstDense = config.NonNegativeIntOr("first_k_dense_replace", v3 ? 3 : 0);
+        var freq = config.IntOr("moe_layer_freq", 1);
+        var expertIntermediate = config.IntOr("moe_intermediate_size", v3 ? 2048 : 1407);
+        var shared = config.NonNegativeIntOr("n_shared_experts", v3 ? 1 : 2);
+        var moe = new MoeSpec
+        {
+            Experts = e,
+            ActiveExperts = v3 ? config.IntOr("num_experts_per_tok", 8) : config.Int("num_experts_per_tok"),
+            ExpertIntermediate = expertIntermediate,
+            SharedExperts = shared,
+            SharedIntermediate = SharedWidth(config, shared, expertIntermediate),
+            MoeLayers = DecoderConfig.MoeLayers(spec.Layers, i => i >= firstDense && i % freq == 0),
+        };
+        DecoderConfig.CheckTopK(config, moe, "num_experts_per_tok");
+        return spec with { Moe = moe };
+    }
+
+    // The shared experts run as one MLP of n_shared_experts × moe_intermediate_size.
+    private static int SharedWidth(ConfigObject config, int shared, int expertIntermediate)
+    {
+        long width = (long)shared * expertIntermediate;
+        return width <= int.MaxValue ? (int)width
+            : throw config.Error("n_shared_experts", $"expected n_shared_experts × moe_intermediate_size to fit in 2^31; found {width}");
+    }
+}
