@@ -29,6 +29,7 @@ internal static class LlmSizeApp
                 // on stderr instead and leave help to --help.
                 parseError.ShowHelp = false;
                 var first = parseResult.Errors.OrderBy(e => e.Message.StartsWith("Required", StringComparison.Ordinal) ? 1 : 0).Select(e => e.Message).FirstOrDefault() ?? "invalid arguments";
+                first = string.Join(' ', first.Split(['\r', '\n', '\t'], StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
                 stderr.WriteLine($"error: {first} (see 'llmsize {CommandPath(parseResult)}--help')");
                 return ExitCodes.UsageError;
             }
