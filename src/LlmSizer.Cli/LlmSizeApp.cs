@@ -15,10 +15,20 @@ internal static class LlmSizeApp
     /// <param name="stderr">Where errors go (one line each).</param>
     /// <param name="consoleWidth">A fixed table width (tests), or null to detect the terminal.</param>
     /// <returns>The process exit code (see <see cref="ExitCodes"/>).</returns>
-    public static int Run(string[] args, TextWriter stdout, TextWriter stderr, int? consoleWidth = null)
+    public static int Run(string[] args, TextWriter stdout, TextWriter stderr, int? consoleWidth = null) =>
+        Run(args, stdout, stderr, consoleWidth, CommandRegistry.All);
+
+    /// <summary>Runs <c>llmsize</c> with a given command list (tests substitute commands with fake model sources).</summary>
+    /// <param name="args">The command-line arguments.</param>
+    /// <param name="stdout">Where results go.</param>
+    /// <param name="stderr">Where errors go.</param>
+    /// <param name="consoleWidth">A fixed table width, or null to detect.</param>
+    /// <param name="commands">The subcommands.</param>
+    /// <returns>The process exit code.</returns>
+    internal static int Run(string[] args, TextWriter stdout, TextWriter stderr, int? consoleWidth, IReadOnlyList<ICliCommand> commands)
     {
         var context = new CliContext(stdout, stderr, consoleWidth);
-        var root = CommandRegistry.BuildRoot(context);
+        var root = CommandRegistry.BuildRoot(context, commands);
         var verbose = args.Contains(CommandRegistry.VerboseFlag, StringComparer.Ordinal);
         try
         {

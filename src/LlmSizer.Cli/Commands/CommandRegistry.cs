@@ -34,12 +34,13 @@ internal static class CommandRegistry
 
     /// <summary>Builds the root command with every subcommand bound to <paramref name="context"/>.</summary>
     /// <param name="context">Where the commands write.</param>
+    /// <param name="commands">The subcommands (default: <see cref="All"/>).</param>
     /// <returns>The root command.</returns>
-    public static RootCommand BuildRoot(CliContext context)
+    public static RootCommand BuildRoot(CliContext context, IReadOnlyList<ICliCommand>? commands = null)
     {
         var root = new RootCommand("llmsize: exact LLM parameter counts and GPU memory estimates.");
         root.Options.Add(new Option<bool>(VerboseFlag) { Description = "Print stack traces with errors.", Recursive = true });
-        foreach (var command in All)
+        foreach (var command in commands ?? All)
         {
             root.Subcommands.Add(command.Create(context));
         }

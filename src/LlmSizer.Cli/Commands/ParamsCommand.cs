@@ -14,6 +14,7 @@ namespace LlmSizer.Cli.Commands;
 /// count, its breakdown, and optionally every tensor and a config-versus-checkpoint check.</summary>
 internal sealed class ParamsCommand : ICliCommand
 {
+    private readonly Func<string, ModelInfo> _resolve;
     private readonly Argument<string?> _model = CommonOptions.ModelArgument(optional: true);
     private readonly Option<bool> _json = CommonOptions.Json();
     private readonly Option<bool> _tensors = new("--tensors") { Description = "List every tensor: name, shape, dtype, elements, bytes." };
@@ -39,6 +40,13 @@ internal sealed class ParamsCommand : ICliCommand
     private readonly Option<bool> _learnedPositions = new("--learned-positions") { Description = "Learned absolute position embeddings (needs --max-positions)." };
     private readonly Option<string?> _norm = new Option<string?>("--norm") { Description = "Norm kind; default: layernorm for the 2-matrix dense layout, rmsnorm otherwise." }
         .AcceptOnlyFromAmong("layernorm", "rmsnorm");
+
+    /// <summary>Creates the command.</summary>
+    /// <param name="resolve">Turns MODEL into a model; <see cref="ModelResolver.Resolve"/> by default (tests pass fakes).</param>
+    public ParamsCommand(Func<string, ModelInfo>? resolve = null)
+    {
+        _resolve = resolve ?? ModelResolver.Resolve;
+    }
 
     public Command Create(CliContext context)
     {
@@ -105,7 +113,7 @@ internal sealed class ParamsCommand : ICliCommand
                 throw new UsageException($"give either MODEL ('{modelArg}') or manual architecture flags ({string.Join(", ", manualFlags)}), not both.");
             }
 
-            return ModelResolver.Resolve(modelArg);
+            return _resolve(modelArg);
         }
 
         if (manualFlags.Count == 0)

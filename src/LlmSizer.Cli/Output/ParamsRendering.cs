@@ -295,7 +295,7 @@ internal static class ParamsRendering
             foreach (var t in model.Inventory.Tensors)
             {
                 var name = t.Kind == TensorKind.Parameter ? t.Name : $"{t.Name} ({(t.Kind == TensorKind.Buffer ? "buffer" : "quant aux")})";
-                tensors.AddRow(Markup.Escape(name), t.ShapeText(), t.DataType.Name, N(t.Elements), N(t.Bytes.Bytes));
+                tensors.AddRow(Markup.Escape(name), Markup.Escape(t.ShapeText()), t.DataType.Name, N(t.Elements), N(t.Bytes.Bytes));
             }
 
             console.Write(tensors);
@@ -323,17 +323,17 @@ internal static class ParamsRendering
         table.AddColumn("Found (files)");
         foreach (var t in comparison.Missing)
         {
-            table.AddRow("missing", Markup.Escape(t.Name), t.ShapeText(), "-");
+            table.AddRow("missing", Markup.Escape(t.Name), Markup.Escape(t.ShapeText()), "-");
         }
 
         foreach (var t in comparison.Extra)
         {
-            table.AddRow("extra", Markup.Escape(t.Name), "-", t.ShapeText());
+            table.AddRow("extra", Markup.Escape(t.Name), "-", Markup.Escape(t.ShapeText()));
         }
 
         foreach (var m in comparison.Misshapen)
         {
-            table.AddRow("misshapen", Markup.Escape(m.Name), m.Expected.ShapeText(), m.Actual.ShapeText());
+            table.AddRow("misshapen", Markup.Escape(m.Name), Markup.Escape(m.Expected.ShapeText()), Markup.Escape(m.Actual.ShapeText()));
         }
 
         console.Write(table);

@@ -78,6 +78,17 @@ public class ParamsCommandTests
     }
 
     [Fact]
+    public void Params_TensorsTable_ShowsShapesAndLayers()
+    {
+        var r = CliRunner.Run("params", "llama-3.1-8b", "--tensors", "--layers-detail");
+
+        Assert.Equal(0, r.ExitCode);
+        Assert.Contains("model.layers.31.mlp.down_proj.weight", r.Stdout);
+        Assert.Contains("[1024, 4096]", r.Stdout);
+        Assert.Contains("218,112,000", r.Stdout);
+    }
+
+    [Fact]
     public void Params_ConfigFileAndFolder_SourceIsConfig()
     {
         // Given a config.json copied from the catalog values of Llama-3.1-8B
