@@ -117,9 +117,7 @@ public class ModelCatalogTests
         Assert.Equal(1_235_814_400L, (v * d) + (layers * perLayer) + d);
     }
 
-    // TODO(lead): enable after the family branches (dec, enc) merge. On the cli branch only the llama family exists, so
-    // every other entry fails here solely with "unsupported model family"; nothing else in this test depends on them.
-    [Fact(Skip = "enable after family branches merge")]
+    [Fact]
     public void AllEntries_ResolveAndCount()
     {
         var counts = PublishedCounts();
