@@ -40,6 +40,14 @@ public readonly record struct ParameterCount(long Value) : IComparable<Parameter
     public static string FormatShort(long value)
     {
         var abs = Math.Abs((double)value);
+
+        // Round to three significant digits first, so 999,885,952 shows as "1.00 B", not "1000 M".
+        if (abs >= 1000)
+        {
+            var magnitude = Math.Pow(10, Math.Floor(Math.Log10(abs)) - 2);
+            abs = Math.Round(abs / magnitude) * magnitude;
+        }
+
         (double scale, string suffix) = abs switch
         {
             >= 1e12 => (1e12, "T"),
@@ -53,7 +61,7 @@ public readonly record struct ParameterCount(long Value) : IComparable<Parameter
             return value.ToString(CultureInfo.InvariantCulture);
         }
 
-        var scaled = value / scale;
+        var scaled = Math.Sign(value) * abs / scale;
         var digits = Math.Abs(scaled) >= 100 ? "0" : Math.Abs(scaled) >= 10 ? "0.0" : "0.00";
         return scaled.ToString(digits, CultureInfo.InvariantCulture) + " " + suffix;
     }
