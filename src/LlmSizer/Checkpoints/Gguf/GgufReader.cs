@@ -275,7 +275,7 @@ internal static class GgufReader
         switch ((GgufValueType)type)
         {
             case GgufValueType.UInt8: return new(GgufValueType.UInt8, c.Take(1, key)[0]);
-            case GgufValueType.Int8: return new(GgufValueType.Int8, (sbyte)c.Take(1, key)[0]);
+            case GgufValueType.Int8: return new(GgufValueType.Int8, unchecked((sbyte)c.Take(1, key)[0]));
             case GgufValueType.UInt16: return new(GgufValueType.UInt16, BinaryPrimitives.ReadUInt16LittleEndian(c.Take(2, key)));
             case GgufValueType.Int16: return new(GgufValueType.Int16, BinaryPrimitives.ReadInt16LittleEndian(c.Take(2, key)));
             case GgufValueType.UInt32: return new(GgufValueType.UInt32, c.U32(key));
@@ -410,12 +410,17 @@ internal static class GgufReader
     /// <summary>A forward reader over a byte source with one pooled buffer, refilled as the header is walked.</summary>
     private sealed class Cursor(IByteSource source) : IDisposable
     {
-        private const int InitialBuffer = 64 * 1024;
+        // Reads start small and double up to MaxRead: a GGUF header has no length field, so any read-ahead may run into
+        // tensor data; doubling keeps the over-read below the bytes already consumed (+4 KiB) while big tokenizer
+        // arrays still take few reads.
+        private const int InitialBuffer = 4 * 1024;
+        private const int MaxRead = 1024 * 1024;
 
         // The longest string decoded (chat templates run to ~100 KB); longer ones are refused rather than allocated.
         private const int MaxStringBytes = 64 * 1024 * 1024;
 
         private byte[] _buffer = ArrayPool<byte>.Shared.Rent(InitialBuffer);
+        private int _readSize = InitialBuffer;
         private long _bufferOffset;
         private int _bufferLength;
 
@@ -509,14 +514,17 @@ internal static class GgufReader
 
         private void Fill(int count, string field)
         {
-            if (count > _buffer.Length)
+            int size = Math.Max(_readSize, count);
+            if (size > _buffer.Length)
             {
-                // Only reached for a string longer than the buffer, already bounded by the remaining bytes.
+                // count is already bounded by the remaining bytes (and strings by MaxStringBytes).
                 ArrayPool<byte>.Shared.Return(_buffer);
-                _buffer = ArrayPool<byte>.Shared.Rent(count);
+                _buffer = [];
+                _buffer = ArrayPool<byte>.Shared.Rent(size);
             }
 
-            int want = (int)Math.Min(_buffer.Length, Remaining);
+            _readSize = Math.Min(_readSize * 2, MaxRead);
+            int want = (int)Math.Min(size, Remaining);
             if (!source.TryReadExactly(Position, _buffer.AsSpan(0, want)))
             {
                 throw GgufThrowHelper.Truncated(Name, Position, field, count, 0);
