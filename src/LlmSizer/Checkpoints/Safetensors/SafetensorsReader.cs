@@ -99,6 +99,7 @@ internal static class SafetensorsReader
         var tensors = new List<SafetensorsTensor>();
         var names = new HashSet<string>(StringComparer.Ordinal);
         Dictionary<string, string>? metadata = null;
+        bool sawMetadata = false;
         try
         {
             reader.Read(); // StartObject
@@ -107,11 +108,12 @@ internal static class SafetensorsReader
                 long at = 8 + reader.TokenStartIndex;
                 if (reader.ValueTextEquals("__metadata__"u8))
                 {
-                    if (metadata is not null)
+                    if (sawMetadata)
                     {
                         throw SafetensorsThrowHelper.Duplicate(file, at, "__metadata__");
                     }
 
+                    sawMetadata = true;
                     metadata = ReadMetadata(file, ref reader);
                     continue;
                 }
@@ -165,10 +167,17 @@ internal static class SafetensorsReader
         };
     }
 
-    private static Dictionary<string, string> ReadMetadata(string file, ref Utf8JsonReader reader)
+    private static Dictionary<string, string>? ReadMetadata(string file, ref Utf8JsonReader reader)
     {
         long at = 8 + reader.TokenStartIndex;
         reader.Read();
+
+        // The reference reads __metadata__ as Option<HashMap<String, String>>: null is allowed (MLX writes it).
+        if (reader.TokenType == JsonTokenType.Null)
+        {
+            return null;
+        }
+
         if (reader.TokenType != JsonTokenType.StartObject)
         {
             throw SafetensorsThrowHelper.Error(file, at, "__metadata__", "an object of strings", reader.TokenType.ToString());
