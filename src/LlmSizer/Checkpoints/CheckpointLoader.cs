@@ -183,13 +183,15 @@ public static class CheckpointLoader
             }
         }
 
-        var tensors = new List<TensorInfo>();
-        var seen = new Dictionary<string, string>(StringComparer.Ordinal);
+        var tensors = new List<TensorInfo>(headers.Sum(h => h.Tensors.Count));
+
+        // Names are unique within a file (the reader checks); across shards they must be unique too.
+        var seen = headers.Count > 1 ? new Dictionary<string, string>(StringComparer.Ordinal) : null;
         foreach (var h in headers)
         {
             foreach (var t in h.Tensors)
             {
-                if (!seen.TryAdd(t.Name, h.Path))
+                if (seen is not null && !seen.TryAdd(t.Name, h.Path))
                 {
                     throw SafetensorsThrowHelper.Error(h.Path, null, $"tensor '{t.Name}'", "a name held by one shard only", $"it also in {seen[t.Name]}");
                 }

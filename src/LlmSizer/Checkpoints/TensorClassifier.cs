@@ -13,7 +13,9 @@ internal static class TensorClassifier
     // Last name segments that hold quantization side data, not parameters: GPTQ/AWQ (scales, qzeros, g_idx),
     // bitsandbytes (SCB, absmax, quant_map, nested_*), FP8/compressed-tensors (weight_scale, weight_scale_inv,
     // input_scale, weight_zero_point, weight_global_scale), MLX (scales, biases), NVFP4/MX block scales.
-    private static readonly HashSet<string> AuxSegments = new(StringComparer.Ordinal)
+    private static readonly HashSet<string>.AlternateLookup<ReadOnlySpan<char>> AuxLookup = BuildAux().GetAlternateLookup<ReadOnlySpan<char>>();
+
+    private static HashSet<string> BuildAux() => new(StringComparer.Ordinal)
     {
         "scales", "qzeros", "g_idx", "SCB", "absmax", "quant_map", "nested_absmax", "nested_quant_map",
         "weight_scale", "weight_scale_inv", "weight_scale_2", "input_scale", "input_scale_inv", "output_scale",
@@ -30,7 +32,7 @@ internal static class TensorClassifier
         var last = LastSegment(name);
 
         // GPTQ/AWQ pack eight 4-bit values into each int32 of qweight (GPTQ: [in/8, out]; AWQ: [in, out/8]).
-        if (last == "qweight" && (dataType == DataType.I32 || dataType == DataType.U32))
+        if (last.SequenceEqual("qweight") && (dataType == DataType.I32 || dataType == DataType.U32))
         {
             info = info with { LogicalElements = checked(info.StoredElements * 8) };
         }
@@ -42,8 +44,13 @@ internal static class TensorClassifier
     /// quant_state sibling hold two values per byte) and MoE expert pools when the architecture is known.</summary>
     public static List<TensorInfo> Finish(List<TensorInfo> tensors, ArchitectureSpec? spec)
     {
-        var names = new HashSet<string>(tensors.Select(t => t.Name), StringComparer.Ordinal);
         bool anyBnb = tensors.Any(t => t.Name.Contains(".quant_state.", StringComparison.Ordinal) || t.Name.EndsWith(".absmax", StringComparison.Ordinal));
+        if (!anyBnb && spec?.Moe is null)
+        {
+            return tensors;
+        }
+
+        var names = anyBnb ? new HashSet<string>(tensors.Select(t => t.Name), StringComparer.Ordinal) : [];
         for (int i = 0; i < tensors.Count; i++)
         {
             var t = tensors[i];
@@ -64,10 +71,10 @@ internal static class TensorClassifier
         return tensors;
     }
 
-    private static string LastSegment(string name)
+    private static ReadOnlySpan<char> LastSegment(string name)
     {
         int dot = name.LastIndexOf('.');
-        return dot < 0 ? name : name[(dot + 1)..];
+        return dot < 0 ? name : name.AsSpan(dot + 1);
     }
 
     public static TensorKind KindOf(string name)
@@ -80,7 +87,7 @@ internal static class TensorClassifier
             return TensorKind.Buffer;
         }
 
-        if (AuxSegments.Contains(last) || name.Contains(".quant_state.", StringComparison.Ordinal))
+        if (AuxLookup.Contains(last) || name.Contains(".quant_state.", StringComparison.Ordinal))
         {
             return TensorKind.QuantizationAux;
         }
@@ -91,7 +98,9 @@ internal static class TensorClassifier
     public static (TensorGroup Group, int? Layer) GroupOf(string name)
     {
         int? layer = LayerOf(name);
-        var lower = name.ToLowerInvariant();
+
+        // Names are ASCII and almost always lower case already; lower-case only when needed (BERT's LayerNorm).
+        var lower = HasUpper(name) ? name.ToLowerInvariant() : name;
 
         // GGUF (llama.cpp) names first: they are short and exact.
         if (lower.StartsWith("blk.", StringComparison.Ordinal) || !lower.Contains('.', StringComparison.Ordinal) || IsGgufTopLevel(lower))
@@ -155,6 +164,19 @@ internal static class TensorClassifier
         return (TensorGroup.Other, layer);
     }
 
+    private static bool HasUpper(string s)
+    {
+        foreach (var ch in s)
+        {
+            if (char.IsAsciiLetterUpper(ch))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
     private static bool IsGgufTopLevel(string lower) =>
         lower.StartsWith("token_embd", StringComparison.Ordinal) || lower.StartsWith("position_embd", StringComparison.Ordinal) ||
         lower.StartsWith("token_types", StringComparison.Ordinal) || lower.StartsWith("output", StringComparison.Ordinal) ||
@@ -163,9 +185,9 @@ internal static class TensorClassifier
     // llama.cpp tensor names (src/llama-arch.cpp LLM_TENSOR_NAMES).
     private static bool TryGgufGroup(string lower, out TensorGroup group)
     {
-        string stem = lower.StartsWith("blk.", StringComparison.Ordinal) ? lower[(lower.IndexOf('.', 4) + 1)..] : lower;
-        int dot = stem.IndexOf('.', StringComparison.Ordinal);
-        string part = dot < 0 ? stem : stem[..dot];
+        ReadOnlySpan<char> stem = lower.StartsWith("blk.", StringComparison.Ordinal) ? lower.AsSpan(lower.IndexOf('.', 4) + 1) : lower.AsSpan();
+        int dot = stem.IndexOf('.');
+        ReadOnlySpan<char> part = dot < 0 ? stem : stem[..dot];
         group = part switch
         {
             "token_embd" or "position_embd" or "token_types" => TensorGroup.Embedding,
@@ -177,7 +199,7 @@ internal static class TensorClassifier
             _ when part.StartsWith("ffn", StringComparison.Ordinal) => TensorGroup.Mlp,
             _ => TensorGroup.Other,
         };
-        if (group == TensorGroup.Other && part is "rope_freqs")
+        if (group == TensorGroup.Other && part.SequenceEqual("rope_freqs"))
         {
             return true;
         }

@@ -43,6 +43,9 @@ internal static class SafetensorsReader
     // Root object → tensor object → shape array is three levels; anything deeper is not a safetensors header.
     private const int MaxDepth = 4;
 
+    // More dimensions than any framework tensor has (PyTorch allows 64); a longer shape is refused, not allocated.
+    private const int MaxDims = 64;
+
     public static SafetensorsHeader Read(string path)
     {
         using var source = new FileByteSource(path);
@@ -96,8 +99,8 @@ internal static class SafetensorsReader
         }
 
         var reader = new Utf8JsonReader(header, new JsonReaderOptions { MaxDepth = MaxDepth, CommentHandling = JsonCommentHandling.Disallow });
-        var tensors = new List<SafetensorsTensor>();
-        var names = new HashSet<string>(StringComparer.Ordinal);
+        // Sized from the header length (a tensor entry takes ~100 bytes of JSON), so large headers do not regrow the list.
+        var tensors = new List<SafetensorsTensor>(Math.Min(header.Length / 100 + 4, 1 << 16));
         Dictionary<string, string>? metadata = null;
         bool sawMetadata = false;
         try
@@ -119,12 +122,7 @@ internal static class SafetensorsReader
                 }
 
                 string name = reader.GetString()!;
-                if (!names.Add(name))
-                {
-                    throw SafetensorsThrowHelper.Duplicate(file, at, name);
-                }
-
-                tensors.Add(ReadTensor(file, name, ref reader));
+                tensors.Add(ReadTensor(file, name, ref reader, at));
             }
 
             if (reader.TokenType != JsonTokenType.EndObject || reader.Read())
@@ -137,9 +135,19 @@ internal static class SafetensorsReader
             throw SafetensorsThrowHelper.InvalidJson(file, 8 + (e.BytePositionInLine ?? 0), e.Message);
         }
 
-        long dataLength = fileLength - 8 - header.Length;
+        // Duplicate names: sorted by name, duplicates are neighbours (cheaper than a hash set of every name).
         var sorted = tensors.ToArray();
-        Array.Sort(sorted, (a, b) => a.Begin != b.Begin ? a.Begin.CompareTo(b.Begin) : a.End.CompareTo(b.End));
+        Array.Sort(sorted, static (a, b) => string.CompareOrdinal(a.Name, b.Name));
+        for (int i = 1; i < sorted.Length; i++)
+        {
+            if (string.Equals(sorted[i].Name, sorted[i - 1].Name, StringComparison.Ordinal))
+            {
+                throw SafetensorsThrowHelper.Duplicate(file, null, sorted[i].Name);
+            }
+        }
+
+        long dataLength = fileLength - 8 - header.Length;
+        Array.Sort(sorted, static (a, b) => a.Begin != b.Begin ? a.Begin.CompareTo(b.Begin) : a.End.CompareTo(b.End));
         long cursor = 0;
         foreach (var t in sorted)
         {
@@ -199,15 +207,16 @@ internal static class SafetensorsReader
         return map;
     }
 
-    private static SafetensorsTensor ReadTensor(string file, string name, ref Utf8JsonReader reader)
+    private static SafetensorsTensor ReadTensor(string file, string name, ref Utf8JsonReader reader, long at)
     {
-        long at = 8 + reader.TokenStartIndex;
         reader.Read();
         if (reader.TokenType != JsonTokenType.StartObject)
         {
             throw SafetensorsThrowHelper.BadField(file, at, name, "entry", "an object with dtype, shape and data_offsets", reader.TokenType.ToString());
         }
 
+        Span<long> dims = stackalloc long[MaxDims];
+        Span<long> offsets = stackalloc long[2];
         DataType? dataType = null;
         ImmutableArray<long>? shape = null;
         long begin = -1, end = -1;
@@ -232,15 +241,15 @@ internal static class SafetensorsReader
             }
             else if (reader.ValueTextEquals("shape"u8))
             {
-                var dims = ReadLongArray(file, name, "shape", ref reader, fieldAt);
-                shape = [.. dims];
+                int count = ReadLongArray(file, name, "shape", ref reader, fieldAt, dims);
+                shape = ImmutableArray.Create(dims[..count]);
             }
             else if (reader.ValueTextEquals("data_offsets"u8))
             {
-                var offsets = ReadLongArray(file, name, "data_offsets", ref reader, fieldAt);
-                if (offsets.Count != 2 || offsets[1] < offsets[0])
+                int count = ReadLongArray(file, name, "data_offsets", ref reader, fieldAt, offsets);
+                if (count != 2 || offsets[1] < offsets[0])
                 {
-                    throw SafetensorsThrowHelper.BadField(file, fieldAt, name, "data_offsets", "[begin, end] with begin ≤ end", "[" + string.Join(", ", offsets) + "]");
+                    throw SafetensorsThrowHelper.BadField(file, fieldAt, name, "data_offsets", "[begin, end] with begin ≤ end", "[" + string.Join(", ", offsets[..count].ToArray()) + "]");
                 }
 
                 begin = offsets[0];
@@ -290,7 +299,7 @@ internal static class SafetensorsReader
         return new SafetensorsTensor(name, dtypeValue, shape.Value, begin, end);
     }
 
-    private static List<long> ReadLongArray(string file, string name, string field, ref Utf8JsonReader reader, long at)
+    private static int ReadLongArray(string file, string name, string field, ref Utf8JsonReader reader, long at, scoped Span<long> values)
     {
         reader.Read();
         if (reader.TokenType != JsonTokenType.StartArray)
@@ -298,7 +307,7 @@ internal static class SafetensorsReader
             throw SafetensorsThrowHelper.BadField(file, at, name, field, "an array of non-negative integers", reader.TokenType.ToString());
         }
 
-        var list = new List<long>(4);
+        int count = 0;
         while (reader.Read() && reader.TokenType != JsonTokenType.EndArray)
         {
             if (reader.TokenType != JsonTokenType.Number || !reader.TryGetInt64(out long v) || v < 0)
@@ -306,9 +315,14 @@ internal static class SafetensorsReader
                 throw SafetensorsThrowHelper.BadField(file, 8 + reader.TokenStartIndex, name, field, "non-negative integers", reader.TokenType == JsonTokenType.Number ? "a negative, fractional or huge number" : reader.TokenType.ToString());
             }
 
-            list.Add(v);
+            if (count == values.Length)
+            {
+                throw SafetensorsThrowHelper.BadField(file, at, name, field, $"at most {values.Length} entries", "more");
+            }
+
+            values[count++] = v;
         }
 
-        return list;
+        return count;
     }
 }

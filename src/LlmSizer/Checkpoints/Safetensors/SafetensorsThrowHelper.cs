@@ -38,7 +38,7 @@ internal static class SafetensorsThrowHelper
     public static ModelFileFormatException UnknownDtype(string file, long offset, string tensor, string dtype) =>
         BadField(file, offset, tensor, "dtype", "a safetensors dtype (F64, F32, F16, BF16, F8_E4M3, F8_E5M2, F8_E8M0, F4, F6_E2M3, F6_E3M2, I64..I8, U64..U8, BOOL, C64)", $"'{dtype}'");
 
-    public static ModelFileFormatException Duplicate(string file, long offset, string tensor) =>
+    public static ModelFileFormatException Duplicate(string file, long? offset, string tensor) =>
         Error(file, offset, "tensor name", "unique names", $"'{tensor}' twice");
 
     public static ModelFileFormatException SizeMismatch(string file, string tensor, long expected, long found) =>
