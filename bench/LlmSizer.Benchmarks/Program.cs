@@ -21,6 +21,8 @@ if (args is ["time", var kind, var file, var iterationsText])
     Func<long> parse = kind switch
     {
         "gguf" => () => CheckpointLoader.LoadGguf(file).Inventory.TotalParameters.Value,
+        // Everything materialised (token strings, scores, merges): what the JS peer does.
+        "gguf-full" => () => LlmSizer.Checkpoints.Gguf.GgufReader.Read(file, new LlmSizer.Checkpoints.Gguf.GgufReadOptions { MaxMaterializedArrayLength = long.MaxValue, MaterializeTokenizer = true }).Tensors.Count,
         "gguf-reader" => () => LlmSizer.Checkpoints.Gguf.GgufReader.Read(file).Tensors.Count,
         "classify" => () =>
         {

@@ -76,11 +76,13 @@ const peerSt = await median(async () => {
 
 const oursGguf = ours("gguf", ggufFile);
 const oursSt = ours("safetensors", stFile);
+const oursGgufFull = ours("gguf-full", ggufFile);
 
 const row = (name, peer, mine, peerName) =>
   console.log(`${name.padEnd(34)} ${peerName.padEnd(26)} ${peer.toFixed(0).padStart(9)} µs   LlmSizer ${mine.median_us.toFixed(0).padStart(8)} µs   ` +
               `ratio ${(peer / mine.median_us).toFixed(2)}×   LlmSizer allocates ${(mine.allocated_bytes / 1024).toFixed(0)} KiB/parse`);
 console.log(`node ${process.version}; ${iterations} iterations (safetensors: peer ${iterations * 4}); medians; ratio = peer / LlmSizer (> 1: LlmSizer faster)`);
 row("GGUF 151,936 tokens, 723 tensors", peerGguf.us, oursGguf, "@huggingface/gguf");
+row("GGUF, all arrays materialised", peerGguf.us, oursGgufFull, "@huggingface/gguf");
 row("safetensors 1,000 tensors", peerSt.us, oursSt, "@huggingface/hub");
 console.log(`parameters: gguf peer ${peerGguf.result} / ours ${oursGguf.parameters}; safetensors peer ${peerSt.result} / ours ${oursSt.parameters}`);

@@ -97,7 +97,15 @@ public static class CheckpointLoader
     /// <exception cref="ModelFileFormatException">The file is damaged or of an unsupported version.</exception>
     public static ModelInfo LoadGguf(string path)
     {
-        var file = GgufReader.Read(path);
+        using var source = new FileByteSource(path);
+        return LoadGguf(source);
+    }
+
+    /// <summary>Loads a GGUF header from any byte source (a file, memory, or a remote range reader).</summary>
+    internal static ModelInfo LoadGguf(IByteSource source)
+    {
+        string path = source.Name;
+        var file = GgufReader.Read(source);
         bool? tied = file.Tensors.Count == 0 ? null : !file.Tensors.Any(t => t.Name == "output.weight");
         var spec = GgufArchitecture.TryRead(file, tied);
         var tensors = new List<TensorInfo>(file.Tensors.Count);

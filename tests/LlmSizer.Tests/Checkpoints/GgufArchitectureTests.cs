@@ -220,3 +220,48 @@ public sealed class GgufArchitectureTests
         }
     }
 }
+
+public sealed class GgufLoaderRobustnessTests
+{
+    [Fact]
+    public void LoadGguf_SeededRandomMutations_OnlyLlmSizerExceptions()
+    {
+        // Given a small MoE + MLA + sliding-window header (exercises the architecture mapping and classification too).
+        var w = new G();
+        w.AddString("general.architecture", "deepseek2");
+        w.AddUInt32("deepseek2.block_count", 3).AddUInt32("deepseek2.embedding_length", 32).AddUInt32("deepseek2.attention.head_count", 4)
+         .AddUInt32("deepseek2.feed_forward_length", 64).AddUInt32("deepseek2.attention.kv_lora_rank", 16).AddUInt32("deepseek2.rope.dimension_count", 4)
+         .AddUInt32("deepseek2.expert_count", 4).AddUInt32("deepseek2.expert_used_count", 2).AddUInt32("deepseek2.expert_shared_count", 1)
+         .AddUInt32("deepseek2.leading_dense_block_count", 1).AddUInt32("deepseek2.attention.sliding_window", 8)
+         .AddArray("deepseek2.attention.head_count_kv", G.MetaType.Int32, new[] { 4, 4, 4 })
+         .AddStrings("tokenizer.ggml.tokens", "a", "b");
+        w.AddTensor("token_embd.weight", G.GgmlType.F32, 32, 2);
+        w.AddTensor("blk.1.ffn_up_exps.weight", G.GgmlType.F16, 32, 8, 4);
+        var original = w.ToArray();
+        var rng = new Random(42);
+
+        // When / Then: thousands of seeded byte changes; only the library's exception type may escape.
+        for (int i = 0; i < 3000; i++)
+        {
+            var bytes = (byte[])original.Clone();
+            for (int f = 1 + rng.Next(3); f > 0; f--)
+            {
+                bytes[rng.Next(bytes.Length)] = (byte)rng.Next(256);
+            }
+
+            var ex = Record.Exception(() => CheckpointLoader.LoadGguf(new MemoryByteSource(bytes, "m.gguf")));
+            Assert.True(ex is null or LlmSizerException, $"mutation {i}: {ex}");
+        }
+    }
+
+    [Fact]
+    public void LoadGguf_AbsurdBlockCount_Refused()
+    {
+        var w = new G();
+        w.AddString("general.architecture", "llama").AddUInt32("llama.block_count", 2_000_000_000).AddUInt32("llama.embedding_length", 8)
+         .AddUInt32("llama.attention.head_count", 2).AddUInt32("llama.attention.sliding_window", 4);
+        var e = Assert.Throws<ModelFileFormatException>(() => CheckpointLoader.LoadGguf(new MemoryByteSource(w.ToArray(), "big.gguf")));
+        Assert.Contains("big.gguf", e.Message);
+        Assert.Contains("llama.block_count", e.Message);
+    }
+}

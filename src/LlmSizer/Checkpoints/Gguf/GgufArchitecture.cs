@@ -8,6 +8,8 @@ namespace LlmSizer.Checkpoints.Gguf;
 /// <see cref="ArchitectureSpec"/>. Key names: llama.cpp src/llama-arch.cpp (LLM_KV_NAMES) and gguf-py constants.</summary>
 internal static class GgufArchitecture
 {
+    private const int MaxLayers = 100_000;
+
     // GGUF arch name → Hugging Face model_type where one exists (else the GGUF name is kept).
     private static readonly Dictionary<string, string> HfNames = new(StringComparer.Ordinal)
     {
@@ -65,6 +67,12 @@ internal static class GgufArchitecture
 
         var r = new KeyReader(file, arch);
         int? layers = r.Int("block_count");
+        if (layers > MaxLayers)
+        {
+            // Per-layer tables are sized by the layer count, so an absurd one is refused rather than allocated.
+            throw GgufThrowHelper.Error(file.Path, 0, arch + ".block_count", $"at most {MaxLayers:N0} layers", layers.Value.ToString("N0", CultureInfo.InvariantCulture));
+        }
+
         int? hidden = r.Int("embedding_length");
         int? heads = r.IntOrMax("attention.head_count");
         if (layers is null || hidden is null || heads is null || heads == 0)
@@ -112,7 +120,7 @@ internal static class GgufArchitecture
                 ActiveExperts = used,
                 ExpertIntermediate = expertFf,
                 SharedExperts = shared,
-                SharedIntermediate = sharedFf ?? checked(shared * expertFf),
+                SharedIntermediate = sharedFf ?? (int)Math.Min((long)shared * expertFf, int.MaxValue),
                 SharedExpertGate = arch == "qwen2moe",
                 MoeLayers = leadingDense > 0 ? [.. Enumerable.Range(0, layers.Value).Select(l => l >= leadingDense)] : [],
             };
