@@ -1,5 +1,6 @@
 using System.Collections.Immutable;
 using System.Globalization;
+using System.Runtime.InteropServices;
 using System.Text.Json;
 using LlmSizer.Architecture;
 using LlmSizer.Checkpoints.Gguf;
@@ -112,7 +113,13 @@ public static class CheckpointLoader
         foreach (var t in file.Tensors)
         {
             // GGUF lists dimensions innermost first; TensorInfo lists them outermost first.
-            ImmutableArray<long> shape = [.. Enumerable.Reverse(t.Dims)];
+            var dims = new long[t.Dims.Length];
+            for (int i = 0; i < dims.Length; i++)
+            {
+                dims[i] = t.Dims[dims.Length - 1 - i];
+            }
+
+            var shape = ImmutableCollectionsMarshal.AsImmutableArray(dims);
             tensors.Add(TensorClassifier.Classify(t.Name, shape, t.DataType));
         }
 

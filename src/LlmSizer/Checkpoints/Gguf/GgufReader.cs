@@ -125,7 +125,7 @@ internal static class GgufReader
             long keyAt = c.Position;
             string key = c.String("metadata key");
             long typeAt = c.Position;
-            uint type = c.U32($"metadata '{key}' type");
+            uint type = c.U32("metadata", key, " type");
             var value = ReadValue(c, key, type, typeAt, 0, options);
             if (!metadata.TryAdd(key, value))
             {
@@ -147,7 +147,7 @@ internal static class GgufReader
             }
 
             long dimsAt = c.Position;
-            uint nDims = c.U32($"tensor '{name}' n_dims");
+            uint nDims = c.U32("tensor", name, " n_dims");
             if (nDims is 0 or > GgmlMaxDims)
             {
                 throw GgufThrowHelper.TooManyDims(file, dimsAt, name, nDims);
@@ -157,7 +157,7 @@ internal static class GgufReader
             for (int d = 0; d < nDims; d++)
             {
                 long at = c.Position;
-                ulong dim = c.U64($"tensor '{name}' dimension");
+                ulong dim = c.U64("tensor", name, " dimension");
                 if (dim > long.MaxValue || (dim != 0 && elements > long.MaxValue / (long)dim))
                 {
                     throw GgufThrowHelper.BadDim(file, at, name, dim);
@@ -168,7 +168,7 @@ internal static class GgufReader
             }
 
             long typeAt = c.Position;
-            uint typeId = c.U32($"tensor '{name}' type");
+            uint typeId = c.U32("tensor", name, " type");
             if (typeId > int.MaxValue || !DataType.TryFromGgml((int)typeId, out var dataType))
             {
                 throw GgufThrowHelper.UnknownGgmlType(file, typeAt, name, typeId);
@@ -180,7 +180,7 @@ internal static class GgufReader
             }
 
             long offsetAt = c.Position;
-            ulong offset = c.U64($"tensor '{name}' offset");
+            ulong offset = c.U64("tensor", name, " offset");
 
             // ggml_nbytes of a contiguous tensor: rows × (ne[0] / block) × block bytes.
             long rowBlocks = dims[0] / dataType.BlockElements;
@@ -299,7 +299,7 @@ internal static class GgufReader
         }
 
         long elemTypeAt = c.Position;
-        uint elemTypeRaw = c.U32($"metadata '{key}' element type");
+        uint elemTypeRaw = c.U32("metadata", key, " element type");
         if (elemTypeRaw > (uint)GgufValueType.Float64)
         {
             throw GgufThrowHelper.UnknownValueType(c.Name, elemTypeAt, key, elemTypeRaw);
@@ -307,7 +307,7 @@ internal static class GgufReader
 
         var elemType = (GgufValueType)elemTypeRaw;
         long countAt = c.Position;
-        ulong count = c.U64($"metadata '{key}' count");
+        ulong count = c.U64("metadata", key, " count");
         int size = FixedSize(elemType);
 
         // The smallest encoding of one element: its fixed size, 8 for a string length, 12 for a nested array header.
@@ -432,17 +432,21 @@ internal static class GgufReader
 
         public long Remaining => Length - Position;
 
-        public ReadOnlySpan<byte> Take(int count, string field)
+        public ReadOnlySpan<byte> Take(int count, string field) => Take(count, field, null, null);
+
+        // The field is passed in parts (e.g. "tensor", name, " offset") and joined only for an error message, so the
+        // hot path allocates nothing per field.
+        public ReadOnlySpan<byte> Take(int count, string field, string? name, string? suffix)
         {
             if (count > Remaining)
             {
-                throw GgufThrowHelper.Truncated(Name, Position, field, count, Remaining);
+                throw GgufThrowHelper.Truncated(Name, Position, FieldName(field, name, suffix), count, Remaining);
             }
 
             long start = Position - _bufferOffset;
             if (start < 0 || start + count > _bufferLength)
             {
-                Fill(count, field);
+                Fill(count, field, name, suffix);
                 start = 0;
             }
 
@@ -450,9 +454,12 @@ internal static class GgufReader
             return _buffer.AsSpan((int)start, count);
         }
 
-        public uint U32(string field) => BinaryPrimitives.ReadUInt32LittleEndian(Take(4, field));
+        public uint U32(string field, string? name = null, string? suffix = null) => BinaryPrimitives.ReadUInt32LittleEndian(Take(4, field, name, suffix));
 
-        public ulong U64(string field) => BinaryPrimitives.ReadUInt64LittleEndian(Take(8, field));
+        public ulong U64(string field, string? name = null, string? suffix = null) => BinaryPrimitives.ReadUInt64LittleEndian(Take(8, field, name, suffix));
+
+        private static string FieldName(string field, string? name, string? suffix) =>
+            name is null ? field + suffix : $"{field} '{name}'{suffix}";
 
         public void Skip(long count, string field)
         {
@@ -467,7 +474,7 @@ internal static class GgufReader
         public string String(string field)
         {
             long at = Position;
-            ulong length = U64(field + " length");
+            ulong length = U64(field, null, " length");
             if (length > (ulong)Remaining)
             {
                 throw GgufThrowHelper.Truncated(Name, at, field, length > long.MaxValue ? long.MaxValue : (long)length, Remaining);
@@ -503,7 +510,7 @@ internal static class GgufReader
                 }
             }
 
-            ulong length = U64(field + " length");
+            ulong length = U64(field, null, " length");
             if (length > (ulong)Remaining)
             {
                 throw GgufThrowHelper.Truncated(Name, at, field, length > long.MaxValue ? long.MaxValue : (long)length, Remaining);
@@ -512,7 +519,7 @@ internal static class GgufReader
             Position += (long)length;
         }
 
-        private void Fill(int count, string field)
+        private void Fill(int count, string field, string? name, string? suffix)
         {
             int size = Math.Max(_readSize, count);
             if (size > _buffer.Length)
@@ -527,7 +534,7 @@ internal static class GgufReader
             int want = (int)Math.Min(size, Remaining);
             if (!source.TryReadExactly(Position, _buffer.AsSpan(0, want)))
             {
-                throw GgufThrowHelper.Truncated(Name, Position, field, count, 0);
+                throw GgufThrowHelper.Truncated(Name, Position, FieldName(field, name, suffix), count, 0);
             }
 
             _bufferOffset = Position;
