@@ -117,12 +117,6 @@ internal static class TensorClassifier
             return (TensorGroup.LmHead, layer);
         }
 
-        if (lower.Contains("embed", StringComparison.Ordinal) || lower.Contains("wte.", StringComparison.Ordinal) || lower.Contains("wpe.", StringComparison.Ordinal) ||
-            lower.StartsWith("shared.", StringComparison.Ordinal))
-        {
-            return (TensorGroup.Embedding, layer);
-        }
-
         bool qkNorm = lower.Contains("q_norm", StringComparison.Ordinal) || lower.Contains("k_norm", StringComparison.Ordinal) ||
                       lower.Contains("q_layernorm", StringComparison.Ordinal) || lower.Contains("k_layernorm", StringComparison.Ordinal) ||
                       lower.Contains("kv_a_layernorm", StringComparison.Ordinal) || lower.Contains("q_a_layernorm", StringComparison.Ordinal);
@@ -135,6 +129,12 @@ internal static class TensorClassifier
             lower.Contains(".ln.", StringComparison.Ordinal))
         {
             return (TensorGroup.Norm, layer);
+        }
+
+        if (lower.Contains("embed", StringComparison.Ordinal) || lower.Contains("wte.", StringComparison.Ordinal) || lower.Contains("wpe.", StringComparison.Ordinal) ||
+            lower.StartsWith("shared.", StringComparison.Ordinal))
+        {
+            return (TensorGroup.Embedding, layer);
         }
 
         if (lower.Contains(".experts.", StringComparison.Ordinal) && !lower.Contains("shared", StringComparison.Ordinal))
@@ -154,6 +154,7 @@ internal static class TensorClassifier
         if (lower.Contains("mlp", StringComparison.Ordinal) || lower.Contains("ffn", StringComparison.Ordinal) || lower.Contains("feed_forward", StringComparison.Ordinal) ||
             lower.Contains("fc1", StringComparison.Ordinal) || lower.Contains("fc2", StringComparison.Ordinal) || lower.Contains("dense_h_to_4h", StringComparison.Ordinal) ||
             lower.Contains("dense_4h_to_h", StringComparison.Ordinal) || lower.Contains("intermediate", StringComparison.Ordinal) ||
+            lower.Contains("densereludense", StringComparison.Ordinal) || lower.Contains("densegatedactdense", StringComparison.Ordinal) ||
             lower.Contains("gate_proj", StringComparison.Ordinal) || lower.Contains("up_proj", StringComparison.Ordinal) || lower.Contains("down_proj", StringComparison.Ordinal) ||
             lower.Contains("shared_expert", StringComparison.Ordinal) || (layer is not null && lower.Contains(".output.dense", StringComparison.Ordinal)) ||
             lower.Contains(".gate.", StringComparison.Ordinal) || lower.Contains("router", StringComparison.Ordinal))
@@ -196,7 +197,7 @@ internal static class TensorClassifier
             _ when part.EndsWith("_norm", StringComparison.Ordinal) || part == "norm" || part.StartsWith("layer_output_norm", StringComparison.Ordinal) => TensorGroup.Norm,
             _ when part.EndsWith("_exps", StringComparison.Ordinal) => TensorGroup.Experts,
             _ when part.StartsWith("attn", StringComparison.Ordinal) => TensorGroup.Attention,
-            _ when part.StartsWith("ffn", StringComparison.Ordinal) => TensorGroup.Mlp,
+            _ when part.StartsWith("ffn", StringComparison.Ordinal) || part.SequenceEqual("exp_probs_b") => TensorGroup.Mlp,
             _ => TensorGroup.Other,
         };
         if (group == TensorGroup.Other && part.SequenceEqual("rope_freqs"))
@@ -207,36 +208,37 @@ internal static class TensorClassifier
         return group != TensorGroup.Other || lower.StartsWith("blk.", StringComparison.Ordinal);
     }
 
-    /// <summary>The layer index from ".layers.N.", ".h.N.", ".layer.N.", ".blocks.N.", ".block.N." or GGUF "blk.N.".</summary>
+    /// <summary>The layer index: the number after the first segment named blk, layers, layer, h, blocks or block
+    /// ("model.layers.3.", "transformer.h.3.", "encoder.layer.3.", "encoder.block.3.layer.1." → 3, GGUF "blk.3.").</summary>
     public static int? LayerOf(string name)
     {
-        ReadOnlySpan<string> markers = ["blk.", "layers.", "h.", "layer.", "blocks.", "block."];
-        foreach (var marker in markers)
+        var span = name.AsSpan();
+        int start = 0;
+        while (start < span.Length)
         {
-            int from = 0;
-            while (true)
+            int dot = span[start..].IndexOf('.');
+            if (dot < 0)
             {
-                int i = name.IndexOf(marker, from, StringComparison.Ordinal);
-                if (i < 0)
-                {
-                    break;
-                }
-
-                bool atSegmentStart = i == 0 || name[i - 1] == '.';
-                int j = i + marker.Length;
-                int k = j;
-                while (k < name.Length && char.IsAsciiDigit(name[k]))
-                {
-                    k++;
-                }
-
-                if (atSegmentStart && k > j && k - j <= 6 && (k == name.Length || name[k] == '.'))
-                {
-                    return int.Parse(name.AsSpan(j, k - j), System.Globalization.CultureInfo.InvariantCulture);
-                }
-
-                from = i + 1;
+                return null;
             }
+
+            var segment = span.Slice(start, dot);
+            int next = start + dot + 1;
+            if (segment is "blk" or "layers" or "layer" or "h" or "blocks" or "block")
+            {
+                int end = next;
+                while (end < span.Length && char.IsAsciiDigit(span[end]))
+                {
+                    end++;
+                }
+
+                if (end > next && end - next <= 6 && (end == span.Length || span[end] == '.'))
+                {
+                    return int.Parse(span[next..end], System.Globalization.CultureInfo.InvariantCulture);
+                }
+            }
+
+            start = next;
         }
 
         return null;
