@@ -186,11 +186,16 @@ public static class CheckpointLoader
     {
         (ArchitectureSpec Spec, IArchitectureFamily Family)? read = null;
         var config = Path.Combine(folder, "config.json");
+        int? packedBits = null;
         if (File.Exists(config))
         {
+            var parsed = ConfigObject.Load(config);
+
+            // Bits per packed weight: GPTQ/AWQ quantization_config.bits, MLX quantization.bits (both pack into 32-bit words).
+            packedBits = parsed.Object("quantization_config")?.OptionalInt("bits") ?? parsed.Object("quantization")?.OptionalInt("bits");
             try
             {
-                read = HuggingFaceConfigReader.ReadFile(config);
+                read = HuggingFaceConfigReader.Read(parsed);
             }
             catch (UnsupportedArchitectureException e)
             {
@@ -215,8 +220,9 @@ public static class CheckpointLoader
             }
         }
 
-        long bytes = 0;
-        foreach (var f in files)
+        // Shard sizes come from the opened files (a Hugging Face snapshot holds symlinks to blobs); the index is stat'ed.
+        long bytes = headers.Sum(h => h.FileLength);
+        foreach (var f in files.Where(f => f.EndsWith(".json", StringComparison.OrdinalIgnoreCase)))
         {
             bytes = checked(bytes + new FileInfo(f).Length);
         }
@@ -227,7 +233,7 @@ public static class CheckpointLoader
             Source = ModelSourceKind.Safetensors,
             Architecture = read?.Spec,
             Family = read?.Family,
-            Inventory = new TensorInventory(TensorClassifier.Finish(tensors, read?.Spec)),
+            Inventory = new TensorInventory(TensorClassifier.Finish(tensors, read?.Spec, packedBits)),
             Files = files,
             FileBytes = new ByteSize(bytes),
             Metadata = headers.FirstOrDefault(h => h.Metadata is not null)?.Metadata,

@@ -41,19 +41,39 @@ internal static class TensorClassifier
     }
 
     /// <summary>Second pass over a whole inventory: packed 4-bit bitsandbytes weights (U8 with an absmax or
-    /// quant_state sibling hold two values per byte) and MoE expert pools when the architecture is known.</summary>
-    public static List<TensorInfo> Finish(List<TensorInfo> tensors, ArchitectureSpec? spec)
+    /// quant_state sibling hold two values per byte), packed words of known bit width, and MoE expert pools when the
+    /// architecture is known.</summary>
+    /// <param name="tensors">The classified tensors (changed in place).</param>
+    /// <param name="spec">The architecture, when known (for expert pools).</param>
+    /// <param name="packedBits">Bits per weight of a packed quantized checkpoint (config <c>quantization_config.bits</c>
+    /// or MLX <c>quantization.bits</c>), when known: GPTQ/AWQ <c>qweight</c> and MLX U32 weights hold 32 / bits each.</param>
+    /// <returns><paramref name="tensors"/>.</returns>
+    public static List<TensorInfo> Finish(List<TensorInfo> tensors, ArchitectureSpec? spec, int? packedBits = null)
     {
         bool anyBnb = tensors.Any(t => t.Name.Contains(".quant_state.", StringComparison.Ordinal) || t.Name.EndsWith(".absmax", StringComparison.Ordinal));
-        if (!anyBnb && spec?.Moe is null)
+        bool anyMlx = packedBits is > 0 and <= 32 && tensors.Any(t => t.Name.EndsWith(".scales", StringComparison.Ordinal));
+        if (!anyBnb && !anyMlx && spec?.Moe is null && packedBits is null)
         {
             return tensors;
         }
 
-        var names = anyBnb ? new HashSet<string>(tensors.Select(t => t.Name), StringComparer.Ordinal) : [];
+        var names = anyBnb || anyMlx ? new HashSet<string>(tensors.Select(t => t.Name), StringComparer.Ordinal) : [];
         for (int i = 0; i < tensors.Count; i++)
         {
             var t = tensors[i];
+            if (packedBits is > 0 and <= 32 && t.Kind == TensorKind.Parameter && (t.DataType == DataType.I32 || t.DataType == DataType.U32))
+            {
+                int perWord = 32 / packedBits.Value;
+                if (t.Name.EndsWith(".qweight", StringComparison.Ordinal))
+                {
+                    t = t with { LogicalElements = checked(t.StoredElements * perWord) };
+                }
+                else if (anyMlx && t.Name.EndsWith(".weight", StringComparison.Ordinal) && names.Contains(t.Name[..^".weight".Length] + ".scales"))
+                {
+                    t = t with { LogicalElements = checked(t.StoredElements * perWord) };
+                }
+            }
+
             if (anyBnb && t.Kind == TensorKind.Parameter && t.DataType == DataType.U8 &&
                 (names.Contains(t.Name + ".absmax") || names.Contains(t.Name + ".quant_state.bitsandbytes__nf4") || names.Contains(t.Name + ".quant_state.bitsandbytes__fp4")))
             {

@@ -302,3 +302,49 @@ public sealed class CheckpointLoaderTests : IDisposable
             "{\"metadata\": {\"total_size\": " + totalSize + "}, \"weight_map\": {" + string.Join(", ", entries) + "}}");
     }
 }
+
+public sealed class CheckpointLoaderQuantizedTests : IDisposable
+{
+    private readonly string _dir = Directory.CreateTempSubdirectory("llmsizer-q-").FullName;
+
+    public void Dispose() => Directory.Delete(_dir, recursive: true);
+
+    [Fact]
+    public void TryLoad_MlxFourBit_WordsHoldEightWeights()
+    {
+        // MLX 4-bit (config quantization.bits 4, group 64): a 32 × 128 weight is U32 [32, 16] with scales/biases [32, 2].
+        File.WriteAllText(Path.Combine(_dir, "config.json"), """{"model_type": "no_family", "quantization": {"group_size": 64, "bits": 4}}""");
+        new SafetensorsWriter()
+            .Add("model.layers.0.mlp.up_proj.weight", "U32", 32, 16)
+            .Add("model.layers.0.mlp.up_proj.scales", "F16", 32, 2)
+            .Add("model.layers.0.mlp.up_proj.biases", "F16", 32, 2)
+            .WriteFile(Path.Combine(_dir, "model.safetensors"));
+        var inv = CheckpointLoader.TryLoad(_dir)!.Inventory;
+        Assert.Equal(32 * 128, inv.TotalParameters.Value);
+        Assert.Equal(2, inv.Tensors.Count(t => t.Kind == TensorKind.QuantizationAux));
+    }
+
+    [Fact]
+    public void TryLoad_Gptq8Bit_WordsHoldFourWeights()
+    {
+        // GPTQ 8-bit (quantization_config.bits 8): qweight I32 [64 / 4, 32] holds 64 × 32 weights.
+        File.WriteAllText(Path.Combine(_dir, "config.json"), """{"model_type": "no_family", "quantization_config": {"bits": 8, "quant_method": "gptq"}}""");
+        new SafetensorsWriter().Add("model.layers.0.mlp.up_proj.qweight", "I32", 16, 32).WriteFile(Path.Combine(_dir, "model.safetensors"));
+        Assert.Equal(64 * 32, CheckpointLoader.TryLoad(_dir)!.Inventory.TotalParameters.Value);
+    }
+
+    [Fact]
+    public void TryLoad_HuggingFaceSnapshotOfSymlinks_SizesFromTargets()
+    {
+        // The hub cache stores blobs/<hash> and snapshots/<rev>/<file> → ../../blobs/<hash>.
+        var repo = Path.Combine(_dir, "models--org--linked");
+        var blobs = Directory.CreateDirectory(Path.Combine(repo, "blobs")).FullName;
+        var snap = Directory.CreateDirectory(Path.Combine(repo, "snapshots", "r1")).FullName;
+        var blob = Path.Combine(blobs, "abc");
+        new SafetensorsWriter().Add("w", "F32", 100).WriteFile(blob);
+        File.CreateSymbolicLink(Path.Combine(snap, "model.safetensors"), Path.Combine("..", "..", "blobs", "abc"));
+        var model = CheckpointLoader.TryLoad(repo)!;
+        Assert.Equal(100, model.Inventory.TotalParameters.Value);
+        Assert.Equal(new FileInfo(blob).Length, model.FileBytes!.Value.Bytes);
+    }
+}
