@@ -50,6 +50,20 @@ public sealed record ModelInfo
     /// <summary>The total size of the files read, when files were read.</summary>
     public ByteSize? FileBytes { get; init; }
 
+    /// <summary>Metadata read from the files, as text: the safetensors <c>__metadata__</c> map (first file), or the GGUF
+    /// metadata keys (arrays shown as "[N × type]", chat templates by length). Null for other sources.</summary>
+    public IReadOnlyDictionary<string, string>? Metadata { get; init; }
+
+    /// <summary>The file format version, when the format has one (GGUF: 2 or 3).</summary>
+    public int? FormatVersion { get; init; }
+
+    /// <summary>The GGUF data alignment in bytes (<c>general.alignment</c>, default 32); null for other sources.</summary>
+    public int? Alignment { get; init; }
+
+    /// <summary>Things worth telling the user that are not errors (e.g. an index whose <c>total_size</c> differs from the
+    /// shards' tensor bytes, or a config.json beside the weights whose family is not supported).</summary>
+    public IReadOnlyList<string> Warnings { get; init; } = [];
+
     /// <summary>The parameter report of <see cref="Inventory"/>.</summary>
     /// <returns>The report.</returns>
     public ParameterReport Parameters() => ParameterReport.From(Inventory);

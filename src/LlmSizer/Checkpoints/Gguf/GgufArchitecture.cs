@@ -1,0 +1,252 @@
+using System.Collections.Immutable;
+using System.Globalization;
+using LlmSizer.Architecture;
+
+namespace LlmSizer.Checkpoints.Gguf;
+
+/// <summary>Maps GGUF hyperparameters (<c>&lt;arch&gt;.block_count</c>, <c>.embedding_length</c>, ...) onto an
+/// <see cref="ArchitectureSpec"/>. Key names: llama.cpp src/llama-arch.cpp (LLM_KV_NAMES) and gguf-py constants.</summary>
+internal static class GgufArchitecture
+{
+    private const int MaxLayers = 100_000;
+
+    // GGUF arch name → Hugging Face model_type where one exists (else the GGUF name is kept).
+    private static readonly Dictionary<string, string> HfNames = new(StringComparer.Ordinal)
+    {
+        ["qwen2moe"] = "qwen2_moe",
+        ["qwen3moe"] = "qwen3_moe",
+        ["gemma3"] = "gemma3_text",
+        ["deepseek2"] = "deepseek_v2",
+        ["deepseek"] = "deepseek",
+        ["gpt-oss"] = "gpt_oss",
+        ["command-r"] = "cohere",
+        ["cohere2"] = "cohere2",
+        ["gptneox"] = "gpt_neox",
+        ["starcoder"] = "gpt_bigcode",
+        ["phi2"] = "phi",
+        ["nomic-bert"] = "nomic_bert",
+        ["jina-bert-v2"] = "jina_bert_v2",
+        ["stablelm"] = "stablelm",
+        ["olmo2"] = "olmo2",
+        ["olmoe"] = "olmoe",
+        ["llama4"] = "llama4_text",
+        ["granitemoe"] = "granitemoe",
+    };
+
+    private static readonly HashSet<string> DenseMlp = new(StringComparer.Ordinal)
+    {
+        "gpt2", "gptj", "gptneox", "falcon", "bert", "nomic-bert", "jina-bert-v2", "mpt", "starcoder", "starcoder2", "phi2",
+        "bloom", "stablelm-dense", "codeshell", "gptbigcode", "t5", "t5encoder", "opt",
+    };
+
+    private static readonly HashSet<string> LayerNormBias = new(StringComparer.Ordinal)
+    {
+        "gpt2", "gptj", "gptneox", "falcon", "bert", "nomic-bert", "jina-bert-v2", "starcoder", "starcoder2", "phi2", "bloom", "stablelm", "codeshell",
+    };
+
+    private static readonly HashSet<string> LayerNormNoBias = new(StringComparer.Ordinal) { "mpt", "command-r", "cohere2", "olmo" };
+
+    private static readonly HashSet<string> EncoderOnly = new(StringComparer.Ordinal) { "bert", "nomic-bert", "jina-bert-v2", "t5encoder" };
+
+    private static readonly HashSet<string> TiedByDefault = new(StringComparer.Ordinal) { "gemma", "gemma2", "gemma3", "gpt2", "command-r", "cohere2" };
+
+    /// <summary>The Hugging Face model_type for a GGUF arch name (or the arch name itself).</summary>
+    public static string FamilyName(string arch) => HfNames.TryGetValue(arch, out var hf) ? hf : arch;
+
+    /// <summary>Reads the spec, or returns null when the file has no <c>general.architecture</c> or lacks the
+    /// essential keys (block count, embedding length, head count).</summary>
+    /// <param name="file">The GGUF header.</param>
+    /// <param name="tiedEmbeddings">True/false when the tensors show it (no <c>output.weight</c>); null for a vocab-only file.</param>
+    /// <exception cref="Errors.ModelFileFormatException">A hyperparameter is negative, zero where it must not be, or absurdly large.</exception>
+    public static ArchitectureSpec? TryRead(GgufFile file, bool? tiedEmbeddings)
+    {
+        if (file.Architecture is not { Length: > 0 } arch)
+        {
+            return null;
+        }
+
+        var r = new KeyReader(file, arch);
+        int? layers = r.Int("block_count");
+        if (layers > MaxLayers)
+        {
+            // Per-layer tables are sized by the layer count, so an absurd one is refused rather than allocated.
+            throw GgufThrowHelper.Error(file.Path, 0, arch + ".block_count", $"at most {MaxLayers:N0} layers", layers.Value.ToString("N0", CultureInfo.InvariantCulture));
+        }
+
+        int? hidden = r.Int("embedding_length");
+        int? heads = r.IntOrMax("attention.head_count");
+        if (layers is null || hidden is null || heads is null || heads == 0)
+        {
+            return null;
+        }
+
+        int kvHeads = r.IntOrMax("attention.head_count_kv") ?? heads.Value;
+        int? keyLength = r.Int("attention.key_length");
+        int? valueLength = r.Int("attention.value_length");
+        int? ff = r.IntOrMax("feed_forward_length");
+        int? vocab = file.Get("tokenizer.ggml.tokens") is { IsArray: true } tokens ? checked((int)Math.Min(tokens.Count, int.MaxValue)) : r.Int("vocab_size");
+        vocab ??= VocabFromTensors(file);
+
+        MlaSpec? mla = null;
+        if (r.Int("attention.kv_lora_rank") is { } kvLora and > 0)
+        {
+            int rope = r.Int("rope.dimension_count") ?? 64;
+
+            // Newer conversions store the absorbed MLA widths in key_length/value_length and the per-head ones in *_mla.
+            int qk = r.Int("attention.key_length_mla") ?? keyLength ?? 192;
+            int v = r.Int("attention.value_length_mla") ?? valueLength ?? 128;
+            int qLora = r.Int("attention.q_lora_rank") ?? 0;
+            mla = new MlaSpec { KvLoraRank = kvLora, QLoraRank = qLora > 0 ? qLora : null, QkRopeHeadDim = rope, QkNopeHeadDim = qk - rope, VHeadDim = v };
+            keyLength = qk;
+            valueLength = v;
+        }
+
+        MoeSpec? moe = null;
+        if (r.Int("expert_count") is { } experts and > 0)
+        {
+            int used = r.Int("expert_used_count") ?? 1;
+            int expertFf = r.Int("expert_feed_forward_length") ?? ff ?? 0;
+            int shared = r.Int("expert_shared_count") ?? 0;
+            int? sharedFf = r.Int("expert_shared_feed_forward_length");
+            if (shared == 0 && sharedFf is > 0)
+            {
+                shared = 1; // Qwen2-MoE writes only the shared block's width.
+            }
+
+            int leadingDense = r.Int("leading_dense_block_count") ?? 0;
+            moe = new MoeSpec
+            {
+                Experts = experts,
+                ActiveExperts = used,
+                ExpertIntermediate = expertFf,
+                SharedExperts = shared,
+                SharedIntermediate = sharedFf ?? (int)Math.Min((long)shared * expertFf, int.MaxValue),
+                SharedExpertGate = arch == "qwen2moe",
+                MoeLayers = leadingDense > 0 ? [.. Enumerable.Range(0, layers.Value).Select(l => l >= leadingDense)] : [],
+            };
+        }
+
+        int? window = r.Int("attention.sliding_window");
+        var kinds = window is > 0 ? SlidingLayout(file, arch, layers.Value) : [];
+        int headDim = keyLength ?? hidden.Value / heads.Value;
+        return new ArchitectureSpec
+        {
+            Family = FamilyName(arch),
+            Source = file.Path,
+            Layers = layers.Value,
+            Hidden = hidden.Value,
+            Heads = heads.Value,
+            KvHeads = kvHeads,
+            HeadDim = headDim,
+            ValueHeadDim = valueLength is { } vl && vl != headDim ? vl : null,
+            Intermediate = ff ?? moe?.ExpertIntermediate ?? 0,
+            Vocab = vocab ?? 0,
+            MaxPositions = r.Int("context_length"),
+            TiedEmbeddings = tiedEmbeddings ?? TiedByDefault.Contains(arch),
+            Mlp = DenseMlp.Contains(arch) ? MlpKind.Dense : MlpKind.Gated,
+            Norm = LayerNormBias.Contains(arch) ? NormKind.LayerNorm : LayerNormNoBias.Contains(arch) ? NormKind.LayerNormNoBias : NormKind.RmsNorm,
+            Moe = moe,
+            Mla = mla,
+            SlidingWindow = window is > 0 ? window : null,
+            LayerKinds = kinds,
+            IsEncoderOnly = EncoderOnly.Contains(arch),
+        };
+    }
+
+    private static int? VocabFromTensors(GgufFile file)
+    {
+        var embd = file.Tensors.FirstOrDefault(t => t.Name == "token_embd.weight");
+        return embd is { Dims.Length: 2 } && embd.Dims[1] <= int.MaxValue ? (int)embd.Dims[1] : null;
+    }
+
+    // Which layers use the sliding window. llama.cpp (src/llama-model.cpp) sets a pattern per arch with
+    // hparams.set_swa_pattern(n): layer il slides when il % n < n - 1 (gemma2, gpt-oss: 2; cohere2: 4; gemma3: 6).
+    // A <arch>.attention.sliding_window_pattern key (bool array or period) overrides; other archs slide everywhere.
+    private static ImmutableArray<AttentionLayerKind> SlidingLayout(GgufFile file, string arch, int layers)
+    {
+        var key = file.Get(arch + ".attention.sliding_window_pattern");
+        if (key is { IsArray: true } && key.TryGetInt64Array(out var flags) && flags.Length == layers)
+        {
+            return [.. flags.Select(f => f != 0 ? AttentionLayerKind.Sliding : AttentionLayerKind.Full)];
+        }
+
+        long period = key is not null && key.TryGetInt64(out var p) && p > 0 ? p : arch switch
+        {
+            "gemma2" or "gpt-oss" => 2,
+            "cohere2" => 4,
+            "gemma3" => 6,
+            _ => 1,
+        };
+        if (period <= 1)
+        {
+            return [];
+        }
+
+        return [.. Enumerable.Range(0, layers).Select(il => il % period < period - 1 ? AttentionLayerKind.Sliding : AttentionLayerKind.Full)];
+    }
+
+    private readonly struct KeyReader(GgufFile file, string arch)
+    {
+        /// <summary>A non-negative int hyperparameter, or null when absent.</summary>
+        public int? Int(string suffix)
+        {
+            string key = arch + "." + suffix;
+            if (file.Get(key) is not { } value)
+            {
+                return null;
+            }
+
+            if (value.IsArray)
+            {
+                return IntOrMax(suffix);
+            }
+
+            if (!value.TryGetInt64(out long v) || v < 0 || v > int.MaxValue)
+            {
+                throw GgufThrowHelper.Error(file.Path, 0, key, "an integer 0..2,147,483,647", value.ToString());
+            }
+
+            return (int)v;
+        }
+
+        /// <summary>A scalar, or the largest entry of a per-layer array (e.g. head_count_kv in OpenELM or sliding layers of 0).</summary>
+        public int? IntOrMax(string suffix)
+        {
+            string key = arch + "." + suffix;
+            if (file.Get(key) is not { } value)
+            {
+                return null;
+            }
+
+            if (!value.IsArray)
+            {
+                return Int(suffix);
+            }
+
+            if (!value.TryGetInt64Array(out var items) || items.Length == 0 || items.Any(x => x < 0 || x > int.MaxValue))
+            {
+                throw GgufThrowHelper.Error(file.Path, 0, key, "an integer or a per-layer array of integers 0..2,147,483,647", value.ToString());
+            }
+
+            return (int)items.Max();
+        }
+    }
+
+    /// <summary>Hyperparameters worth showing, as text: general.* names and the arch's scalar keys.</summary>
+    public static Dictionary<string, string> DisplayMetadata(GgufFile file)
+    {
+        var result = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var (key, value) in file.Metadata)
+        {
+            if (key.StartsWith("tokenizer.chat_template", StringComparison.Ordinal))
+            {
+                result[key] = $"({value.Scalar?.ToString()?.Length.ToString(CultureInfo.InvariantCulture) ?? "0"} characters)";
+                continue;
+            }
+
+            result[key] = value.ToString();
+        }
+
+        return result;
+    }
+}
