@@ -71,7 +71,13 @@ public static class MemorySolver
     public static (ByteSize AvailableKv, long Tokens) VllmKvCapacity(ModelInfo model, Workload workload, ByteSize gpuMemory)
     {
         ArgumentNullException.ThrowIfNull(workload);
-        var w = workload with { Engine = InferenceEngine.Vllm, Context = MemoryEstimator.VllmBlockSize, Batch = 1 };
+        // The profile run uses max_num_batched_tokens = max(max_model_len, 2048) unless set; KV is then one 16-token block.
+        int maxLen = workload.Context ?? 4096;
+        var w = workload with
+        {
+            Engine = InferenceEngine.Vllm, Context = MemoryEstimator.VllmBlockSize, Batch = 1,
+            MaxBatchedTokens = workload.MaxBatchedTokens ?? Math.Max(maxLen, 2048),
+        };
         var e = MemoryEstimator.Estimate(model, w);
         long nonKv = e.PerGpu.Bytes - e["kv_cache"].Bytes;
         long available = (long)(gpuMemory.Bytes * workload.GpuUtil) - nonKv;
