@@ -46,7 +46,17 @@ internal static class TrainingMemory
             long weights = Shard(checked(psi * wb), zero >= 3, nd);
             p.Add("weights", weights, weights * w.Gpus, $"{N(psi)} params/GPU × {wb} B ({compute.Name})" + Div(zero >= 3, nd), zeroSrc);
             long grads = Shard(checked(psi * wb), zero >= 2, nd);
-            p.Add("gradients", grads, grads * w.Gpus, $"{N(psi)} × {wb} B" + Div(zero >= 2, nd), zeroSrc);
+            if (w.OptimizerInBackward)
+            {
+                long largest = p.Model.Inventory.Parameters.Select(x => x.Elements).DefaultIfEmpty(0).Max();
+                grads = checked(largest * wb);
+                p.Add("gradients", grads, grads * w.Gpus, $"optimizer in backward: one gradient alive at a time, the largest tensor ({N(largest)} × {wb} B)",
+                    "torchtune optimizer_in_bwd (optimizer step hooked per parameter)");
+            }
+            else
+            {
+                p.Add("gradients", grads, grads * w.Gpus, $"{N(psi)} × {wb} B" + Div(zero >= 2, nd), zeroSrc);
+            }
             if (mixed)
             {
                 long master = Shard(checked(psi * 4), zero >= 1, nd);
@@ -55,7 +65,8 @@ internal static class TrainingMemory
 
             var (opt, optText) = OptimizerBytes(p.Model.Inventory, share, w.Optimizer, mixed || fp32 ? 4 : 2);
             opt = Shard(opt, zero >= 1, nd);
-            p.Add("optimizer_states", opt, opt * w.Gpus, optText + Div(zero >= 1, nd), OptimizerSource(w.Optimizer));
+            p.Add("optimizer_states", opt, opt * w.Gpus, optText + Div(zero >= 1, nd) + (w.PagedOptimizer ? "; paged: evicted to host memory under pressure" : ""),
+                OptimizerSource(w.Optimizer), onDevice: !w.PagedOptimizer);
         }
         else
         {
@@ -80,9 +91,12 @@ internal static class TrainingMemory
             p.Add("gradients", grads, grads * w.Gpus, $"{N(loraGpu)} trainable × {ab} B" + Div(zero >= 2, nd), zeroSrc);
             var (opt, optText) = OptimizerBytesFlat(loraGpu, w.Optimizer, ab);
             opt = Shard(opt, zero >= 1, nd);
-            p.Add("optimizer_states", opt, opt * w.Gpus, optText + Div(zero >= 1, nd), OptimizerSource(w.Optimizer));
+            p.Add("optimizer_states", opt, opt * w.Gpus, optText + Div(zero >= 1, nd) + (w.PagedOptimizer ? "; paged: evicted to host memory under pressure" : ""),
+                OptimizerSource(w.Optimizer), onDevice: !w.PagedOptimizer);
         }
 
+        p.Assume("paged_optimizer", w.PagedOptimizer);
+        p.Assume("optimizer_in_backward", w.OptimizerInBackward);
         Activations(p, lora);
         long o = w.OverheadBytes ?? DefaultOverheadBytes;
         p.Assume("overhead", Mib(o) + (w.OverheadBytes is null ? " (default)" : ""));

@@ -132,6 +132,14 @@ public sealed record Workload
     /// <summary>Megatron sequence parallelism (shards the non-tensor-parallel activations over TP).</summary>
     public bool SequenceParallel { get; init; }
 
+    /// <summary>Paged optimizer (bitsandbytes paged AdamW, QLoRA §3): optimizer states live in CUDA unified memory and are
+    /// evicted to host memory under pressure; they are then reported as host memory, not device memory.</summary>
+    public bool PagedOptimizer { get; init; }
+
+    /// <summary>Optimizer step fused into backward (torchtune <c>optimizer_in_bwd</c>): each gradient is applied and freed
+    /// as soon as it is produced, so only the largest tensor's gradient is alive at once.</summary>
+    public bool OptimizerInBackward { get; init; }
+
     /// <summary>Gradient accumulation steps (does not change memory; recorded).</summary>
     public int GradientAccumulation { get; init; } = 1;
 
