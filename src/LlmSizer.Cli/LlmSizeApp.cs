@@ -1,32 +1,130 @@
+using System.CommandLine;
+using System.CommandLine.Invocation;
+using LlmSizer.Cli.Commands;
 using LlmSizer.Errors;
 
 namespace LlmSizer.Cli;
 
-/// <summary>The entry point that tests call directly: parses, runs, maps errors to exit codes.</summary>
+/// <summary>The entry point that tests call directly: builds the commands, parses, runs, and maps errors to exit
+/// codes. This is the only place that catches exceptions (house style C.6: one catch at the edge).</summary>
 internal static class LlmSizeApp
 {
-    public static int Run(string[] args, TextWriter stdout, TextWriter stderr)
+    /// <summary>Runs <c>llmsize</c> with the given arguments.</summary>
+    /// <param name="args">The command-line arguments.</param>
+    /// <param name="stdout">Where results go (tables, JSON).</param>
+    /// <param name="stderr">Where errors go (one line each).</param>
+    /// <param name="consoleWidth">A fixed table width (tests), or null to detect the terminal.</param>
+    /// <returns>The process exit code (see <see cref="ExitCodes"/>).</returns>
+    public static int Run(string[] args, TextWriter stdout, TextWriter stderr, int? consoleWidth = null) =>
+        Run(args, stdout, stderr, consoleWidth, CommandRegistry.All);
+
+    /// <summary>Runs <c>llmsize</c> with a given command list (tests substitute commands with fake model sources).</summary>
+    /// <param name="args">The command-line arguments.</param>
+    /// <param name="stdout">Where results go.</param>
+    /// <param name="stderr">Where errors go.</param>
+    /// <param name="consoleWidth">A fixed table width, or null to detect.</param>
+    /// <param name="commands">The subcommands.</param>
+    /// <returns>The process exit code.</returns>
+    internal static int Run(string[] args, TextWriter stdout, TextWriter stderr, int? consoleWidth, IReadOnlyList<ICliCommand> commands)
     {
+        var context = new CliContext(stdout, stderr, consoleWidth);
+        var root = CommandRegistry.BuildRoot(context, commands);
+        var verbose = args.Contains(CommandRegistry.VerboseFlag, StringComparer.Ordinal);
         try
         {
-            var model = ModelResolver.Resolve(args.Length > 1 ? args[1] : "");
-            stdout.WriteLine($"{model.Name}: {model.Inventory.TotalParameters.ToExactString()}");
-            return ExitCodes.Success;
+            var parseResult = root.Parse(args);
+            if (parseResult.Action is ParseErrorAction parseError)
+            {
+                // The default action prints the whole help to stdout, which breaks --json pipelines: print one line
+                // on stderr instead and leave help to --help.
+                parseError.ShowHelp = false;
+                var first = parseResult.Errors.OrderBy(e => e.Message.StartsWith("Required", StringComparison.Ordinal) ? 1 : 0).Select(e => e.Message).FirstOrDefault() ?? "invalid arguments";
+                first = string.Join(' ', first.Split(['\r', '\n', '\t'], StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
+                stderr.WriteLine($"error: {first} (see 'llmsize {CommandPath(parseResult)}--help')");
+                return ExitCodes.UsageError;
+            }
+
+            return parseResult.Invoke(new InvocationConfiguration
+            {
+                Output = stdout,
+                Error = stderr,
+                EnableDefaultExceptionHandler = false,
+            });
+        }
+        catch (UsageException ex)
+        {
+            stderr.WriteLine("error: " + ex.Message);
+            return ExitCodes.UsageError;
         }
         catch (LlmSizerException ex)
         {
-            stderr.WriteLine("error: " + ex.Message);
-            return ExitCodes.InputError;
+            return Fail(stderr, ex, verbose, ExitCodes.InputError);
         }
+        catch (IOException ex)
+        {
+            return Fail(stderr, ex, verbose, ExitCodes.InputError);
+        }
+        catch (UnauthorizedAccessException ex)
+        {
+            return Fail(stderr, ex, verbose, ExitCodes.InputError);
+        }
+        catch (HttpRequestException ex)
+        {
+            return Fail(stderr, ex, verbose, ExitCodes.NetworkError);
+        }
+    }
+
+    private static int Fail(TextWriter stderr, Exception ex, bool verbose, int code)
+    {
+        stderr.WriteLine("error: " + OneLine(ex.Message));
+        if (verbose)
+        {
+            stderr.WriteLine(ex.ToString());
+        }
+
+        return code;
+    }
+
+    private static string CommandPath(ParseResult parseResult)
+    {
+        var names = new List<string>();
+        for (var r = parseResult.CommandResult; r is not null; r = r.Parent as System.CommandLine.Parsing.CommandResult)
+        {
+            if (r.Parent is not null)
+            {
+                names.Insert(0, r.Command.Name);
+            }
+        }
+
+        return names.Count == 0 ? "" : string.Join(' ', names) + " ";
+    }
+
+    /// <summary>Keeps a message to one line (library messages are one line already; .NET I/O messages may not be).</summary>
+    private static string OneLine(string message)
+    {
+        var i = message.IndexOfAny(['\r', '\n']);
+        return i < 0 ? message : message[..i];
     }
 }
 
 /// <summary>Process exit codes (DESIGN.md §3).</summary>
 internal static class ExitCodes
 {
+    /// <summary>The command did its job.</summary>
     public const int Success = 0;
+
+    /// <summary>Bad input: a file, config field or flag value; one line on stderr names it.</summary>
     public const int InputError = 1;
+
+    /// <summary>Usage error: unknown flag, missing argument, bad combination of arguments.</summary>
     public const int UsageError = 2;
+
+    /// <summary>A check answered "no": the model does not fit, or <c>--check</c> found mismatching tensors.</summary>
     public const int DoesNotFit = 3;
+
+    /// <summary>A network or remote error.</summary>
     public const int NetworkError = 4;
 }
+
+/// <summary>A usage error found after parsing (e.g. neither a MODEL nor manual flags): exit code 2.</summary>
+internal sealed class UsageException(string message) : Exception(message);

@@ -1,0 +1,76 @@
+using System.CommandLine;
+
+namespace LlmSizer.Cli.Commands;
+
+// How to add a command
+// --------------------
+// 1. Create src/LlmSizer.Cli/Commands/<Name>Command.cs with an `internal sealed class <Name>Command : ICliCommand`.
+//    Its Create(CliContext context) builds a System.CommandLine `Command`: add options with `command.Options.Add(...)`
+//    (reuse CommonOptions.Json() for --json and CommonOptions.ModelArgument() for <MODEL>), then
+//    `command.SetAction(parseResult => Execute(context, parseResult...))` returning an exit code from ExitCodes.
+// 2. Write results to context.Out: tables through context.Console (Spectre IAnsiConsole over stdout), JSON through
+//    Output.JsonOutput.Write(context.Out, writer => ...) with snake_case names (DESIGN.md §4; never rename a field).
+// 3. Do not catch exceptions: throw the library's LlmSizerException subclasses (InvalidSettingException naming the
+//    flag for a bad flag value) and LlmSizeApp.Run maps them to "error: ..." on stderr and exit code 1. Throw
+//    UsageException for argument combinations that make no sense (exit 2). Return ExitCodes.DoesNotFit (3) for a
+//    "no" answer from a check. No formulas in the CLI: compute in src/LlmSizer and only render here.
+// 4. Add one line `new <Name>Command(),` to All below (the order is the order in `llmsize --help`).
+// 5. Test it through the real entry point: LlmSizeApp.Run(args, stdout, stderr, consoleWidth: 120) in
+//    tests/LlmSizer.Tests/Cli/ (see CliRunner there).
+
+/// <summary>The list of <c>llmsize</c> subcommands and the root command that holds them.</summary>
+internal static class CommandRegistry
+{
+    /// <summary>The name of the global flag that adds stack traces to error output.</summary>
+    public const string VerboseFlag = "--verbose";
+
+    /// <summary>Every subcommand, in help order.</summary>
+    public static IReadOnlyList<ICliCommand> All { get; } =
+    [
+        new ParamsCommand(),
+        new ModelsCommand(),
+        new SeedCommand(),
+    ];
+
+    /// <summary>Builds the root command with every subcommand bound to <paramref name="context"/>.</summary>
+    /// <param name="context">Where the commands write.</param>
+    /// <param name="commands">The subcommands (default: <see cref="All"/>).</param>
+    /// <returns>The root command.</returns>
+    public static RootCommand BuildRoot(CliContext context, IReadOnlyList<ICliCommand>? commands = null)
+    {
+        var root = new RootCommand("llmsize: exact LLM parameter counts and GPU memory estimates.");
+        root.Options.Add(new Option<bool>(VerboseFlag) { Description = "Print stack traces with errors.", Recursive = true });
+        foreach (var command in commands ?? All)
+        {
+            root.Subcommands.Add(command.Create(context));
+        }
+
+        return root;
+    }
+}
+
+/// <summary>One <c>llmsize</c> subcommand.</summary>
+internal interface ICliCommand
+{
+    /// <summary>Builds the System.CommandLine command, with its action bound to <paramref name="context"/>.</summary>
+    /// <param name="context">Where the command writes.</param>
+    /// <returns>The command.</returns>
+    Command Create(CliContext context);
+}
+
+/// <summary>Options and arguments that several commands share, so their names and help stay identical.</summary>
+internal static class CommonOptions
+{
+    /// <summary>The <c>--json</c> flag: machine-readable output on stdout (DESIGN.md §4).</summary>
+    /// <returns>A new option instance.</returns>
+    public static Option<bool> Json() => new("--json") { Description = "Write JSON (stable snake_case names) instead of tables." };
+
+    /// <summary>The <c>&lt;MODEL&gt;</c> argument.</summary>
+    /// <param name="optional">True when manual flags may replace it.</param>
+    /// <returns>A new argument instance.</returns>
+    public static Argument<string?> ModelArgument(bool optional = false) => new("MODEL")
+    {
+        Description = "A catalog id (see 'llmsize models'), a config.json, or a model folder.",
+        Arity = optional ? ArgumentArity.ZeroOrOne : ArgumentArity.ExactlyOne,
+    };
+}

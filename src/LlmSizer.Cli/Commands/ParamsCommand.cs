@@ -1,0 +1,173 @@
+using System.CommandLine;
+using System.Globalization;
+using System.Text.Json;
+using LlmSizer.Architecture;
+using LlmSizer.Architecture.Families;
+using LlmSizer.Cli.Output;
+using LlmSizer.Errors;
+using LlmSizer.Tensors;
+using Spectre.Console;
+
+namespace LlmSizer.Cli.Commands;
+
+/// <summary><c>llmsize params &lt;MODEL&gt;</c> or <c>llmsize params --layers ... --hidden ...</c>: the exact parameter
+/// count, its breakdown, and optionally every tensor and a config-versus-checkpoint check.</summary>
+internal sealed class ParamsCommand : ICliCommand
+{
+    private readonly Func<string, ModelInfo> _resolve;
+    private readonly Argument<string?> _model = CommonOptions.ModelArgument(optional: true);
+    private readonly Option<bool> _json = CommonOptions.Json();
+    private readonly Option<bool> _tensors = new("--tensors") { Description = "List every tensor: name, shape, dtype, elements, bytes." };
+    private readonly Option<bool> _layersDetail = new("--layers-detail") { Description = "Show parameters per layer." };
+    private readonly Option<bool> _check = new("--check") { Description = "Compare the tensors read from checkpoint files with those the config implies; exit 3 on any difference." };
+
+    // Manual architecture flags. Numbers are read as text so that "abc" or "-3" is a bad flag value (exit 1, naming the
+    // flag), like a bad config field, rather than a usage error.
+    private readonly Option<string?> _layers = Number("--layers", "Transformer layers.");
+    private readonly Option<string?> _hidden = Number("--hidden", "Hidden size (d_model).");
+    private readonly Option<string?> _heads = Number("--heads", "Attention (query) heads.");
+    private readonly Option<string?> _vocab = Number("--vocab", "Vocabulary size.");
+    private readonly Option<string?> _kvHeads = Number("--kv-heads", "Key/value heads (GQA/MQA); default: --heads.");
+    private readonly Option<string?> _intermediate = Number("--intermediate", "MLP intermediate size; default: 4 x --hidden.");
+    private readonly Option<string?> _headDim = Number("--head-dim", "Per-head dimension; default: --hidden / --heads.");
+    private readonly Option<string?> _maxPositions = Number("--max-positions", "Context length (rows of the position table with --learned-positions).");
+    private readonly Option<string?> _experts = Number("--experts", "Routed experts per layer (MoE).");
+    private readonly Option<string?> _topK = Number("--top-k", "Experts used per token (MoE).");
+    private readonly Option<string?> _expertIntermediate = Number("--expert-intermediate", "Intermediate size of one expert; default: --intermediate.");
+    private readonly Option<bool> _gated = new("--gated") { Description = "Gated 3-matrix MLP (SwiGLU) instead of 2 matrices." };
+    private readonly Option<bool> _tied = new("--tied") { Description = "Output head shares the token embedding." };
+    private readonly Option<bool> _bias = new("--bias") { Description = "Biases on every linear layer." };
+    private readonly Option<bool> _learnedPositions = new("--learned-positions") { Description = "Learned absolute position embeddings (needs --max-positions)." };
+    private readonly Option<string?> _norm = new Option<string?>("--norm") { Description = "Norm kind; default: layernorm for the 2-matrix dense layout, rmsnorm otherwise." }
+        .AcceptOnlyFromAmong("layernorm", "rmsnorm");
+
+    /// <summary>Creates the command.</summary>
+    /// <param name="resolve">Turns MODEL into a model; <see cref="ModelResolver.Resolve"/> by default (tests pass fakes).</param>
+    public ParamsCommand(Func<string, ModelInfo>? resolve = null)
+    {
+        _resolve = resolve ?? ModelResolver.Resolve;
+    }
+
+    public Command Create(CliContext context)
+    {
+        var command = new Command("params", "Count a model's parameters exactly: total, active, groups, tensors.");
+        command.Arguments.Add(_model);
+        foreach (var option in new Option[]
+        {
+            _json, _tensors, _layersDetail, _check, _layers, _hidden, _heads, _vocab, _kvHeads, _intermediate, _gated, _tied,
+            _headDim, _bias, _norm, _maxPositions, _learnedPositions, _experts, _topK, _expertIntermediate,
+        })
+        {
+            command.Options.Add(option);
+        }
+
+        command.SetAction(parseResult => Execute(context, parseResult));
+        return command;
+    }
+
+    private int Execute(CliContext context, ParseResult parseResult)
+    {
+        var model = Resolve(parseResult);
+        var report = model.Parameters();
+        InventoryComparison? comparison = null;
+        if (parseResult.GetValue(_check))
+        {
+            if (model.Family is null || model.Architecture is null || model.Source is not (ModelSourceKind.Safetensors or ModelSourceKind.Gguf))
+            {
+                throw new InvalidSettingException("--check", $"--check: expected checkpoint files (safetensors or GGUF) with a config to compare against; found a {ParamsRendering.SourceName(model.Source)} model.");
+            }
+
+            comparison = InventoryComparison.Compare(model.Family.Generate(model.Architecture), model.Inventory);
+        }
+
+        var options = new ParamsRendering.Options(parseResult.GetValue(_tensors), parseResult.GetValue(_layersDetail));
+        if (parseResult.GetValue(_json))
+        {
+            JsonOutput.Write(context.Out, w => ParamsRendering.WriteJson(w, model, report, options, comparison));
+        }
+        else
+        {
+            ParamsRendering.WriteTables(context.Console, model, report, options, comparison);
+        }
+
+        return comparison is { IsMatch: false } ? ExitCodes.DoesNotFit : ExitCodes.Success;
+    }
+
+    private ModelInfo Resolve(ParseResult parseResult)
+    {
+        var modelArg = parseResult.GetValue(_model);
+        var manualFlags = new[] { _layers, _hidden, _heads, _vocab, _kvHeads, _intermediate, _headDim, _maxPositions, _experts, _topK, _expertIntermediate, _norm }
+            .Where(o => parseResult.GetResult(o) is not null).Select(o => o.Name)
+            .Concat(new[] { _gated, _tied, _bias, _learnedPositions }.Where(o => parseResult.GetValue(o)).Select(o => o.Name))
+            .ToList();
+        if (modelArg is not null)
+        {
+            // An unknown flag lands in the optional MODEL argument; report it as the usage error it is.
+            if (modelArg.StartsWith('-') && !File.Exists(modelArg) && !Directory.Exists(modelArg))
+            {
+                throw new UsageException($"Unrecognized command or argument '{modelArg}'. (see 'llmsize params --help')");
+            }
+
+            if (manualFlags.Count > 0)
+            {
+                throw new UsageException($"give either MODEL ('{modelArg}') or manual architecture flags ({string.Join(", ", manualFlags)}), not both.");
+            }
+
+            return _resolve(modelArg);
+        }
+
+        if (manualFlags.Count == 0)
+        {
+            throw new UsageException("params: expected a MODEL (catalog id, config.json, folder) or manual flags --layers --hidden --heads --vocab (see 'llmsize params --help').");
+        }
+
+        var manual = new ManualArchitecture
+        {
+            Layers = Required(parseResult, _layers),
+            Hidden = Required(parseResult, _hidden),
+            Heads = Required(parseResult, _heads),
+            Vocab = Required(parseResult, _vocab),
+            KvHeads = Optional(parseResult, _kvHeads),
+            Intermediate = Optional(parseResult, _intermediate),
+            HeadDim = Optional(parseResult, _headDim),
+            MaxPositions = Optional(parseResult, _maxPositions),
+            Experts = Optional(parseResult, _experts),
+            TopK = Optional(parseResult, _topK),
+            ExpertIntermediate = Optional(parseResult, _expertIntermediate),
+            Gated = parseResult.GetValue(_gated),
+            Tied = parseResult.GetValue(_tied),
+            Bias = parseResult.GetValue(_bias),
+            LearnedPositions = parseResult.GetValue(_learnedPositions),
+            Norm = parseResult.GetValue(_norm) switch
+            {
+                "layernorm" => NormKind.LayerNorm,
+                "rmsnorm" => NormKind.RmsNorm,
+                _ => null,
+            },
+        };
+        var spec = manual.ToSpec();
+        return ModelResolver.FromSpec("manual", ModelSourceKind.Manual, (spec, ManualFamily.Instance));
+    }
+
+    private static Option<string?> Number(string name, string description) => new(name) { Description = description, HelpName = "N" };
+
+    private static int Required(ParseResult parseResult, Option<string?> option) =>
+        Optional(parseResult, option)
+        ?? throw new InvalidSettingException(option.Name, $"{option.Name}: expected a positive integer (manual architectures need --layers, --hidden, --heads and --vocab); found none.");
+
+    private static int? Optional(ParseResult parseResult, Option<string?> option)
+    {
+        var text = parseResult.GetValue(option);
+        if (text is null)
+        {
+            return null;
+        }
+
+        if (!int.TryParse(text.Replace("_", "", StringComparison.Ordinal), NumberStyles.AllowLeadingSign | NumberStyles.AllowThousands, CultureInfo.InvariantCulture, out var value))
+        {
+            throw new InvalidSettingException(option.Name, $"{option.Name}: expected a positive integer; found \"{text}\".");
+        }
+
+        return value;
+    }
+}
