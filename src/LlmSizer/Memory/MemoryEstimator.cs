@@ -86,7 +86,9 @@ internal sealed class EstimatePlan
     public List<MemoryComponent> Components { get; } = [];
 
     public void Assume(string name, object value) =>
-        Assumptions.Add(new(name, Convert.ToString(value, CultureInfo.InvariantCulture)?.ToLowerInvariant() ?? ""));
+        Assumptions.Add(new(name, value is Enum or bool
+            ? value.ToString()!.ToLowerInvariant()
+            : Convert.ToString(value, CultureInfo.InvariantCulture) ?? ""));
 
     public void Add(string name, long perGpu, long total, string formula, string source, bool onDevice = true) =>
         Components.Add(new MemoryComponent(name, new ByteSize(perGpu), new ByteSize(total), formula, source, onDevice));
