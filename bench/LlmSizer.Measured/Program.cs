@@ -176,6 +176,15 @@ foreach (var r in rows)
 
 md.AppendLine();
 md.AppendLine(string.Create(inv, $"{hit} of {rows.Count} rows within target."));
+md.AppendLine();
+md.AppendLine("## Checked against a real engine");
+md.AppendLine();
+md.AppendLine("`tests/LlmSizer.Engine.Tests` loads GGUF llama models written by the shared `GgufWriter` with LLamaSharp 0.30.0, which");
+md.AppendLine("bundles llama.cpp commit c0c7e147e7efa6c5858754b47259ba4880f8a906 (CPU backend), and compares the logged buffers with");
+md.AppendLine("`--engine llamacpp`: model buffer, KV buffer, output buffer exact to the printed 0.01 MiB for f16, q8_0 and q4_0 caches,");
+md.AppendLine("flash attention on/off/auto; compute buffer exact where the output stage dominates, ±35 % otherwise (graph-allocator");
+md.AppendLine("reuse; see `LlamaCppCompute`). That build pads the KV cache to a multiple of 256 cells with or without flash attention,");
+md.AppendLine("caps n_ubatch at n_ctx, and refuses a quantized V cache without flash attention.");
 if (missing.Count > 0)
 {
     md.AppendLine($"Cases without a row: {string.Join(", ", missing)}.");

@@ -128,6 +128,25 @@ public class KvCacheTests
     }
 
     [Fact]
+    public void SlidingWindow_Vllm_UsesSlidingWindowSpecBlocks()
+    {
+        // Mistral-7B-v0.1-like: every layer window 4096. vLLM V1 SlidingWindowSpec.max_memory_usage_bytes:
+        // (cdiv(min(4096 − 1 + 32768, 32768), 16) + 1) × 16 = 32784 tokens > the full-attention 32768, so capped at 32768;
+        // with max_num_batched_tokens 2048: (cdiv(min(4095 + 2048, 32768), 16) + 1) × 16 = 6160 tokens.
+        var spec = new ArchitectureSpec
+        {
+            Family = "llama", Layers = 2, Hidden = 256, Heads = 4, KvHeads = 2, HeadDim = 64, Intermediate = 512, Vocab = 1000,
+            MaxPositions = 32768, SlidingWindow = 4096,
+        };
+        var m = MemoryTestModels.FromSpec("mistral-like", spec);
+        long perToken = 2L * 2 * 2 * 64 * 2; // 2 layers × (K + V) × 2 kv heads × 64 × bf16
+        var e = MemoryEstimator.Estimate(m, new Workload { Engine = InferenceEngine.Vllm, Context = 32768, MaxBatchedTokens = 2048 });
+        Assert.Equal(perToken * 6160, e["kv_cache"].Bytes);
+        var noCap = MemoryEstimator.Estimate(m, new Workload { Engine = InferenceEngine.Vllm, Context = 32768 });
+        Assert.Equal(perToken * 32768, noCap["kv_cache"].Bytes);
+    }
+
+    [Fact]
     public void TensorParallel_BeyondKvHeads_ReplicatesHeads()
     {
         // Llama-3-8B has 8 KV heads: TP 8 → 1 head per rank; TP 16 still 1 head per rank (replicated, vLLM get_num_kv_heads).

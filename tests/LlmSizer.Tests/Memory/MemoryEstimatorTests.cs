@@ -55,6 +55,30 @@ public class MemoryEstimatorTests
         Assert.Equal(flag, ex.Setting);
     }
 
+    [Theory]
+    [InlineData(0.0)]
+    [InlineData(1.5)]
+    [InlineData(double.NaN)]
+    public void GpuUtil_OutsideUnitInterval_IsAnError(double util)
+    {
+        var ex = Assert.Throws<InvalidSettingException>(() => MemoryEstimator.Estimate(MemoryTestModels.Llama3_8B(), new Workload { GpuUtil = util }));
+        Assert.Equal("--gpu-util", ex.Setting);
+    }
+
+    [Fact]
+    public void Training_GgufMix_IsAnError()
+    {
+        var ex = Assert.Throws<InvalidSettingException>(() => MemoryEstimator.Estimate(MemoryTestModels.Llama3_8B(), new Workload { Mode = WorkloadMode.Training, Dtype = "q4_k_m" }));
+        Assert.Equal("--dtype", ex.Setting);
+    }
+
+    [Fact]
+    public void GpusNotMultipleOfTpTimesPp_IsAnError()
+    {
+        var ex = Assert.Throws<InvalidSettingException>(() => MemoryEstimator.Estimate(MemoryTestModels.Llama3_8B(), new Workload { Tp = 2, Gpus = 3 }));
+        Assert.Equal("--gpus", ex.Setting);
+    }
+
     [Fact]
     public void UnknownDtype_IsAnError()
     {
