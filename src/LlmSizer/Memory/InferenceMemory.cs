@@ -230,7 +230,7 @@ internal static class InferenceMemory
         p.Add("output_buffer", output, output * p.Dp, $"{b} seq × vocab {N(spec.Vocab)} × 4 B (f32 logits), host memory",
             "llama.cpp src/llama-context.cpp output_reserve", onDevice: false);
 
-        var (compute, cformula) = LlamaCppCompute.Bytes(spec, kvSize, ub, fa, kvType);
+        var (compute, cformula) = LlamaCppCompute.Bytes(spec, kvSize, ub, fa);
         long copies = p.Pp > 1 ? 4 : 1; // GGML_SCHED_MAX_COPIES with pipeline parallelism (llama.cpp PR #6122)
         p.Add("compute_buffer", compute, compute * p.Pp * p.Dp, cformula + (copies > 1 ? " (pipeline parallel: n_copies = 4 on the inputs)" : ""),
             "llama.cpp ggml_backend_sched_reserve worst-case graph; memory-physics.md §3.1");

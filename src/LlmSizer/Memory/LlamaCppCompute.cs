@@ -1,5 +1,4 @@
 using LlmSizer.Architecture;
-using LlmSizer.DataTypes;
 using static LlmSizer.Memory.MemoryEstimator;
 
 namespace LlmSizer.Memory;
@@ -22,9 +21,8 @@ namespace LlmSizer.Memory;
 /// </list></remarks>
 internal static class LlamaCppCompute
 {
-    public static (long Bytes, string Formula) Bytes(ArchitectureSpec spec, long nKv, long ub, bool fa, DataType kvType)
+    public static (long Bytes, string Formula) Bytes(ArchitectureSpec spec, long nKv, long ub, bool fa)
     {
-        _ = kvType;
         long h = spec.Hidden;
         long ff = InferenceMemory.InterOf(spec);
         long output = checked(ub * 4 * (spec.Vocab + 2 * h));

@@ -36,7 +36,7 @@ internal static class TrainingMemory
         var (wGpu, wReplica) = p.WeightShares(p.Stored);
         long psiTotal = p.Model.Inventory.TotalParameters.Value;
         // Parameters per GPU under TP/PP: the GPU's share of the weight bytes.
-        double share = wReplica == 0 ? 0 : (double)wGpu / (wReplica / (double)(p.Tp * p.Pp)) / (p.Tp * p.Pp);
+        double share = wReplica == 0 ? 0 : (double)wGpu / wReplica;
         long psi = (long)Math.Ceiling(psiTotal * share);
         const string zeroSrc = "ZeRO (Rajbhandari et al. 2020) §3.1, Fig. 1: P_os /Nd at stage ≥ 1, P_g at ≥ 2, P_p at 3";
 
@@ -239,7 +239,7 @@ internal static class TrainingMemory
             rep = 8 * h;
             shard = 2 * attnDim + 4 * kvDim + 2 * attnDim + 8 * inter;
             scores = 4 * a * s;
-            kind = "Llama-style sb·(8h + [4·a·d + 4·kv·d + 8i]/t) (+ 4·a·s/t eager scores)";
+            kind = "Llama-style s·b·(8h + [4·a·d + 4·kv·d + 8i]/t)";
         }
         else
         {
@@ -248,10 +248,15 @@ internal static class TrainingMemory
             rep = 10 * h;
             shard = 8 * h + 4 * inter;
             scores = 5 * a * s;
-            kind = "Korthikanti sbh·(10 + 24/t + 5as/(ht))";
+            kind = "Korthikanti s·b·(10h + [8h + 4i]/t)";
         }
 
         bool dropScores = w.FlashAttentionKernels || w.Recompute != Recompute.None;
+        if (!dropScores)
+        {
+            kind += spec.Mlp == MlpKind.Gated ? " + eager scores/softmax 4·a·s²·b/t" : " + scores/softmax/dropout 5·a·s²·b/t";
+        }
+
         long perLayerPerToken = (w.SequenceParallel ? rep / t : rep) + shard / t + (dropScores ? 0 : scores / t);
         long full = checked(sb * perLayerPerToken * scale);
         int layers = spec.Layers + (spec.DecoderLayers ?? 0);
