@@ -43,8 +43,16 @@ public static class MemoryEstimator
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(workload);
-        var plan = EstimatePlan.Create(model, workload);
-        return workload.Mode == WorkloadMode.Training ? TrainingMemory.Estimate(plan) : InferenceMemory.Estimate(plan);
+        try
+        {
+            var plan = EstimatePlan.Create(model, workload);
+            return workload.Mode == WorkloadMode.Training ? TrainingMemory.Estimate(plan) : InferenceMemory.Estimate(plan);
+        }
+        catch (OverflowException)
+        {
+            throw new InvalidSettingException("--context",
+                $"--context: expected a workload whose memory fits in 64 bits; found context {workload.Context} × batch {workload.Batch}, which overflows.");
+        }
     }
 
     internal static string Gib(long bytes) => (bytes / (double)ByteSize.GiB).ToString("0.###", CultureInfo.InvariantCulture) + " GiB";

@@ -80,6 +80,14 @@ public class MemoryEstimatorTests
     }
 
     [Fact]
+    public void AbsurdWorkload_OverflowIsASettingError()
+    {
+        var ex = Assert.Throws<InvalidSettingException>(() => MemoryEstimator.Estimate(MemoryTestModels.Llama3_8B(),
+            new Workload { Engine = InferenceEngine.Hf, Context = int.MaxValue, Batch = int.MaxValue }));
+        Assert.Equal("--context", ex.Setting);
+    }
+
+    [Fact]
     public void UnknownDtype_IsAnError()
     {
         var ex = Assert.Throws<InvalidSettingException>(() => MemoryEstimator.Estimate(MemoryTestModels.Llama3_8B(), new Workload { Dtype = "fp12" }));
