@@ -15,8 +15,8 @@ internal enum LlamaFtype
 /// ftype: a default type per ftype, then per-tensor overrides, then the row-size fallback.</summary>
 /// <remarks>Source: ggml-org/llama.cpp <c>src/llama-quant.cpp</c> (<c>llama_model_quantize_impl</c> default types,
 /// <c>llama_tensor_get_type</c> overrides, <c>tensor_type_fallback</c>) as summarized in memory-physics.md §2.3.
-/// The IQ mixes keep only their default type and the output/token-embedding rules (their imatrix-dependent
-/// attn_v/ffn_down tweaks are not modelled).</remarks>
+/// The IQ1/IQ2 branch (attn_v, attn_k, ffn_down, attn_output) is modelled; the IQ3/IQ4 imatrix-dependent tweaks of
+/// attn_q/ffn_gate/ffn_up are not.</remarks>
 internal static class LlamaCppMix
 {
     public static DataType DefaultType(LlamaFtype f) => f switch
@@ -35,10 +35,10 @@ internal static class LlamaCppMix
         LlamaFtype.Q5_K_S or LlamaFtype.Q5_K_M => DataType.Q5_K,
         LlamaFtype.Q6_K => DataType.Q6_K,
         LlamaFtype.IQ2_XXS => DataType.IQ2_XXS,
-        LlamaFtype.IQ2_XS or LlamaFtype.IQ2_M => DataType.IQ2_XS,
-        LlamaFtype.IQ2_S => DataType.IQ2_XS,
-        LlamaFtype.IQ3_XXS => DataType.IQ3_XXS,
-        LlamaFtype.IQ3_XS or LlamaFtype.IQ3_S or LlamaFtype.IQ3_M => DataType.IQ3_S,
+        LlamaFtype.IQ2_XS or LlamaFtype.IQ2_S => DataType.IQ2_XS,
+        LlamaFtype.IQ2_M => DataType.IQ2_S,
+        LlamaFtype.IQ3_XXS or LlamaFtype.IQ3_XS => DataType.IQ3_XXS,
+        LlamaFtype.IQ3_S or LlamaFtype.IQ3_M => DataType.IQ3_S,
         LlamaFtype.IQ1_S => DataType.IQ1_S,
         LlamaFtype.IQ1_M => DataType.IQ1_M,
         LlamaFtype.IQ4_NL => DataType.IQ4_NL,
@@ -163,6 +163,26 @@ internal static class LlamaCppMix
         }
 
         (int i, int n) = t.Layer is { } layer && downLayers.TryGetValue(layer, out var dl) ? dl : (0, 1);
+        if (IsIq12(f))
+        {
+            bool iq2sm = f is LlamaFtype.IQ2_S or LlamaFtype.IQ2_M;
+            switch (role)
+            {
+                case TensorRole.AttnV:
+                    return gqa >= 4 || nExpert >= 4 ? DataType.Q4_K : iq2sm ? DataType.IQ3_S : DataType.Q2_K;
+                case TensorRole.AttnK when nExpert == 8:
+                    return DataType.Q4_K;
+                case TensorRole.FfnDown when i < n / 8:
+                    return iq2sm ? DataType.IQ3_S : DataType.Q2_K;
+                case TensorRole.AttnOutput:
+                    return nExpert == 8 ? DataType.Q5_K
+                        : f is LlamaFtype.IQ1_S or LlamaFtype.IQ1_M ? DataType.IQ2_XXS
+                        : iq2sm ? DataType.IQ3_S : type;
+                default:
+                    return type;
+            }
+        }
+
         switch (role)
         {
             case TensorRole.AttnV:
