@@ -159,6 +159,25 @@ public class LlamaCppBufferTests
         Assert.InRange(ourMib, engine.ComputeMiB * 0.65, engine.ComputeMiB * 1.35);
     }
 
+    [Theory]
+    [InlineData(2, 1024)]
+    [InlineData(4, 2048)]
+    public void ParallelSequences_ShareOneUnifiedCache_AndOneOutputRowEach(int seqs, int nCtx)
+    {
+        // llama.cpp's n_ctx is the total over sequences (kv_unified = true in this build): we model it as context × batch.
+        // The large vocabulary makes the output buffer (seqs × 32000 × 4 B) visible in two-decimal MiB.
+        var o = ByName("bigvocab");
+        var path = LlamaCppProbe.Write(GgufWriter.TinyLlama(o), "bigvocab");
+        var engine = LlamaCppProbe.Run(path, (uint)nCtx, 512, GGMLType.GGML_TYPE_F16, GGMLType.GGML_TYPE_F16, true, (uint)seqs);
+        var ours = MemoryEstimator.Estimate(Model("bigvocab", o), new Workload
+        {
+            Engine = InferenceEngine.LlamaCpp, Context = nCtx / seqs, Batch = seqs, Ubatch = 512, FlashAttn = FlashAttention.On,
+        });
+        Assert.True(engine.ContextCreated);
+        Assert.Equal(engine.KvMiB, Mib(ours["kv_cache"]), HalfCent);
+        Assert.Equal(engine.OutputMiB, Mib(ours["output_buffer"]), HalfCent);
+    }
+
     [Fact]
     public void QuantizedVCache_WithoutFlashAttention_RefusedByBothEngineAndEstimator()
     {
