@@ -28,6 +28,7 @@ internal static class CommandRegistry
     public static IReadOnlyList<ICliCommand> All { get; } =
     [
         new ParamsCommand(),
+        new MemoryCommand(),
         new ModelsCommand(),
         new SeedCommand(),
     ];

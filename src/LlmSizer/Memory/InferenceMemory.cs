@@ -1,0 +1,276 @@
+using LlmSizer.Architecture;
+using LlmSizer.DataTypes;
+using LlmSizer.Errors;
+using LlmSizer.Quantization;
+using LlmSizer.Tensors;
+using static LlmSizer.Memory.MemoryEstimator;
+
+namespace LlmSizer.Memory;
+
+/// <summary>Inference memory per engine profile.</summary>
+internal static class InferenceMemory
+{
+    private static readonly DataType[] LlamaCppKvTypes =
+        [DataType.F32, DataType.F16, DataType.BF16, DataType.Q8_0, DataType.Q5_1, DataType.Q5_0, DataType.Q4_1, DataType.Q4_0, DataType.IQ4_NL];
+
+    private static readonly DataType[] VllmKvTypes = [DataType.F32, DataType.F16, DataType.BF16, DataType.F8_E4M3, DataType.F8_E5M2];
+
+    private static readonly DataType[] HfKvTypes = [DataType.F32, DataType.F16, DataType.BF16];
+
+    public static MemoryEstimate Estimate(EstimatePlan p)
+    {
+        var kvType = KvType(p);
+        p.Assume("engine", p.Engine switch { InferenceEngine.LlamaCpp => "llamacpp", InferenceEngine.Hf => "hf", _ => "vllm" });
+        p.Assume("kv_dtype", kvType.Name.ToLowerInvariant() + (p.W.KvDtype is null ? " (default)" : ""));
+        switch (p.Engine)
+        {
+            case InferenceEngine.LlamaCpp:
+                LlamaCpp(p, kvType);
+                break;
+            case InferenceEngine.Hf:
+                Hf(p, kvType);
+                break;
+            default:
+                Vllm(p, kvType);
+                break;
+        }
+
+        return p.Build();
+    }
+
+    private static DataType KvType(EstimatePlan p)
+    {
+        var allowed = p.Engine switch { InferenceEngine.LlamaCpp => LlamaCppKvTypes, InferenceEngine.Hf => HfKvTypes, _ => VllmKvTypes };
+        if (p.W.KvDtype is null)
+        {
+            return p.Engine == InferenceEngine.LlamaCpp ? DataType.F16 : (p.ComputeType == DataType.F32 ? DataType.F32 : p.ComputeType);
+        }
+
+        if (p.W.KvDtype.Equals("auto", StringComparison.OrdinalIgnoreCase))
+        {
+            return p.Engine == InferenceEngine.LlamaCpp ? DataType.F16 : p.ComputeType;
+        }
+
+        if (!DataType.TryParse(p.W.KvDtype, out var t) || !allowed.Contains(t))
+        {
+            throw new InvalidSettingException("--kv-dtype",
+                $"--kv-dtype: expected one of {string.Join(", ", allowed.Select(a => a.Name.ToLowerInvariant()))} for this engine; found '{p.W.KvDtype}'.");
+        }
+
+        return t;
+    }
+
+    private static string WeightFormula(EstimatePlan p, long perGpu)
+    {
+        var stored = p.Stored;
+        var parts = stored.Tensors.GroupBy(t => t.DataType).OrderByDescending(g => g.Sum(t => t.Bytes.Bytes))
+            .Select(g => $"{N(g.Sum(t => t.Elements))} × {g.Key.Name} ({g.Key.BitsPerElement:0.###} bit)");
+        var split = p.Tp * p.Pp > 1 ? $", split over tp {p.Tp} × pp {p.Pp} (largest stage {Gib(perGpu)})" : "";
+        return "Σ tensors: " + string.Join(" + ", parts) + split;
+    }
+
+    private static void Overhead(EstimatePlan p, long defaultBytes, string why)
+    {
+        long o = p.W.OverheadBytes ?? defaultBytes;
+        p.Assume("overhead", Mib(o) + (p.W.OverheadBytes is null ? " (default)" : ""));
+        p.Add("overhead", o, o * p.W.Gpus, p.W.OverheadBytes is null ? why : "overridden by --overhead",
+            "memory-physics.md §5 (CUDA context, cuBLAS/NCCL workspaces)");
+    }
+
+    // ---------------------------------------------------------------- vLLM
+    private static void Vllm(EstimatePlan p, DataType kvType)
+    {
+        var spec = p.Spec;
+        var (wGpu, wReplica) = p.WeightShares(p.Stored);
+        p.Add("weights", wGpu, wReplica * p.Dp, WeightFormula(p, wGpu), "exact tensor sizes (safetensors/GGUF layouts; DataType table)");
+
+        int ctx = p.Context, b = p.W.Batch;
+        long maxBatched = p.W.MaxBatchedTokens ?? Math.Max(ctx, 2048);
+        p.Assume("block_size", VllmBlockSize);
+        p.Assume("max_num_batched_tokens", maxBatched + (p.W.MaxBatchedTokens is null ? " (default: max(context, 2048))" : ""));
+        p.Assume("max_num_seqs", p.W.MaxSeqs);
+        p.Assume("gpu_util", p.W.GpuUtil);
+
+        // Per sequence: cdiv(len, block) blocks per full-attention layer; SWA layers per SlidingWindowSpec.max_memory_usage_bytes:
+        // (cdiv(min(window − 1 + max_num_batched_tokens, max_model_len), block) + 1) blocks (vllm/v1/kv_cache_interface.py).
+        long fullTokens = KvCache.CeilDiv(ctx, VllmBlockSize) * VllmBlockSize;
+        long swaTokens = spec.SlidingWindow is { } sw
+            ? Math.Min(fullTokens, (KvCache.CeilDiv(Math.Min(sw - 1 + maxBatched, ctx), VllmBlockSize) + 1) * VllmBlockSize)
+            : fullTokens;
+        var (kvGpu, perTokenFull) = KvPerStage(p, kvType, l => spec.LayerKind(l) == AttentionLayerKind.Sliding ? swaTokens : fullTokens);
+        long kvGpuTotal = checked(kvGpu * b);
+        string swaText = spec.SlidingWindow is not null && swaTokens < fullTokens ? $"; sliding-window layers hold {N(swaTokens)} tokens" : "";
+        p.Add("kv_cache", kvGpuTotal, checked(kvGpuTotal * p.W.Gpus),
+            $"{b} seq × {N(fullTokens)} tokens (context {N(ctx)} rounded up to {VllmBlockSize}-token blocks) × {N(perTokenFull)} B/token/GPU" +
+            $" ({KvText(p, kvType)}){swaText}",
+            "vllm/v1/kv_cache_interface.py page_size_bytes; memory-physics.md §1.1, §1.5");
+
+        // Profile-run activation peak: the largest per-token working set of one layer over max_num_batched_tokens tokens,
+        // in the compute dtype: residual + hidden (2h), q/k/v (a·d + 2·kv·d), gate/up output and activation (3i).
+        // Fitted against vllm #10517 (2.07 GiB at 20k, 2.99 GiB at 29k tokens, Llama-3.1-8B: ≈110 KB/token).
+        int cb = p.ComputeType.BlockBytes;
+        long inter = InterOf(spec);
+        long perTok = checked((2L * spec.Hidden + (long)(spec.Heads + 2 * spec.KvHeads) * spec.HeadDim + 3 * inter) * cb);
+        long act = checked(maxBatched * perTok);
+        p.Add("activations", act, act * p.W.Gpus,
+            $"profile run: {N(maxBatched)} batched tokens × (2h + (a + 2kv)·d + 3i) × {cb} B = {N(perTok)} B/token (not reduced by TP, vllm PR #10511)",
+            "vLLM determine_available_memory profile run; memory-physics.md §3.2");
+        long logits = checked((long)p.W.MaxSeqs * spec.Vocab * 4);
+        p.Add("logits", logits, logits * p.W.Gpus, $"{p.W.MaxSeqs} seqs (max_num_seqs) × vocab {N(spec.Vocab)} × 4 B (fp32 logits of the last token, sampler)",
+            "vLLM profile run computes logits for the last token of each sequence; memory-physics.md §3.2");
+        long over = VllmOverheadBytes + (p.Tp > 1 ? VllmTpOverheadBytes : 0);
+        Overhead(p, over, p.Tp > 1 ? "non-torch memory: CUDA context 1 GiB + NCCL/custom all-reduce 1.79 GiB at TP > 1" : "non-torch memory: CUDA context, cuBLAS workspace (1 GiB)");
+        p.Warnings.Add($"vLLM pre-allocates gpu_memory_utilization ({p.W.GpuUtil:0.##}) × GPU memory and fills what is left with KV cache; nvidia-smi shows that, not this requirement.");
+    }
+
+    // ---------------------------------------------------------------- Hugging Face generate()
+    private static void Hf(EstimatePlan p, DataType kvType)
+    {
+        var spec = p.Spec;
+        var (wGpu, wReplica) = p.WeightShares(p.Stored);
+        p.Add("weights", wGpu, wReplica * p.Dp, WeightFormula(p, wGpu), "exact tensor sizes");
+        int ctx = p.Context, b = p.W.Batch;
+        var (kvGpu, perTok) = KvPerStage(p, kvType, _ => ctx);
+        long kv = checked(kvGpu * b);
+        p.Add("kv_cache", kv, kv * p.W.Gpus, $"DynamicCache: {b} seq × {N(ctx)} tokens × {N(perTok)} B/token ({KvText(p, kvType)})",
+            "transformers DynamicCache grows per token, no padding; memory-physics.md §1.5");
+
+        // Prefill transient: one layer's working set over the prompt, plus eager attention scores when not using SDPA/FA.
+        int cb = p.ComputeType.BlockBytes;
+        long inter = InterOf(spec);
+        long perToken = checked((4L * spec.Hidden + (long)(spec.Heads + 2 * spec.KvHeads) * spec.HeadDim + 3 * inter) * cb);
+        long act = checked((long)b * ctx * perToken / p.Tp);
+        string formula = $"prefill of {b} × {N(ctx)} tokens × (4h + (a + 2kv)·d + 3i) × {cb} B";
+        if (!p.W.FlashAttentionKernels)
+        {
+            long scores = checked(2L * b * (spec.Heads / p.Tp) * ctx * ctx * cb);
+            act = checked(act + scores);
+            formula += $" + eager attention scores and softmax 2 × b·a·s² × {cb} B = {Gib(scores)}";
+        }
+
+        p.Assume("attention", p.W.FlashAttentionKernels ? "sdpa/flash" : "eager");
+        p.Add("activations", act, act * p.W.Gpus, formula, "memory-physics.md §3.3 (llm_tutorial_optimization.md)");
+        long logits = checked(2L * b * spec.Vocab * 4);
+        p.Add("logits", logits, logits * p.W.Gpus, $"{b} seq × vocab {N(spec.Vocab)} × 4 B × 2 (fp32 logits of the last position + softmax; logits_to_keep = 1)",
+            "transformers generate() with logits_to_keep; memory-physics.md §3.3");
+        Overhead(p, DefaultOverheadBytes, "CUDA context and cuBLAS workspace (512 MiB, lazy module loading); not counted by torch.cuda.max_memory_allocated");
+    }
+
+    // ---------------------------------------------------------------- llama.cpp
+    private static void LlamaCpp(EstimatePlan p, DataType kvType)
+    {
+        var spec = p.Spec;
+        int b = p.W.Batch;
+        long nCtx = checked((long)p.Context * b);
+        long kvSize = KvCache.Pad(nCtx, LlamaCppCtxPad);
+        long ub = Math.Min(p.W.Ubatch, nCtx); // n_ubatch ≤ n_batch ≤ n_ctx (llama-context.cpp)
+        bool quantV = kvType.BlockElements > 1;
+        bool fa = p.W.FlashAttn switch
+        {
+            FlashAttention.On => true,
+            FlashAttention.Off => false,
+            _ => true,
+        };
+        if (quantV && p.W.FlashAttn == FlashAttention.Off)
+        {
+            throw new InvalidSettingException("--kv-dtype",
+                $"--kv-dtype: llama.cpp refuses a quantized V cache without flash attention (\"V cache quantization requires flash_attn\"); expected f16, bf16 or f32 with --flash-attn off; found {kvType.Name.ToLowerInvariant()}.");
+        }
+
+        if (quantV)
+        {
+            p.Warnings.Add($"a {kvType.Name.ToLowerInvariant()} V cache needs flash attention: llama.cpp refuses to create the context without it (older builds silently used f16).");
+        }
+
+        if (p.W.FlashAttn == FlashAttention.Auto)
+        {
+            p.Warnings.Add("--flash-attn auto is assumed to resolve to on (CPU, CUDA and Metal support it); a device without it uses the larger non-FA compute buffer.");
+        }
+
+        p.Assume("n_ctx", $"{N(nCtx)} (context × batch), KV cells padded to {LlamaCppCtxPad}: {N(kvSize)}");
+        p.Assume("n_seq_max", b);
+        p.Assume("ubatch", ub);
+        p.Assume("flash_attn", p.W.FlashAttn.ToString().ToLowerInvariant() + (p.W.FlashAttn == FlashAttention.Auto ? " (on)" : ""));
+        p.Assume("swa_full", p.W.SwaFull);
+
+        // Weights: the model buffer on the GPUs holds everything but token_embd, which llama.cpp keeps in host memory
+        // (the input layer is always on the CPU; e.g. 1640.62 MiB CPU buffer for Command-R, llama.cpp PR #6122).
+        long embd = 0, device = 0;
+        var stage = new long[p.Pp];
+        foreach (var t in p.Stored.Tensors)
+        {
+            if (TensorRoles.Of(t) == TensorRole.TokenEmbedding)
+            {
+                embd = checked(embd + t.Bytes.Bytes);
+                continue;
+            }
+
+            int s = t.Layer is { } l ? p.StageOf(Math.Min(l, spec.Layers - 1)) : p.Pp - 1;
+            stage[s] = checked(stage[s] + t.Bytes.Bytes);
+            device = checked(device + t.Bytes.Bytes);
+        }
+
+        p.Add("weights", stage.Max(), device * p.Dp, WeightFormula(p, stage.Max()) + $"; token_embd ({Mib(embd)}) stays in host memory",
+            "llama.cpp model buffer = Σ ggml_nbytes of the tensors on the device (src/llama-model.cpp)");
+        p.Add("host_weights", embd, embd * p.Dp, "token_embd in the CPU model buffer (llama.cpp keeps the input embedding on the host)",
+            "llama.cpp src/llama-model.cpp (dev_input = CPU); memory-physics.md §7 item 11", onDevice: false);
+
+        // KV: one K and one V tensor per layer, kv_size cells; SWA layers get
+        // size_swa = GGML_PAD(min(n_ctx, n_swa × n_seq_max + n_ubatch), 256) unless --swa-full (src/llama-kv-cache-iswa.cpp).
+        long swaSize = spec.SlidingWindow is { } sw && !p.W.SwaFull
+            ? KvCache.Pad(Math.Min(kvSize, (long)sw * b + ub), LlamaCppCtxPad)
+            : kvSize;
+        var (kvGpu, perTok) = KvPerStage(p, kvType, l => spec.LayerKind(l) == AttentionLayerKind.Sliding ? swaSize : kvSize);
+        string swa = spec.SlidingWindow is not null ? $"; sliding-window layers {N(swaSize)} cells" : "";
+        p.Add("kv_cache", kvGpu, kvGpu * p.Dp, $"{N(kvSize)} cells × {N(perTok)} B/cell ({KvText(p, kvType)}){swa}",
+            "llama.cpp src/llama-kv-cache.cpp (ggml_row_size(type, n_embd_k_gqa) per cell and layer); memory-physics.md §1.1, §1.5");
+
+        // Output buffer: n_outputs_max (= n_seq_max) × n_vocab × 4 B of logits, in host memory (llama-context.cpp output_reserve).
+        long output = checked((long)b * spec.Vocab * 4);
+        p.Add("output_buffer", output, output * p.Dp, $"{b} seq × vocab {N(spec.Vocab)} × 4 B (f32 logits), host memory",
+            "llama.cpp src/llama-context.cpp output_reserve", onDevice: false);
+
+        var (compute, cformula) = LlamaCppCompute.Bytes(spec, kvSize, ub, fa);
+        long copies = p.Pp > 1 ? 4 : 1; // GGML_SCHED_MAX_COPIES with pipeline parallelism (llama.cpp PR #6122)
+        p.Add("compute_buffer", compute, compute * p.Pp * p.Dp, cformula + (copies > 1 ? " (pipeline parallel: n_copies = 4 on the inputs)" : ""),
+            "llama.cpp ggml_backend_sched_reserve worst-case graph; memory-physics.md §3.1");
+        Overhead(p, DefaultOverheadBytes, "CUDA context (512 MiB, lazy module loading); llama.cpp's own buffers are exact");
+    }
+
+    // ---------------------------------------------------------------- shared
+    internal static long InterOf(ArchitectureSpec spec) =>
+        spec.Moe is { } moe ? Math.Max(spec.Intermediate, moe.ExpertIntermediate * moe.ActiveExperts + moe.SharedIntermediate) : spec.Intermediate;
+
+    /// <summary>KV bytes per sequence on the GPU holding the most (largest pipeline stage), and the per-token bytes of a
+    /// full-attention layer set (for the formula text).</summary>
+    internal static (long PerGpu, long PerTokenFull) KvPerStage(EstimatePlan p, DataType kvType, Func<int, long> tokensOfLayer)
+    {
+        var spec = p.Spec;
+        var stage = new long[p.Pp];
+        long perToken = 0;
+        int layers = spec.CachedLayers;
+        for (int l = 0; l < layers; l++)
+        {
+            long bytes = KvCache.BytesPerToken(spec, l, p.Tp, p.Engine, kvType);
+            perToken = checked(perToken + bytes);
+            int s = (int)((long)l * p.Pp / layers);
+            stage[s] = checked(stage[s] + bytes * tokensOfLayer(l));
+        }
+
+        return (stage.Max(), perToken);
+    }
+
+    internal static string KvText(EstimatePlan p, DataType kvType)
+    {
+        var spec = p.Spec;
+        int cached = Enumerable.Range(0, spec.CachedLayers).Count(l => KvCache.ElementsPerToken(spec, l, p.Tp, p.Engine) != (0, 0));
+        if (spec.Mla is { } mla && p.Engine != InferenceEngine.Hf)
+        {
+            return $"MLA: {cached} layers × (kv_lora_rank {mla.KvLoraRank} + rope {mla.QkRopeHeadDim}) × {kvType.Name}";
+        }
+
+        int kvh = KvCache.KvHeadsPerRank(spec.KvHeads, p.Tp);
+        string rep = p.Tp > spec.KvHeads ? " (replicated: tp > kv heads)" : "";
+        return $"{cached} layers × 2 × {kvh} kv heads{rep} × head_dim {spec.HeadDim} × {kvType.Name} ({kvType.BitsPerElement / 8:0.####} B)";
+    }
+}

@@ -1,0 +1,120 @@
+using LlmSizer.Quantization;
+using LlmSizer.Units;
+
+namespace LlmSizer.Memory;
+
+/// <summary>Reverse questions on the estimator: the largest context or batch that fits a per-GPU budget, and the
+/// highest-precision weight format that fits. Each is a bisection (or a scan) over <see cref="MemoryEstimator.Estimate"/>,
+/// so it inherits every rule of the forward estimate (padding, blocks, sliding windows, engine buffers).</summary>
+public static class MemorySolver
+{
+    /// <summary>The upper bound of the context search (2^24 tokens).</summary>
+    public const int MaxContextSearched = 1 << 24;
+
+    /// <summary>The largest context (tokens per sequence) whose per-GPU estimate fits <paramref name="budget"/>.</summary>
+    /// <param name="model">The model.</param>
+    /// <param name="workload">The workload; its context is varied.</param>
+    /// <param name="budget">The usable memory per GPU.</param>
+    /// <returns>The context, or 0 when not even one token fits.</returns>
+    public static int MaxContext(ModelInfo model, Workload workload, ByteSize budget)
+    {
+        ArgumentNullException.ThrowIfNull(workload);
+        return Bisect(n => Fits(model, workload with { Context = n }, budget), MaxContextSearched);
+    }
+
+    /// <summary>The largest batch (concurrent sequences or micro-batch) whose per-GPU estimate fits at the workload's context.</summary>
+    /// <param name="model">The model.</param>
+    /// <param name="workload">The workload; its batch is varied.</param>
+    /// <param name="budget">The usable memory per GPU.</param>
+    /// <returns>The batch, or 0 when not even one sequence fits.</returns>
+    public static int MaxBatch(ModelInfo model, Workload workload, ByteSize budget)
+    {
+        ArgumentNullException.ThrowIfNull(workload);
+        return Bisect(n => Fits(model, workload with { Batch = n }, budget), 1 << 20);
+    }
+
+    /// <summary>The formats tried by <see cref="BestFittingFormat"/>, from highest to lowest precision, per engine.</summary>
+    /// <param name="engine">The engine.</param>
+    /// <returns>The format names.</returns>
+    public static IReadOnlyList<string> Ladder(InferenceEngine engine) => engine == InferenceEngine.LlamaCpp
+        ? ["f16", "q8_0", "q6_k", "q5_k_m", "q4_k_m", "q3_k_m", "q2_k"]
+        : ["bf16", "fp8", "bnb-int8", "gptq-int4-g128", "nf4"];
+
+    /// <summary>The highest-precision format of <see cref="Ladder"/> whose estimate fits, or null when none does.</summary>
+    /// <param name="model">The model.</param>
+    /// <param name="workload">The workload; its dtype is varied.</param>
+    /// <param name="budget">The usable memory per GPU.</param>
+    /// <returns>The format and its estimate, or null.</returns>
+    public static (WeightFormat Format, MemoryEstimate Estimate)? BestFittingFormat(ModelInfo model, Workload workload, ByteSize budget)
+    {
+        ArgumentNullException.ThrowIfNull(workload);
+        var engine = workload.Engine ?? InferenceEngine.Vllm;
+        foreach (var name in Ladder(engine))
+        {
+            var w = workload with { Dtype = name, Engine = engine };
+            var e = MemoryEstimator.Estimate(model, w);
+            if (e.PerGpu <= budget)
+            {
+                return (WeightFormat.Parse(name), e);
+            }
+        }
+
+        return null;
+    }
+
+    /// <summary>The KV-cache tokens vLLM can hold: (gpu_util × GPU memory − weights − activations − logits − overhead) /
+    /// KV bytes per token, per GPU (vLLM <c>determine_num_available_blocks</c>; memory-physics.md §3.2), in whole 16-token blocks.</summary>
+    /// <param name="model">The model.</param>
+    /// <param name="workload">The workload (engine vLLM).</param>
+    /// <param name="gpuMemory">Total memory of one GPU.</param>
+    /// <returns>The available KV bytes per GPU and the token capacity (blocks × 16).</returns>
+    public static (ByteSize AvailableKv, long Tokens) VllmKvCapacity(ModelInfo model, Workload workload, ByteSize gpuMemory)
+    {
+        ArgumentNullException.ThrowIfNull(workload);
+        // The profile run uses max_num_batched_tokens = max(max_model_len, 2048) unless set; KV is then one 16-token block.
+        int maxLen = workload.Context ?? 4096;
+        var w = workload with
+        {
+            Engine = InferenceEngine.Vllm, Context = MemoryEstimator.VllmBlockSize, Batch = 1,
+            MaxBatchedTokens = workload.MaxBatchedTokens ?? Math.Max(maxLen, 2048),
+        };
+        var e = MemoryEstimator.Estimate(model, w);
+        long nonKv = e.PerGpu.Bytes - e["kv_cache"].Bytes;
+        long available = (long)(gpuMemory.Bytes * workload.GpuUtil) - nonKv;
+        long blockBytes = e["kv_cache"].Bytes; // one 16-token block per layer set
+        long blocks = available <= 0 || blockBytes == 0 ? 0 : available / blockBytes;
+        return (new ByteSize(Math.Max(0, available)), blocks * MemoryEstimator.VllmBlockSize);
+    }
+
+    private static bool Fits(ModelInfo model, Workload w, ByteSize budget) => MemoryEstimator.Estimate(model, w).PerGpu <= budget;
+
+    /// <summary>The largest n in [1, max] with fits(n), assuming monotonicity; 0 when fits(1) is false.</summary>
+    private static int Bisect(Func<int, bool> fits, int max)
+    {
+        if (!fits(1))
+        {
+            return 0;
+        }
+
+        int lo = 1, hi = max;
+        if (fits(hi))
+        {
+            return hi;
+        }
+
+        while (hi - lo > 1)
+        {
+            int mid = lo + (hi - lo) / 2;
+            if (fits(mid))
+            {
+                lo = mid;
+            }
+            else
+            {
+                hi = mid;
+            }
+        }
+
+        return lo;
+    }
+}

@@ -1,0 +1,405 @@
+using System.Collections.Immutable;
+using System.Diagnostics.CodeAnalysis;
+using System.Globalization;
+using LlmSizer.Architecture;
+using LlmSizer.DataTypes;
+using LlmSizer.Errors;
+using LlmSizer.Tensors;
+
+namespace LlmSizer.Quantization;
+
+/// <summary>The family a <see cref="WeightFormat"/> belongs to.</summary>
+public enum WeightFormatKind
+{
+    /// <summary>Keep the types the inventory already has (a checkpoint read from disk).</summary>
+    Native,
+
+    /// <summary>Every parameter tensor in one plain type (f32, f16, bf16, int8, int4).</summary>
+    Uniform,
+
+    /// <summary>A llama.cpp ftype: per-tensor recipe of GGUF block types (q4_k_m, q8_0 ...).</summary>
+    LlamaCpp,
+
+    /// <summary>GPTQ: packed integer weights, fp16 scale and packed zero point per group, g_idx.</summary>
+    Gptq,
+
+    /// <summary>AWQ: packed int4 weights, fp16 scale and packed zero point per group.</summary>
+    Awq,
+
+    /// <summary>bitsandbytes LLM.int8: int8 weights plus an fp32 scale per output row.</summary>
+    BnbInt8,
+
+    /// <summary>bitsandbytes 4-bit (NF4/FP4), optionally with double quantization.</summary>
+    Bnb4,
+
+    /// <summary>FP8 (E4M3/E5M2) with per-tensor, per-channel or 128×128 block scales.</summary>
+    Fp8,
+
+    /// <summary>OCP MXFP4 on the transformer-block linear layers (E2M1 + one E8M0 scale per 32).</summary>
+    Mxfp4,
+}
+
+/// <summary>How the weights of a model are stored: a name (as a user types it) and a rule that gives each tensor of a
+/// <see cref="TensorInventory"/> its storage type and any quantization side data (scales, zero points, g_idx).</summary>
+/// <remarks>Sources, per kind: GGUF block sizes are <see cref="DataType"/>'s (ggml-common.h); llama.cpp mixes follow
+/// <c>src/llama-quant.cpp</c> (memory-physics.md §2.3); GPTQ/AWQ/bitsandbytes/FP8 layouts follow memory-physics.md
+/// §2.4 (AutoGPTQ/AutoAWQ packing; QLoRA paper §3 for NF4 and double quantization; DeepSeek-V3 report §3.3 for block
+/// FP8). Formats that quantize only the transformer-block linear layers keep embeddings, lm_head, norms and routers in
+/// <see cref="UnquantizedType"/>.</remarks>
+public sealed class WeightFormat
+{
+    private WeightFormat(string name, WeightFormatKind kind, string description)
+    {
+        Name = name;
+        Kind = kind;
+        Description = description;
+    }
+
+    /// <summary>The canonical (lower-case) name, e.g. "bf16", "q4_k_m", "gptq-int4-g128", "nf4-dq".</summary>
+    public string Name { get; }
+
+    /// <summary>The family of the format.</summary>
+    public WeightFormatKind Kind { get; }
+
+    /// <summary>One line saying how tensors are stored.</summary>
+    public string Description { get; }
+
+    /// <summary>For <see cref="WeightFormatKind.Uniform"/>, the type of every parameter tensor.</summary>
+    public DataType? UniformType { get; private init; }
+
+    /// <summary>For GPTQ/AWQ, the group size (input rows per scale).</summary>
+    public int GroupSize { get; private init; }
+
+    /// <summary>For GPTQ, the weight bits (4 or 8).</summary>
+    public int Bits { get; private init; }
+
+    /// <summary>For bitsandbytes 4-bit, whether double quantization is on.</summary>
+    public bool DoubleQuant { get; private init; }
+
+    /// <summary>The type of tensors the format leaves unquantized (embeddings, lm_head, norms), unless overridden.</summary>
+    public DataType UnquantizedType { get; private init; } = DataType.BF16;
+
+    /// <summary>True for GGUF (llama.cpp) formats.</summary>
+    public bool IsGguf => Kind == WeightFormatKind.LlamaCpp;
+
+    /// <summary>True when weights are stored with fewer than 16 bits.</summary>
+    public bool IsQuantized => Kind is not (WeightFormatKind.Native or WeightFormatKind.Uniform) ||
+        (UniformType is { } u && u.BitsPerElement < 16);
+
+    /// <summary>Keep the inventory's own types.</summary>
+    public static WeightFormat Native { get; } = new("native", WeightFormatKind.Native, "as stored in the checkpoint");
+
+    /// <summary>Every parameter in bf16.</summary>
+    public static WeightFormat BF16 { get; } = Uniform(DataType.BF16);
+
+    /// <summary>Every parameter in fp16.</summary>
+    public static WeightFormat F16 { get; } = Uniform(DataType.F16);
+
+    /// <summary>Every parameter in fp32.</summary>
+    public static WeightFormat F32 { get; } = Uniform(DataType.F32);
+
+    /// <summary>The canonical names accepted by <see cref="Parse"/> (aliases and group-size suffixes are accepted too).</summary>
+    public static IReadOnlyList<string> KnownNames { get; } =
+    [
+        "native", "f32", "f16", "bf16", "fp8", "fp8_e5m2", "fp8-channel", "fp8-block", "int8", "int4", "mxfp4",
+        "bnb-int8", "nf4", "nf4-dq", "fp4", "gptq-int4", "gptq-int8", "awq",
+        .. Enum.GetValues<LlamaFtype>().Where(f => f is not (LlamaFtype.F32 or LlamaFtype.F16 or LlamaFtype.BF16))
+            .Select(f => f.ToString().ToLowerInvariant()),
+    ];
+
+    /// <summary>Parses a format name, forgivingly (case-insensitive; "f16|fp16|float16|half", "q4_k_m", "Q4_K_M",
+    /// "gptq", "gptq-int4-g64", "awq", "nf4", "qlora", "bnb-int8", "fp8", "fp8-block" ...).</summary>
+    /// <param name="name">The name.</param>
+    /// <param name="setting">The flag it came from, for the message.</param>
+    /// <returns>The format.</returns>
+    /// <exception cref="InvalidSettingException">The name is unknown; the message lists the known names.</exception>
+    public static WeightFormat Parse(string? name, string setting = "--dtype") =>
+        TryParse(name, out var f)
+            ? f
+            : throw new InvalidSettingException(setting,
+                $"{setting}: expected one of {string.Join(", ", KnownNames)}; found '{name}'.");
+
+    /// <summary>Tries to parse a format name; see <see cref="Parse"/>.</summary>
+    /// <param name="name">The name.</param>
+    /// <param name="format">The format, when known.</param>
+    /// <returns>True when known.</returns>
+    public static bool TryParse(string? name, [NotNullWhen(true)] out WeightFormat? format)
+    {
+        format = null;
+        if (string.IsNullOrWhiteSpace(name))
+        {
+            return false;
+        }
+
+        var n = name.Trim().ToLowerInvariant().Replace('.', '_');
+        if (n.StartsWith("gguf-", StringComparison.Ordinal) || n.StartsWith("gguf_", StringComparison.Ordinal))
+        {
+            n = n[5..];
+        }
+
+        switch (n)
+        {
+            case "native" or "auto" or "file" or "as-stored":
+                format = Native;
+                return true;
+            case "f32" or "fp32" or "float32" or "float":
+                format = F32;
+                return true;
+            case "f16" or "fp16" or "float16" or "half":
+                format = F16;
+                return true;
+            case "bf16" or "bfloat16":
+                format = BF16;
+                return true;
+            case "int8" or "i8":
+                format = Uniform(DataType.I8);
+                return true;
+            case "int4" or "i4":
+                format = Uniform(DataType.Int4);
+                return true;
+            case "fp8" or "f8" or "fp8_e4m3" or "f8_e4m3" or "e4m3" or "float8_e4m3fn" or "fp8-tensor":
+                format = Fp8(DataType.F8_E4M3, Fp8Scale.Tensor);
+                return true;
+            case "fp8_e5m2" or "f8_e5m2" or "e5m2":
+                format = Fp8(DataType.F8_E5M2, Fp8Scale.Tensor);
+                return true;
+            case "fp8-channel" or "fp8_channel":
+                format = Fp8(DataType.F8_E4M3, Fp8Scale.Channel);
+                return true;
+            case "fp8-block" or "fp8_block" or "fp8-128":
+                format = Fp8(DataType.F8_E4M3, Fp8Scale.Block);
+                return true;
+            case "mxfp4":
+                format = new WeightFormat("mxfp4", WeightFormatKind.Mxfp4,
+                    "block linear layers MXFP4 (32 × E2M1 + one E8M0 scale = 17 B / 32); others bf16");
+                return true;
+            case "bnb-int8" or "bnb_int8" or "llm_int8" or "llm-int8" or "int8-bnb" or "load_in_8bit" or "bnb-8bit":
+                format = new WeightFormat("bnb-int8", WeightFormatKind.BnbInt8,
+                    "bitsandbytes LLM.int8: block linears int8 + fp32 scale per output row (SCB); lm_head, embeddings, norms unquantized")
+                {
+                    UnquantizedType = DataType.F16,
+                };
+                return true;
+            case "nf4" or "bnb-nf4" or "bnb-4bit" or "load_in_4bit" or "fp4" or "bnb-fp4":
+                format = Bnb4(n.Contains("fp4", StringComparison.Ordinal) ? "fp4" : "nf4", doubleQuant: false);
+                return true;
+            case "nf4-dq" or "nf4_dq" or "nf4-double" or "bnb-nf4-dq" or "qlora":
+                format = Bnb4("nf4-dq", doubleQuant: true);
+                return true;
+            default:
+                break;
+        }
+
+        if (TryParseGroupFormat(n, out format))
+        {
+            return true;
+        }
+
+        foreach (var f in Enum.GetValues<LlamaFtype>())
+        {
+            if (string.Equals(f.ToString(), n, StringComparison.OrdinalIgnoreCase))
+            {
+                format = new WeightFormat(n, WeightFormatKind.LlamaCpp,
+                    $"llama.cpp {f} mix: default {LlamaCppMix.DefaultType(f).Name}, per-tensor overrides of llama-quant.cpp, 1-D tensors F32");
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    private static bool TryParseGroupFormat(string n, [NotNullWhen(true)] out WeightFormat? format)
+    {
+        format = null;
+        var parts = n.Split('-', '_');
+        if (parts[0] is not ("gptq" or "awq"))
+        {
+            return false;
+        }
+
+        int bits = 4, group = 128;
+        foreach (var p in parts.Skip(1))
+        {
+            if (p is "int4" or "4bit" or "w4" or "w4a16")
+            {
+                bits = 4;
+            }
+            else if (p is "int8" or "8bit" or "w8" or "w8a16")
+            {
+                bits = 8;
+            }
+            else if (p.Length > 1 && p[0] == 'g' && int.TryParse(p.AsSpan(1), NumberStyles.None, CultureInfo.InvariantCulture, out var g) && g > 0)
+            {
+                group = g;
+            }
+            else
+            {
+                return false;
+            }
+        }
+
+        bool awq = parts[0] == "awq";
+        if (awq && bits != 4)
+        {
+            return false;
+        }
+
+        var canonical = awq ? $"awq-g{group}" : $"gptq-int{bits}-g{group}";
+        format = new WeightFormat(canonical, awq ? WeightFormatKind.Awq : WeightFormatKind.Gptq,
+            $"{(awq ? "AWQ" : "GPTQ")} int{bits}, group {group}: packed weights + fp16 scale and packed {bits}-bit zero per group per output column"
+            + (awq ? "" : " + int32 g_idx per input row") + "; embeddings, lm_head, norms fp16")
+        {
+            Bits = bits,
+            GroupSize = group,
+            UnquantizedType = DataType.F16,
+        };
+        return true;
+    }
+
+    private static WeightFormat Uniform(DataType type) =>
+        new(type.Name.ToLowerInvariant() switch { "int4" => "int4", "i8" => "int8", var s => s }, WeightFormatKind.Uniform,
+            $"every parameter in {type.Name} ({type.BitsPerElement:0.###} bits, no scales)")
+        {
+            UniformType = type,
+        };
+
+    private static WeightFormat Bnb4(string name, bool doubleQuant) =>
+        new(name, WeightFormatKind.Bnb4, doubleQuant
+            ? "bitsandbytes NF4 + double quantization: 4-bit codes, 8-bit absmax per 64, fp32 absmax per 64×256 (4.127 bpw); non-Linear4bit modules bf16"
+            : $"bitsandbytes {name.ToUpperInvariant()}: 4-bit codes + fp32 absmax per 64 (4.5 bpw); non-Linear4bit modules bf16")
+        {
+            DoubleQuant = doubleQuant,
+        };
+
+    private enum Fp8Scale
+    {
+        Tensor,
+        Channel,
+        Block,
+    }
+
+    private Fp8Scale _fp8Scale;
+
+    private static WeightFormat Fp8(DataType type, Fp8Scale scale) =>
+        new(scale switch { Fp8Scale.Channel => "fp8-channel", Fp8Scale.Block => "fp8-block", _ => type == DataType.F8_E5M2 ? "fp8_e5m2" : "fp8" },
+            WeightFormatKind.Fp8,
+            $"block linears {type.Name} + fp32 scale per " + scale switch
+            {
+                Fp8Scale.Channel => "output row",
+                Fp8Scale.Block => "128×128 block (DeepSeek-V3 §3.3)",
+                _ => "tensor",
+            } + "; embeddings, lm_head, norms bf16")
+        {
+            UniformType = type,
+            _fp8Scale = scale,
+        };
+
+    /// <summary>Returns the inventory as this format stores it: parameter tensors re-typed, side data added as
+    /// <see cref="TensorKind.QuantizationAux"/> tensors.</summary>
+    /// <param name="inventory">The model's tensors (any types).</param>
+    /// <param name="spec">The architecture (GQA ratio, experts, layer count for llama.cpp's rules), when known.</param>
+    /// <param name="unquantized">Overrides <see cref="UnquantizedType"/> (e.g. fp32 when a 4-bit model is loaded without torch_dtype).</param>
+    /// <returns>The stored inventory.</returns>
+    public TensorInventory Apply(TensorInventory inventory, ArchitectureSpec? spec, DataType? unquantized = null)
+    {
+        ArgumentNullException.ThrowIfNull(inventory);
+        var keep = unquantized ?? UnquantizedType;
+        switch (Kind)
+        {
+            case WeightFormatKind.Native:
+                return inventory;
+            case WeightFormatKind.Uniform:
+                return inventory.WithDataType(UniformType!);
+            case WeightFormatKind.LlamaCpp:
+                return LlamaCppMix.Apply(inventory, spec, Enum.Parse<LlamaFtype>(Name, ignoreCase: true));
+            default:
+                break;
+        }
+
+        var list = new List<TensorInfo>();
+        foreach (var t in inventory.Tensors)
+        {
+            if (t.Kind != TensorKind.Parameter)
+            {
+                list.Add(t);
+                continue;
+            }
+
+            var role = TensorRoles.Of(t);
+            if (!TensorRoles.IsBlockLinear(t, role))
+            {
+                list.Add(t with { DataType = keep });
+                continue;
+            }
+
+            long rowLen = t.Shape[^1];
+            long rows = t.StoredElements / Math.Max(1, rowLen);
+            long elements = t.StoredElements;
+            switch (Kind)
+            {
+                case WeightFormatKind.Gptq:
+                case WeightFormatKind.Awq:
+                {
+                    // [out, in]: groups run along the input dimension; one scale (fp16) and one packed zero per group per output column.
+                    long groups = (rowLen + GroupSize - 1) / GroupSize;
+                    var payload = Bits == 4 ? DataType.Int4 : DataType.I8;
+                    list.Add(t with { DataType = payload });
+                    list.Add(Aux(t, ".scales", DataType.F16, groups, rows));
+                    list.Add(Aux(t, ".qzeros", payload, groups, rows));
+                    if (Kind == WeightFormatKind.Gptq)
+                    {
+                        list.Add(Aux(t, ".g_idx", DataType.I32, rowLen));
+                    }
+
+                    break;
+                }
+
+                case WeightFormatKind.BnbInt8:
+                    list.Add(t with { DataType = DataType.I8 });
+                    list.Add(Aux(t, ".SCB", DataType.F32, rows));
+                    break;
+                case WeightFormatKind.Bnb4:
+                {
+                    long blocks = (elements + 63) / 64;
+                    list.Add(t with { DataType = DataType.Int4 });
+                    if (DoubleQuant)
+                    {
+                        list.Add(Aux(t, ".absmax", DataType.U8, blocks));
+                        list.Add(Aux(t, ".nested_absmax", DataType.F32, (blocks + 255) / 256));
+                        list.Add(Aux(t, ".offset", DataType.F32, 1));
+                    }
+                    else
+                    {
+                        list.Add(Aux(t, ".absmax", DataType.F32, blocks));
+                    }
+
+                    break;
+                }
+
+                case WeightFormatKind.Fp8:
+                    list.Add(t with { DataType = UniformType! });
+                    list.Add(_fp8Scale switch
+                    {
+                        Fp8Scale.Channel => Aux(t, ".weight_scale", DataType.F32, rows),
+                        Fp8Scale.Block => Aux(t, ".weight_scale_inv", DataType.F32, (rows + 127) / 128, (rowLen + 127) / 128),
+                        _ => Aux(t, ".weight_scale", DataType.F32, 1),
+                    });
+                    break;
+                case WeightFormatKind.Mxfp4:
+                    list.Add(t with { DataType = rowLen % 32 == 0 ? DataType.MXFP4 : keep });
+                    break;
+                default:
+                    list.Add(t);
+                    break;
+            }
+        }
+
+        return new TensorInventory(list);
+    }
+
+    private static TensorInfo Aux(TensorInfo t, string suffix, DataType type, params long[] shape) =>
+        new(t.Name + suffix, ImmutableArray.Create(shape), type, t.Group) { Kind = TensorKind.QuantizationAux, Layer = t.Layer };
+
+    /// <inheritdoc/>
+    public override string ToString() => Name;
+}

@@ -1,0 +1,73 @@
+using System.Text.Json;
+
+namespace LlmSizer.Tests.Cli;
+
+public class MemoryCommandTests
+{
+    [Fact]
+    public void Memory_Json_HasContractFields()
+    {
+        var r = CliRunner.Run("memory", "llama-3.1-8b", "--context", "8192", "--json");
+
+        Assert.Equal(0, r.ExitCode);
+        Assert.Equal("", r.Stderr);
+        using var doc = JsonDocument.Parse(r.Stdout);
+        var root = doc.RootElement;
+        Assert.Equal("llama-3.1-8b", root.GetProperty("model").GetString());
+        Assert.Equal("inference", root.GetProperty("mode").GetString());
+        Assert.Equal("8192", root.GetProperty("assumptions").GetProperty("context").GetString());
+        Assert.Equal(1, root.GetProperty("gpus").GetInt32());
+        var components = root.GetProperty("components").EnumerateArray().ToList();
+        var names = components.Select(c => c.GetProperty("name").GetString()).ToList();
+        Assert.Contains("weights", names);
+        Assert.Contains("kv_cache", names);
+        Assert.Contains("overhead", names);
+        // bf16 weights: 8,030,261,248 × 2 B; KV: 8192 tokens × 131,072 B (measured.json case 1).
+        Assert.Equal(16_060_522_496L, components.Single(c => c.GetProperty("name").GetString() == "weights").GetProperty("per_gpu_bytes").GetInt64());
+        Assert.Equal(8192L * 131_072, components.Single(c => c.GetProperty("name").GetString() == "kv_cache").GetProperty("bytes").GetInt64());
+        Assert.All(components, c => Assert.False(string.IsNullOrEmpty(c.GetProperty("formula").GetString())));
+        long sum = components.Where(c => c.GetProperty("on_device").GetBoolean()).Sum(c => c.GetProperty("per_gpu_bytes").GetInt64());
+        Assert.Equal(sum, root.GetProperty("per_gpu_bytes").GetInt64());
+        Assert.Equal(JsonValueKind.Array, root.GetProperty("warnings").ValueKind);
+    }
+
+    [Fact]
+    public void Memory_LlamaCpp_Table_ShowsBuffersAssumptionsAndBreakdown()
+    {
+        var r = CliRunner.Run("memory", "llama-3.1-8b", "--engine", "llamacpp", "--dtype", "q4_k_m", "--kv-dtype", "q8_0");
+
+        Assert.Equal(0, r.ExitCode);
+        Assert.Contains("compute_buffer", r.Stdout);
+        Assert.Contains("output_buffer (host)", r.Stdout);
+        Assert.Contains("flash_attn", r.Stdout);
+        Assert.Contains("per GPU breakdown", r.Stdout);
+        Assert.Contains("warning:", r.Stdout);
+    }
+
+    [Fact]
+    public void Memory_Training_Si_ShowsGB()
+    {
+        var r = CliRunner.Run("memory", "llama-3.1-8b", "--mode", "training", "--zero", "3", "--gpus", "8", "--si");
+
+        Assert.Equal(0, r.ExitCode);
+        Assert.Contains("optimizer_states", r.Stdout);
+        Assert.Contains("master_weights", r.Stdout);
+        Assert.Contains(" GB", r.Stdout);
+    }
+
+    [Theory]
+    [InlineData("--tp", "3", "--tp:")]
+    [InlineData("--engine", "foo", "--engine:")]
+    [InlineData("--context", "-5", "--context:")]
+    [InlineData("--dtype", "q9_z", "--dtype:")]
+    [InlineData("--batch", "abc", "--batch:")]
+    public void Memory_BadFlag_IsOneLineErrorExit1(string flag, string value, string expected)
+    {
+        var args = flag == "--tp" ? new[] { "memory", "llama-3.1-8b", flag, value, "--gpus", value } : new[] { "memory", "llama-3.1-8b", flag, value };
+        var r = CliRunner.Run(args);
+
+        Assert.Equal(1, r.ExitCode);
+        Assert.Single(r.StderrLines);
+        Assert.Contains(expected, r.Stderr);
+    }
+}
