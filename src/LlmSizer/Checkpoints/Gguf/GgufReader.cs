@@ -319,7 +319,9 @@ internal static class GgufReader
         }
 
         long n = (long)count;
-        bool materialize = n <= options.MaxMaterializedArrayLength && (options.MaterializeTokenizer || !IsTokenizerArray(key));
+        // Materialised arrays stay well below 2 GiB of file bytes (a .NET array and span limit); larger ones are counted only.
+        bool materialize = n <= options.MaxMaterializedArrayLength && n * minSize <= int.MaxValue / 2 &&
+                           (options.MaterializeTokenizer || !IsTokenizerArray(key));
         if (size > 0)
         {
             if (!materialize)
