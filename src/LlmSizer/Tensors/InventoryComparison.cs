@@ -40,13 +40,13 @@ public sealed record InventoryComparison(
         int matched = 0;
         foreach (var e in expected.Parameters)
         {
-            if (!actualByName.TryGetValue(e.Name, out var a))
+            if (!TryFind(actualByName, e.Name, out var a))
             {
                 missing.Add(e);
                 continue;
             }
 
-            seen.Add(e.Name);
+            seen.Add(a.Name);
             if (a.Elements != e.Elements || (a.LogicalElements is null && !a.Shape.SequenceEqual(e.Shape)))
             {
                 misshapen.Add(new TensorMismatch(e.Name, e, a));
@@ -57,7 +57,60 @@ public sealed record InventoryComparison(
             }
         }
 
-        var extra = actual.Parameters.Where(a => !seen.Contains(a.Name)).ToList();
+        // A checkpoint may store a tied head a second time (lm_head.weight equal in shape to the token embedding);
+        // it is the same parameter, so it is neither extra nor counted.
+        var embeddingShapes = expected.Parameters.Where(t => t.Group == TensorGroup.Embedding).Select(t => t.ShapeText()).ToHashSet(StringComparer.Ordinal);
+        bool expectsHead = expected.Parameters.Any(t => t.Group == TensorGroup.LmHead);
+        var extra = actual.Parameters
+            .Where(a => !seen.Contains(a.Name))
+            .Where(a => expectsHead || !(IsHeadName(a.Name) && embeddingShapes.Contains(a.ShapeText())))
+            .ToList();
         return new InventoryComparison(missing, extra, misshapen, matched);
+    }
+
+    private static bool IsHeadName(string name) =>
+        name.EndsWith("lm_head.weight", StringComparison.Ordinal) || name is "output.weight" or "embed_out.weight";
+
+    // Checkpoints name the same parameter in a few ways: with or without the base-model prefix ("transformer.h.0..."
+    // in GPT2LMHeadModel's state dict, "h.0..." in the original gpt2 files), and old BERT files use LayerNorm
+    // gamma/beta for weight/bias. Exact names win; the aliases are tried only when the exact name is absent.
+    private static bool TryFind(Dictionary<string, TensorInfo> actual, string name, out TensorInfo tensor)
+    {
+        if (actual.TryGetValue(name, out tensor!))
+        {
+            return true;
+        }
+
+        foreach (var alias in Aliases(name))
+        {
+            if (actual.TryGetValue(alias, out tensor!))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    private static IEnumerable<string> Aliases(string name)
+    {
+        var dot = name.IndexOf('.', StringComparison.Ordinal);
+        var withoutPrefix = dot > 0 ? name[(dot + 1)..] : null;
+        if (withoutPrefix is not null)
+        {
+            yield return withoutPrefix;
+        }
+
+        foreach (var candidate in withoutPrefix is null ? [name] : new[] { name, withoutPrefix })
+        {
+            if (candidate.EndsWith("LayerNorm.weight", StringComparison.Ordinal))
+            {
+                yield return candidate[..^"weight".Length] + "gamma";
+            }
+            else if (candidate.EndsWith("LayerNorm.bias", StringComparison.Ordinal))
+            {
+                yield return candidate[..^"bias".Length] + "beta";
+            }
+        }
     }
 }
