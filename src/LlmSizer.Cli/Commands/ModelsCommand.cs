@@ -72,7 +72,10 @@ internal sealed class ModelsCommand : ICliCommand
             };
             if (anyError)
             {
-                cells.Add(Markup.Escape(r.Error ?? ""));
+                // The id is in the first column already; drop the "catalog:<id>: " prefix of the message.
+                var prefix = $"catalog:{r.Entry.Id}: ";
+                var error = r.Error ?? "";
+                cells.Add(Markup.Escape(error.StartsWith(prefix, StringComparison.Ordinal) ? error[prefix.Length..] : error));
             }
 
             table.AddRow([.. cells]);

@@ -1,3 +1,4 @@
+using System.Globalization;
 using LlmSizer.Architecture;
 using LlmSizer.Architecture.Families;
 using LlmSizer.Tensors;
@@ -85,9 +86,9 @@ public static class SeedPostMethod
             ExactTraining = ExactTrainingEstimate(tied.Total, untied.Total),
             Errata =
             [
-                $"Attention: the post's formula L*H*(d*d/H) = 12 x 8 x (512 x 64) gives {attention:N0}, not the printed {PublishedAttention:N0}; the printed total {PublishedTotal:N0} uses the printed figure, so the total by the post's own formulas is {corrected:N0}.",
-                $"Units: the post's \"MB\" are MiB (2^20 bytes): {fp32:N0} B = {fp32 / (double)ByteSize.MiB:0.0} MiB (it would be {fp32 / 1e6:0.0} MB in SI units).",
-                $"Training: the rule of thumb (parameters + activations + optimizer + input = {trainingTotal} MB) leaves out the gradients, another {parametersMiB} MB in FP32, which makes {trainingTotal + parametersMiB} MB.",
+                string.Create(CultureInfo.InvariantCulture, $"Attention: the post's formula L*H*(d*d/H) = 12 x 8 x (512 x 64) gives {attention:N0}, not the printed {PublishedAttention:N0}; the printed total {PublishedTotal:N0} uses the printed figure, so the total by the post's own formulas is {corrected:N0}."),
+                string.Create(CultureInfo.InvariantCulture, $"Units: the post's \"MB\" are MiB (2^20 bytes): {fp32:N0} B = {fp32 / (double)ByteSize.MiB:0.0} MiB (it would be {fp32 / 1e6:0.0} MB in SI units)."),
+                string.Create(CultureInfo.InvariantCulture, $"Training: the rule of thumb (parameters + activations + optimizer + input = {trainingTotal} MB) leaves out the gradients, another {parametersMiB} MB in FP32, which makes {trainingTotal + parametersMiB} MB."),
                 "Formulas: a real transformer layer has Q, K, V and output projections (4*d^2, not d^2) and a 4x MLP (8*d^2, not 2*d^2), plus biases, norms and position embeddings; the output layer is often tied to the embedding (counted once). See 'exact'.",
                 "Optimizer: Adam keeps two FP32 states per parameter; with mixed precision the model states are 16 bytes per parameter (ZeRO, Rajbhandari et al. 2020, section 3.1), not 2x the FP32 weights.",
             ],

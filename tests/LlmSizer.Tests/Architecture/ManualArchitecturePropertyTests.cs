@@ -158,4 +158,15 @@ public class ManualArchitecturePropertyTests
 
         Assert.Equal("--top-k", ex.Setting);
     }
+
+    [Fact]
+    public void Read_FlagNamedJson_BuildsSameSpecAsFlags()
+    {
+        // GPT-2 small as JSON with the flag names: 124,439,808 parameters (openai-community/gpt2, shared counts.json).
+        var config = ConfigObject.Parse("""{"layers":12,"hidden":768,"heads":12,"vocab":50257,"max_positions":1024,"learned_positions":true,"bias":true,"tied":true}""", "manual.json");
+
+        var spec = ManualFamily.Instance.Read(config);
+
+        Assert.Equal(124_439_808L, ManualFamily.Instance.Generate(spec).TotalParameters.Value);
+    }
 }
