@@ -111,6 +111,23 @@ internal sealed class EstimatePlan
         Warnings = Warnings,
     };
 
+    private static TensorInventory? GeneratedFromArchitecture(ArchitectureSpec spec)
+    {
+        if (!ArchitectureRegistry.Default.TryGet(spec.Family, out var family))
+        {
+            return null;
+        }
+
+        try
+        {
+            return family.Generate(spec);
+        }
+        catch (LlmSizerException)
+        {
+            return null;
+        }
+    }
+
     public static EstimatePlan Create(ModelInfo model, Workload w)
     {
         var spec = model.Architecture ?? throw new ModelConfigException(model.Name, null,
@@ -231,7 +248,25 @@ internal sealed class EstimatePlan
         }
 
         var unq = w.UnquantizedDtype is null ? (DataType?)null : DataType.Parse(w.UnquantizedDtype, "--unquantized-dtype");
-        var stored = format.Apply(model.Inventory, spec, unq);
+        var inventory = model.Inventory;
+        if (inventory.TotalParameters.Value == 0 && GeneratedFromArchitecture(spec) is { } generated)
+        {
+            // A vocab-only GGUF (llama.cpp's test files) has the hyper-parameters but no tensors: size the weights
+            // from the architecture instead of reporting zero, and say so.
+            inventory = generated;
+            if (format.Kind == WeightFormatKind.Native)
+            {
+                format = WeightFormat.Parse("f16");
+            }
+
+            warnings.Add($"{model.Name} holds no weight tensors; weights are generated from its architecture ({spec.Family}) and stored as {format.Name} unless --dtype says otherwise.");
+        }
+        else if (inventory.TotalParameters.Value == 0)
+        {
+            warnings.Add($"{model.Name} holds no weight tensors and family '{spec.Family}' has no tensor generator here; the weights are not counted (KV cache and buffers are).");
+        }
+
+        var stored = format.Apply(inventory, spec, unq);
         var compute = ComputeTypeOf(format, stored);
         var plan = new EstimatePlan
         {
