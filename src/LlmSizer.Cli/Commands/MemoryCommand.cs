@@ -78,12 +78,19 @@ internal sealed class MemoryCommand : ICliCommand
             WriteTables(context.Console, estimate, si);
         }
 
+        // Warnings go to stderr in both modes (and into the JSON), so a script reading stdout is never confused.
+        foreach (var warning in estimate.Warnings)
+        {
+            context.Error.WriteLine("warning: " + warning);
+        }
+
         return ExitCodes.Success;
     }
 
     private Workload Workload(ParseResult p)
     {
         var mode = Choice(p, _mode, ["inference", "training"]) switch { "training" => WorkloadMode.Training, _ => WorkloadMode.Inference };
+        int tp = Int(p, _tp) ?? 1, pp = Int(p, _pp) ?? 1;
         var w = new Workload
         {
             Mode = mode,
@@ -91,9 +98,10 @@ internal sealed class MemoryCommand : ICliCommand
             Context = Int(p, _context),
             Batch = Int(p, _batch) ?? 1,
             KvDtype = p.GetValue(_kvDtype),
-            Gpus = Int(p, _gpus) ?? 1,
-            Tp = Int(p, _tp) ?? 1,
-            Pp = Int(p, _pp) ?? 1,
+            // Without --gpus, a user asking for --tp 4 means four GPUs.
+            Gpus = Int(p, _gpus) ?? (tp > 0 && pp > 0 ? checked(tp * pp) : 1),
+            Tp = tp,
+            Pp = pp,
             Zero = Int(p, _zero) ?? 0,
             Optimizer = Choice(p, _optimizer, ["adamw", "adamw8bit", "sgd", "sgd-momentum", "adafactor", "lion"]) switch
             {
@@ -217,10 +225,6 @@ internal sealed class MemoryCommand : ICliCommand
 
         console.WriteLine();
         console.Write(assumptions);
-        foreach (var warning in e.Warnings)
-        {
-            console.MarkupLine("[yellow]warning:[/] " + Markup.Escape(warning));
-        }
     }
 
     private static Option<string?> Text(string name, string description, string helpName) => new(name) { Description = description, HelpName = helpName };

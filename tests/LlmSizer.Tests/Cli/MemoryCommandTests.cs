@@ -10,7 +10,7 @@ public class MemoryCommandTests
         var r = CliRunner.Run("memory", "llama-3.1-8b", "--context", "8192", "--json");
 
         Assert.Equal(0, r.ExitCode);
-        Assert.Equal("", r.Stderr);
+        Assert.DoesNotContain("error", r.Stderr); // informational warnings may go to stderr; never an error
         using var doc = JsonDocument.Parse(r.Stdout);
         var root = doc.RootElement;
         Assert.Equal("llama-3.1-8b", root.GetProperty("model").GetString());
@@ -41,7 +41,39 @@ public class MemoryCommandTests
         Assert.Contains("output_buffer (host)", r.Stdout);
         Assert.Contains("flash_attn", r.Stdout);
         Assert.Contains("per GPU breakdown", r.Stdout);
-        Assert.Contains("warning:", r.Stdout);
+        Assert.Contains("warning:", r.Stderr);
+        Assert.DoesNotContain("warning:", r.Stdout);
+    }
+
+    [Fact]
+    public void Memory_ContextBeyondMaxPositions_WarnsOnStderrNotError()
+    {
+        // Llama-3.1-8B was trained to 131,072 positions (config max_position_embeddings).
+        var r = CliRunner.Run("memory", "llama-3.1-8b", "--context", "200000", "--json");
+
+        Assert.Equal(0, r.ExitCode);
+        Assert.Contains("max_position_embeddings", r.Stderr);
+        using var doc = System.Text.Json.JsonDocument.Parse(r.Stdout);
+        Assert.Contains(doc.RootElement.GetProperty("warnings").EnumerateArray(), w => w.GetString()!.Contains("131072", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void Memory_TpWithoutGpus_UsesTpGpusAndRejectsNonDivisor()
+    {
+        // --tp 2 alone means two GPUs. Each holds half of the split matrices and a full copy of the norms:
+        // norms = 65 x 4096 = 266,240 params = 532,480 B (replicated); (16,060,522,496 - 532,480) / 2 + 532,480.
+        var ok = CliRunner.Run("memory", "llama-3.1-8b", "--tp", "2", "--json");
+        Assert.Equal(0, ok.ExitCode);
+        using var doc = System.Text.Json.JsonDocument.Parse(ok.Stdout);
+        Assert.Equal(2, doc.RootElement.GetProperty("gpus").GetInt32());
+        var weights = doc.RootElement.GetProperty("components").EnumerateArray().First(c => c.GetProperty("name").GetString() == "weights");
+        Assert.Equal(((16_060_522_496L - 532_480) / 2) + 532_480, weights.GetProperty("per_gpu_bytes").GetInt64());
+
+        // 3 does not divide the 32 attention heads.
+        var bad = CliRunner.Run("memory", "llama-3.1-8b", "--tp", "3");
+        Assert.Equal(1, bad.ExitCode);
+        Assert.Contains("--tp", bad.Stderr);
+        Assert.Single(bad.Stderr.Trim().Split('\n'));
     }
 
     [Fact]
