@@ -76,6 +76,7 @@ public static class MemorySolver
         var w = workload with
         {
             Engine = InferenceEngine.Vllm, Context = MemoryEstimator.VllmBlockSize, Batch = 1,
+            GpuMemoryBytes = workload.GpuMemoryBytes ?? gpuMemory.Bytes,
             MaxBatchedTokens = workload.MaxBatchedTokens ?? Math.Max(maxLen, 2048),
         };
         var e = MemoryEstimator.Estimate(model, w);

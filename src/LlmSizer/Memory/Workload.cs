@@ -164,6 +164,10 @@ public sealed record Workload
     /// <summary>vLLM <c>max_num_seqs</c> for the profile run.</summary>
     public int MaxSeqs { get; init; } = 256;
 
+    /// <summary>Total memory of one GPU in bytes, when known (null: not given). vLLM's default non-torch memory depends on
+    /// the GPU class it implies (see <see cref="MemoryEstimator.VllmConsumerGpuMaxBytes"/>).</summary>
+    public long? GpuMemoryBytes { get; init; }
+
     /// <summary>The per-GPU runtime overhead in bytes (CUDA context, cuBLAS workspaces, NCCL); null: the engine default.</summary>
     public long? OverheadBytes { get; init; }
 }
