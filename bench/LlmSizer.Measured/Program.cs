@@ -62,12 +62,12 @@ foreach (var (id, ctx, peak, kvGiB, blocks) in new[] { (3, 20000, 17.06, 3.81, 1
 {
     var nemo = Models.WithExtra(Models.Llama("Pixtral-12B", 40, 5120, 32, 8, 14336, 131072, 131072), "vision_encoder (400M, config_hint)", 400_000_000);
     // Multimodal profile run: max_num_seqs = min(max_num_seqs, max_num_batched_tokens // max_mm_tokens) (vLLM V0
-    // model_runner.profile_run); Pixtral's largest image is 1024² px in 16 px patches = 64 × 64 + 64 break tokens = 4160,
-    // so 8192 // 4160 = 1 sequence.
-    var e = MemoryEstimator.Estimate(nemo, new Workload { Engine = InferenceEngine.Vllm, Context = 8192, MaxSeqs = 1 });
+    // model_runner.profile_run); Pixtral's largest image is 1024² px in 16 px patches = 64 × 64 + 64 row-break tokens = 4160
+    // (params.json vision_encoder image_size 1024, patch_size 16), so 8192 // 4160 = 1 sequence.
+    var e = MemoryEstimator.Estimate(nemo, new Workload { Engine = InferenceEngine.Vllm, Context = 8192, MaxMultimodalTokens = 4160 });
     rows.Add(new(11, "Pixtral-12B", "Aphrodite (vLLM fork)", "model_weights (logged)", "inference", 23.87, G(e["weights"]), "GiB", "vision encoder as 400M bf16 params (config_hint)"));
     rows.Add(new(11, "Pixtral-12B", "Aphrodite (vLLM fork)", "kv_cache_for_8192_tokens (logged)", "inference", 1.25, G(e["kv_cache"]), "GiB", ""));
-    rows.Add(new(11, "Pixtral-12B", "Aphrodite (vLLM fork)", "peak_activations_pr (logged)", "inference", 1.08, G(e["activations"] + e["logits"]), "GiB", "text layer stage only (1 seq: multimodal profile); the vision encoder's activations and the merged input embeddings are not modelled (8.27 GiB before the PR)"));
+    rows.Add(new(11, "Pixtral-12B", "Aphrodite (vLLM fork)", "peak_activations_pr (logged)", "inference", 1.08, G(e["activations"] + e["logits"]), "GiB", "1 profile seq (8192 // 4160 image tokens); layer stage + inputs_embeds + image embeddings; the vision encoder's own activations are not modelled (8.27 GiB before the PR)"));
 }
 
 // ---- 13: Command-R 35B, llama.cpp (Mar 2024), 2 GPUs layer split; quant not stated: Q4_K_M assumed (≈4.9 bpw)

@@ -130,13 +130,27 @@ internal static class InferenceMemory
         long h = spec.Hidden;
         long mlpElems = checked(3 * h + 3 * inter / t);
         long attnElems = checked(3 * h + ((long)(spec.Heads + 2 * spec.KvHeads) * spec.HeadDim + (long)spec.Heads * spec.HeadDim) / t);
-        long perTok = checked(Math.Max(mlpElems, attnElems) * cb);
-        long layer = checked(maxBatched * perTok);
-        long sampler = checked(maxBatched * h * cb + (long)p.W.MaxSeqs * spec.Vocab * VllmSamplerBytesPerLogit);
+        // Multimodal models: profile_run caps the dummy sequences at max_num_batched_tokens // max_mm_tokens (at least 1) so
+        // each carries a largest image (vLLM V0 worker/model_runner.py profile_run), and the wrapper's forward (llava.py,
+        // pixtral.py) keeps inputs_embeds (h per token) and the encoder output (max_mm_tokens × h per sequence) alive
+        // while the language model runs.
+        long seqs = p.W.MaxSeqs;
+        long mmExtra = 0, encoderOut = 0;
+        if (p.W.MaxMultimodalTokens is { } mm)
+        {
+            seqs = Math.Max(1, Math.Min(seqs, maxBatched / mm));
+            mmExtra = h;
+            encoderOut = checked(seqs * mm * h * cb);
+            p.Assume("profile_seqs", $"{seqs} (max_num_batched_tokens // max_mm_tokens {N(mm)})");
+        }
+
+        long perTok = checked((Math.Max(mlpElems, attnElems) + mmExtra) * cb);
+        long layer = checked(maxBatched * perTok + encoderOut);
+        long sampler = checked(maxBatched * h * cb + seqs * spec.Vocab * VllmSamplerBytesPerLogit);
         long act = Math.Max(layer, sampler);
         string stages =
-            $"max(layer stage: {N(maxBatched)} batched tokens × max(MLP 3h + 3i/t, attention 3h + (2a + 2kv)·d/t) × {cb} B = {N(perTok)} B/token = {Gib(layer)}; " +
-            $"sampler stage: {N(maxBatched)} × h × {cb} B + {p.W.MaxSeqs} seqs (max_num_seqs) × vocab {N(spec.Vocab)} × {VllmSamplerBytesPerLogit} B (top-k/top-p sort, fp32) = {Gib(sampler)})";
+            $"max(layer stage: {N(maxBatched)} batched tokens × (max(MLP 3h + 3i/t, attention 3h + (2a + 2kv)·d/t){(mmExtra > 0 ? " + h inputs_embeds" : "")}) × {cb} B = {N(perTok)} B/token{(encoderOut > 0 ? $" + encoder output {Gib(encoderOut)}" : "")} = {Gib(layer)}; " +
+            $"sampler stage: {N(maxBatched)} × h × {cb} B + {seqs} seqs (max_num_seqs) × vocab {N(spec.Vocab)} × {VllmSamplerBytesPerLogit} B (top-k/top-p sort, fp32) = {Gib(sampler)})";
         p.Add("activations", act, act * p.W.Gpus, stages,
             "vLLM profile run (llama.py forward liveness; sampler.py _apply_top_k_top_p); memory-physics.md §3.2; vllm #10517, PR #10511");
         long baseOver = p.W.GpuMemoryBytes switch

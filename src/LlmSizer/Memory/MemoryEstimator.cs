@@ -149,6 +149,11 @@ internal sealed class EstimatePlan
             throw new InvalidSettingException("--zero", $"--zero: expected 0, 1, 2 or 3; found {w.Zero}.");
         }
 
+        if (w.MaxMultimodalTokens is <= 0)
+        {
+            throw new InvalidSettingException("--max-mm-tokens", $"--max-mm-tokens: expected a positive token count; found {w.MaxMultimodalTokens}.");
+        }
+
         if (w.GpuMemoryBytes is <= 0)
         {
             throw new InvalidSettingException("--gpu-memory", $"--gpu-memory: expected a positive size; found {w.GpuMemoryBytes} bytes.");

@@ -232,6 +232,25 @@ public class VllmProfileTests
     }
 
     [Fact]
+    public void Activations_Multimodal_OneProfileSeq_KeepsInputEmbeds()
+    {
+        // Llama-3-8B shape with max_mm_tokens 4160 at 8192 batched tokens: 8192 // 4160 = 1 profile sequence (vLLM V0
+        // profile_run). Layer stage: 8192 × (3·4096 + 3·14336 + 4096 inputs_embeds) × 2 B = 8192 × 118,784 = 973,078,528,
+        // + image embeddings 1 × 4160 × 4096 × 2 = 34,078,720 → 1,007,157,248 B. Sampler with 1 seq:
+        // 8192 × 4096 × 2 + 128,256 × 40 = 72,239,104 (smaller).
+        var e = MemoryEstimator.Estimate(MemoryTestModels.Llama3_8B(), new Workload { Engine = InferenceEngine.Vllm, Context = 8192, MaxMultimodalTokens = 4160 });
+        Assert.Equal(1_007_157_248L, e["activations"].Bytes);
+    }
+
+    [Fact]
+    public void MaxMultimodalTokens_NotPositive_IsAnError()
+    {
+        var ex = Assert.Throws<LlmSizer.Errors.InvalidSettingException>(() =>
+            MemoryEstimator.Estimate(MemoryTestModels.Llama3_8B(), new Workload { Engine = InferenceEngine.Vllm, MaxMultimodalTokens = 0 }));
+        Assert.Equal("--max-mm-tokens", ex.Setting);
+    }
+
+    [Fact]
     public void GpuMemory_NotPositive_IsAnError()
     {
         var ex = Assert.Throws<LlmSizer.Errors.InvalidSettingException>(() =>
