@@ -62,8 +62,9 @@ public static class MemorySolver
         return null;
     }
 
-    /// <summary>The KV-cache tokens vLLM can hold: (gpu_util × GPU memory − weights − activations − logits − overhead) /
-    /// KV bytes per token, per GPU (vLLM <c>determine_num_available_blocks</c>; memory-physics.md §3.2), in whole 16-token blocks.</summary>
+    /// <summary>The KV-cache tokens vLLM can hold: (gpu_util × GPU memory − weights − profile activations − non-torch overhead) /
+    /// KV bytes per token, per GPU (vLLM <c>determine_num_available_blocks</c>; memory-physics.md §3.2), in whole 16-token blocks.
+    /// The GPU memory also selects the non-torch default (consumer or data-centre class) unless the workload sets it.</summary>
     /// <param name="model">The model.</param>
     /// <param name="workload">The workload (engine vLLM).</param>
     /// <param name="gpuMemory">Total memory of one GPU.</param>
