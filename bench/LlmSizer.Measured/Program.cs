@@ -23,21 +23,21 @@ var llama70 = Models.Llama("Llama-2-70b", 80, 8192, 64, 8, 28672, 32000, 4096);
 
 // ---- 1: vLLM, Llama-3-8B, H100 (79.22 GiB), TP1, max_model_len 8192
 {
-    var w = new Workload { Engine = InferenceEngine.Vllm, Context = 8192 };
+    var w = new Workload { Engine = InferenceEngine.Vllm, Context = 8192, GpuMemoryBytes = (long)(79.22 * GiB) };
     var e = MemoryEstimator.Estimate(llama3, w);
     rows.Add(new(1, "Llama-3-8B", "vLLM V0", "model_weights (logged)", "inference", 14.96, G(e["weights"]), "GiB", ""));
-    rows.Add(new(1, "Llama-3-8B", "vLLM V0", "pytorch_activation_peak (logged)", "inference", 1.26, G(e["activations"] + e["logits"]), "GiB", "profile: 8192 batched tokens + 256 seqs of fp32 logits"));
-    rows.Add(new(1, "Llama-3-8B", "vLLM V0", "non_torch_memory (logged)", "inference", 1.79, G(e["overhead"]), "GiB", "our default constant 1 GiB (0.35 on RTX 3090 .. 1.79 on H100)"));
+    rows.Add(new(1, "Llama-3-8B", "vLLM V0", "pytorch_activation_peak (logged)", "inference", 1.26, G(e["activations"] + e["logits"]), "GiB", "sampler stage (256 seqs × V × 40 B + hidden) > layer stage (0.84 GiB)"));
+    rows.Add(new(1, "Llama-3-8B", "vLLM V0", "non_torch_memory (logged)", "inference", 1.79, G(e["overhead"]), "GiB", "data-centre class default (> 32 GiB GPU) = this log's value: in-sample"));
     var (kv, _) = MemorySolver.VllmKvCapacity(llama3, w, ByteSize.FromGiB(79.22));
     rows.Add(new(1, "Llama-3-8B", "vLLM V0", "available_kv_cache_memory (logged; 0.9 × 79.22 − rest)", "inference", 53.29, G(kv), "GiB", "the total-level check"));
 }
 
 // ---- 2: TP2
 {
-    var e = MemoryEstimator.Estimate(llama3, new Workload { Engine = InferenceEngine.Vllm, Context = 8192, Tp = 2, Gpus = 2 });
+    var e = MemoryEstimator.Estimate(llama3, new Workload { Engine = InferenceEngine.Vllm, Context = 8192, Tp = 2, Gpus = 2, GpuMemoryBytes = (long)(79.22 * GiB) });
     rows.Add(new(2, "Llama-3-8B", "vLLM V0 TP2", "model_weights_per_gpu (logged)", "inference", 7.48, G(e["weights"]), "GiB", ""));
-    rows.Add(new(2, "Llama-3-8B", "vLLM V0 TP2", "non_torch_memory_per_gpu (logged)", "inference", 3.58, G(e["overhead"]), "GiB", "1 GiB + 1.79 GiB NCCL/all-reduce at TP>1"));
-    rows.Add(new(2, "Llama-3-8B", "vLLM V0 TP2", "pytorch_activation_peak (logged)", "inference", 1.26, G(e["activations"] + e["logits"]), "GiB", ""));
+    rows.Add(new(2, "Llama-3-8B", "vLLM V0 TP2", "non_torch_memory_per_gpu (logged)", "inference", 3.58, G(e["overhead"]), "GiB", "1.79 GiB (data-centre) + 1.79 GiB NCCL/all-reduce at TP>1: in-sample"));
+    rows.Add(new(2, "Llama-3-8B", "vLLM V0 TP2", "pytorch_activation_peak (logged)", "inference", 1.26, G(e["activations"] + e["logits"]), "GiB", "sampler on the driver rank is not divided by TP"));
 }
 
 // ---- 3, 4: vLLM ~0.6.4, RTX 3090 (23.58 GiB), max_model_len 20000 / 29000
@@ -45,9 +45,9 @@ foreach (var (id, ctx, peak, kvGiB, blocks) in new[] { (3, 20000, 17.06, 3.81, 1
 {
     var w = new Workload { Engine = InferenceEngine.Vllm, Context = ctx };
     var e = MemoryEstimator.Estimate(llama3, w);
-    rows.Add(new(id, "Llama-3.1-8B", "vLLM ~0.6.4", $"peak_torch_memory at {ctx} (logged, allocated)", "inference", peak, G(e["weights"] + e["activations"] + e["logits"]), "GiB", "weights + profile activations + logits"));
+    rows.Add(new(id, "Llama-3.1-8B", "vLLM ~0.6.4", $"peak_torch_memory at {ctx} (logged, allocated)", "inference", peak, G(e["weights"] + e["activations"] + e["logits"]), "GiB", "weights + layer stage (3h + 3i) × 2 B per batched token"));
     var (kv, tokens) = MemorySolver.VllmKvCapacity(llama3, w, ByteSize.FromGiB(23.58));
-    rows.Add(new(id, "Llama-3.1-8B", "vLLM ~0.6.4", "kv_cache_size (logged)", "inference", kvGiB, G(kv), "GiB", $"default overhead 1 GiB vs logged 0.35 GiB; {tokens / 16} blocks vs {blocks}"));
+    rows.Add(new(id, "Llama-3.1-8B", "vLLM ~0.6.4", "kv_cache_size (logged)", "inference", kvGiB, G(kv), "GiB", $"consumer-class non-torch 0.35 GiB (= #10517's log: in-sample); {tokens / 16} blocks vs {blocks}"));
 }
 
 // ---- 5, 6: vLLM ~0.2.4 blocks after PR #2031 (A100 80GB: 79.15 GiB usable assumed)
@@ -55,28 +55,31 @@ foreach (var (id, ctx, peak, kvGiB, blocks) in new[] { (3, 20000, 17.06, 3.81, 1
     var (kv5, t5) = MemorySolver.VllmKvCapacity(llama2, new Workload { Engine = InferenceEngine.Vllm, Context = 4096, Dtype = "f16" }, ByteSize.FromGiB(79.15));
     rows.Add(new(5, "Llama-2-7B", "vLLM ~0.2.4", "gpu_blocks_after_fix (logged) → KV GiB", "inference", 7351 * 8.0 / 1024, G(kv5), "GiB", $"{t5 / 16} blocks vs 7351 (8 MiB blocks); A100 total 79.15 GiB assumed"));
     var (kv6, t6) = MemorySolver.VllmKvCapacity(llama70, new Workload { Engine = InferenceEngine.Vllm, Context = 4096, Dtype = "f16", Tp = 4, Gpus = 4 }, ByteSize.FromGiB(79.15));
-    rows.Add(new(6, "Llama-2-70B", "vLLM ~0.2.4 TP4", "gpu_blocks_after_fix (logged) → KV GiB/GPU", "inference", 20865 * 1.25 / 1024, G(kv6), "GiB", $"{t6 / 16} blocks vs 20865 (1.25 MiB blocks); vLLM 0.2.4 NCCL memory at TP4 on A100 ≈ 10 GiB/GPU was not in our 2.79 GiB TP constant"));
+    rows.Add(new(6, "Llama-2-70B", "vLLM ~0.2.4 TP4", "gpu_blocks_after_fix (logged) → KV GiB/GPU", "inference", 20865 * 1.25 / 1024, G(kv6), "GiB", $"{t6 / 16} blocks vs 20865 (1.25 MiB blocks); the logs imply ≈ 13 GiB/GPU of non-torch memory in vLLM 0.2.4 at TP4 (31615 − 20865 blocks × 1.25 MiB = 13.1 GiB went uncounted before PR #2031), vs our 3.58 GiB; no general rule found"));
 }
 
 // ---- 11: Pixtral-12B (Mistral-NeMo-12B text backbone + 400M vision encoder), Aphrodite
 {
     var nemo = Models.WithExtra(Models.Llama("Pixtral-12B", 40, 5120, 32, 8, 14336, 131072, 131072), "vision_encoder (400M, config_hint)", 400_000_000);
-    var e = MemoryEstimator.Estimate(nemo, new Workload { Engine = InferenceEngine.Vllm, Context = 8192 });
+    // Multimodal profile run: max_num_seqs = min(max_num_seqs, max_num_batched_tokens // max_mm_tokens) (vLLM V0
+    // model_runner.profile_run); Pixtral's largest image is 1024² px in 16 px patches = 64 × 64 + 64 row-break tokens = 4160
+    // (params.json vision_encoder image_size 1024, patch_size 16), so 8192 // 4160 = 1 sequence.
+    var e = MemoryEstimator.Estimate(nemo, new Workload { Engine = InferenceEngine.Vllm, Context = 8192, MaxMultimodalTokens = 4160 });
     rows.Add(new(11, "Pixtral-12B", "Aphrodite (vLLM fork)", "model_weights (logged)", "inference", 23.87, G(e["weights"]), "GiB", "vision encoder as 400M bf16 params (config_hint)"));
     rows.Add(new(11, "Pixtral-12B", "Aphrodite (vLLM fork)", "kv_cache_for_8192_tokens (logged)", "inference", 1.25, G(e["kv_cache"]), "GiB", ""));
-    rows.Add(new(11, "Pixtral-12B", "Aphrodite (vLLM fork)", "peak_activations_pr (logged)", "inference", 1.08, G(e["activations"] + e["logits"]), "GiB", "vision-encoder profile not modelled (8.27 GiB before the PR)"));
+    rows.Add(new(11, "Pixtral-12B", "Aphrodite (vLLM fork)", "peak_activations_pr (logged)", "inference", 1.08, G(e["activations"] + e["logits"]), "GiB", "1 profile seq (8192 // 4160 image tokens); layer stage + inputs_embeds + image embeddings; the vision encoder's own activations are not modelled (8.27 GiB before the PR)"));
 }
 
-// ---- 13: Command-R 35B, llama.cpp (Mar 2024), 2 GPUs layer split; quant not stated: Q4_K_M assumed (≈4.9 bpw)
+// ---- 13: Command-R 35B, llama.cpp server build 2554 (Mar 2024), 2 GPUs layer split; the log loads c4ai-command-r-v01-Q4_K_S.gguf
 {
     var cmdr = Models.Llama("c4ai-command-r-v01", 40, 8192, 64, 64, 22528, 256000, 131072, tied: true);
-    var e = MemoryEstimator.Estimate(cmdr, new Workload { Engine = InferenceEngine.LlamaCpp, Dtype = "q4_k_m", Context = 4096, Gpus = 2, FlashAttn = FlashAttention.Off });
-    var one = MemoryEstimator.Estimate(cmdr, new Workload { Engine = InferenceEngine.LlamaCpp, Dtype = "q4_k_m", Context = 4096, FlashAttn = FlashAttention.Off });
+    var e = MemoryEstimator.Estimate(cmdr, new Workload { Engine = InferenceEngine.LlamaCpp, Dtype = "q4_k_s", Context = 4096, Gpus = 2, FlashAttn = FlashAttention.Off });
+    var one = MemoryEstimator.Estimate(cmdr, new Workload { Engine = InferenceEngine.LlamaCpp, Dtype = "q4_k_s", Context = 4096, FlashAttn = FlashAttention.Off });
     rows.Add(new(13, "Command-R 35B", "llama.cpp b25xx", "KV self size (logged)", "inference", 5120, M(one["kv_cache"]), "MiB", "exact"));
     rows.Add(new(13, "Command-R 35B", "llama.cpp b25xx", "CPU buffer = token_embd (logged)", "inference", 1640.62, M(one["host_weights"]), "MiB", "tied token_embd as Q6_K (output rule)"));
-    rows.Add(new(13, "Command-R 35B", "llama.cpp b25xx", "CUDA0 + CUDA1 model buffers (logged)", "inference", 5434.38 + 13989.53, M(one["weights"]), "MiB", "Q4_K_M assumed; Cohere has 1 norm/layer and no gate... Llama-shaped inventory"));
+    rows.Add(new(13, "Command-R 35B", "llama.cpp b25xx", "CUDA0 + CUDA1 model buffers (logged)", "inference", 5434.38 + 13989.53, M(one["weights"]), "MiB", "Q4_K_S (the file named in the commenter's log, c4ai-command-r-v01-Q4_K_S.gguf, server build 2554); Llama-shaped inventory (Cohere: 1 norm/layer)"));
     rows.Add(new(13, "Command-R 35B", "llama.cpp b25xx", "CUDA0 compute buffer (logged, n_copies=4)", "inference", 672.01, M(e["compute_buffer"]), "MiB", "layer split: output layer on CUDA1; per-GPU max shown"));
-    rows.Add(new(13, "Command-R 35B", "llama.cpp b25xx", "CUDA_Host output buffer (logged)", "inference", 1.95, M(one["output_buffer"]), "MiB", "2024 builds reserved more outputs"));
+    rows.Add(new(13, "Command-R 35B", "llama.cpp b25xx", "CUDA_Host output buffer (logged)", "inference", 1.95, M(one["output_buffer"]), "MiB", "1.95 MiB = 2 × 256,000 × 4 B: that server run reserved 2 output rows (its n_seq_max is not in the log); we assume 1 sequence"));
 }
 
 // ---- 15: TriLM 3.9B, 16-bit GGUF, llama.cpp (Aug 2024), n_ctx 512, FA off
@@ -115,19 +118,27 @@ foreach (var (ftype, gib) in new[] { ("Q4_0", 4.34), ("Q4_1", 4.78), ("Q5_0", 5.
     rows.Add(new(25, "bert-large 335M", "HF Trainer fp32", "training_peak (NVML used, MB)", "training", 14949, e.PerGpu.Bytes / 1e6, "MB", "includes our 512 MiB context default (measured 1343 MB, eager loading)"));
 }
 
-// ---- 29–33: torchtune README (pure bf16, max_memory_reserved; alpaca max_seq_len 512, batch 2 assumed)
+// ---- 29–33: torchtune README (pure bf16, max_memory_reserved). Configs as of the commits that published the rows
+// (a95c6b931 2024-03-21, 412a4ecd7 2024-03-22, 5cbc1967b 2024-03-28): batch_size 2; alpaca_dataset then had no
+// max_seq_len (it came in April 2024 with default 512), so a batch is as long as its longest sample, and the README's
+// peak over "a couple hundred iterations" is that of the longest batch seen. We assume 512 tokens: the length is the
+// open assumption behind the low estimates of 29, 31 and 33.
 {
     var baseW = new Workload { Mode = WorkloadMode.Training, Dtype = "bf16", PureLowPrecision = true, Context = 512, Batch = 2 };
     var q = MemoryEstimator.Estimate(llama2, baseW with { Qlora = true, LoraRank = 8, Recompute = Recompute.Full });
-    rows.Add(new(29, "Llama-2-7B", "torchtune QLoRA", "max_memory_reserved", "training", 9.29, Gb(q.PerGpu - q["overhead"]), "GB", "r 8 all linear, full recompute assumed; the gap is unexplained (README marks it as an emulated estimate)"));
+    rows.Add(new(29, "Llama-2-7B", "torchtune QLoRA", "max_memory_reserved", "training", 9.29, Gb(q.PerGpu - q["overhead"]), "GB", "r 8 q,k,v,o + MLP, checkpointing on (config at 412a4ecd7). Not modelled: torchao NF4 of that time quantized each bf16 weight on the GPU via an [n, 16] bf16 difference tensor (≈ 68 B per element, 3.1 GB for an 11008 × 4096 matrix), which max_memory_reserved keeps; sequence length unknown"));
     var l2 = MemoryEstimator.Estimate(llama2, baseW with { LoraRank = 8, LoraTargets = ["q", "v"], Gpus = 2, Zero = 3 });
     rows.Add(new(30, "Llama-2-7B", "torchtune LoRA FSDP×2", "max_memory_reserved", "training", 14.17, Gb(l2.PerGpu - l2["overhead"]), "GB", "r 8 q,v, FSDP full shard, no recompute assumed"));
-    var l1 = MemoryEstimator.Estimate(llama2, baseW with { LoraRank = 8, LoraTargets = ["q", "v"] });
-    rows.Add(new(31, "Llama-2-7B", "torchtune LoRA", "max_memory_reserved", "training", 17.18, Gb(l1.PerGpu - l1["overhead"]), "GB", "r 8 q,v, no recompute assumed"));
+    // recipes/configs/lora_finetune_single_device.yaml at a95c6b931 (when 17.18 GB was published): r 8 on q,v, batch 2,
+    // AdamW, bf16, enable_activation_checkpointing True.
+    var l1 = MemoryEstimator.Estimate(llama2, baseW with { LoraRank = 8, LoraTargets = ["q", "v"], Recompute = Recompute.Full });
+    rows.Add(new(31, "Llama-2-7B", "torchtune LoRA", "max_memory_reserved", "training", 17.18, Gb(l1.PerGpu - l1["overhead"]), "GB", "r 8 q,v, activation checkpointing on (config at a95c6b931); under: sequence length (no truncation then) is the open assumption"));
     var low = MemoryEstimator.Estimate(llama2, baseW with { Optimizer = OptimizerKind.AdamW8Bit, PagedOptimizer = true, OptimizerInBackward = true, Recompute = Recompute.Full });
     rows.Add(new(32, "Llama-2-7B", "torchtune full, low-memory", "max_memory_reserved", "training", 15.97, Gb(low.PerGpu - low["overhead"]), "GB", "paged 8-bit AdamW counted as host (memory capped at 24 GB), optimizer in backward, full recompute"));
-    var full = MemoryEstimator.Estimate(llama2, baseW with { Gpus = 4, Zero = 3, Recompute = Recompute.Full });
-    rows.Add(new(33, "Llama-2-7B", "torchtune full FSDP×4", "max_memory_reserved", "training", 12.01, Gb(full.PerGpu - full["overhead"]), "GB", "pure bf16 AdamW sharded /4, full recompute assumed"));
+    // The 12.01 GB row was added to the README on 2024-03-21 (torchtune a95c6b931); recipes/configs/full_finetune_distributed.yaml
+    // at that commit: optimizer torch.optim.SGD (no momentum), batch_size 2, enable_activation_checkpointing True, bf16, FULL_SHARD.
+    var full = MemoryEstimator.Estimate(llama2, baseW with { Gpus = 4, Zero = 3, Recompute = Recompute.Full, Optimizer = OptimizerKind.Sgd });
+    rows.Add(new(33, "Llama-2-7B", "torchtune full FSDP×4", "max_memory_reserved", "training", 12.01, Gb(full.PerGpu - full["overhead"]), "GB", "plain SGD (config at a95c6b931; AdamW would give +18.6 %), pure bf16 sharded /4, full recompute; the 4.5 GB gap is unexplained (README: emulated estimate)"));
 }
 
 // ---- 35: LLaMA-Factory QLoRA r 8 all, batch 1, FA2, gradient checkpointing (VRAM as reported, incl. context)
@@ -176,6 +187,22 @@ foreach (var r in rows)
 
 md.AppendLine();
 md.AppendLine(string.Create(inv, $"{hit} of {rows.Count} rows within target."));
+md.AppendLine();
+md.AppendLine("## In-sample constants and remaining misses");
+md.AppendLine();
+md.AppendLine("* In-sample: vLLM's non-torch defaults (0.35 GiB on a GPU ≤ 32 GiB, 1.79 GiB above, +1.79 GiB at TP > 1) are the values");
+md.AppendLine("  logged in cases 1–4, so those non-torch and KV rows check consistency, not prediction. The activation rows of cases");
+md.AppendLine("  1–4 and 11 are derived from vLLM's source (tensors alive in the Llama forward; the V0 sampler's 40 B per logit),");
+md.AppendLine("  not fitted.");
+md.AppendLine("* Case 6 (vLLM 0.2.4, Llama-2-70B TP4): the logs imply about 13 GiB/GPU of non-torch memory (10,750 blocks × 1.25 MiB");
+md.AppendLine("  went uncounted before PR #2031); we have no general rule for that version's NCCL/cupy buffers.");
+md.AppendLine("* Case 13 output buffer: the run reserved 2 output rows; its n_seq_max is not in the log.");
+md.AppendLine("* Cases 29, 31, 33 (torchtune README, emulated runs, `max_memory_reserved`): the settings are those of the configs at the");
+md.AppendLine("  commits that published the rows (QLoRA r 8 on q,k,v,o + MLP with checkpointing; LoRA r 8 q,v with checkpointing;");
+md.AppendLine("  full FSDP with plain SGD). All three land low. The dataset had no max_seq_len then, so the longest batch seen sets the");
+md.AppendLine("  peak and our 512 tokens is an assumption; for QLoRA the torchao NF4 of the time quantized on the GPU through an");
+md.AppendLine("  [n, 16] bf16 difference tensor (≈ 68 B per element of the largest matrix, 3.1 GB for 11008 × 4096) that the caching");
+md.AppendLine("  allocator keeps reserved. Neither is modelled.");
 md.AppendLine();
 md.AppendLine("## Checked against a real engine");
 md.AppendLine();

@@ -37,6 +37,8 @@ internal sealed class MemoryCommand : ICliCommand
     private readonly Option<bool> _swaFull = new("--swa-full") { Description = "llama.cpp: full-size cache for sliding-window layers." };
     private readonly Option<string?> _gpuUtil = Text("--gpu-util", "vLLM gpu_memory_utilization (default 0.9).", "F");
     private readonly Option<string?> _overhead = Text("--overhead", "Per-GPU runtime overhead, e.g. 512MiB or 1.5GiB (default per engine).", "SIZE");
+    private readonly Option<string?> _gpuMemory = Text("--gpu-memory", "Total memory of one GPU, e.g. 24GiB; vLLM: picks the non-torch default (0.35 GiB up to 32 GiB, 1.79 GiB above).", "SIZE");
+    private readonly Option<string?> _maxMmTokens = Text("--max-mm-tokens", "vLLM: the most image/multimodal tokens one prompt can carry (multimodal profile run).", "N");
 
     /// <summary>Creates the command.</summary>
     /// <param name="resolve">Turns MODEL into a model; <see cref="ModelResolver.Resolve"/> by default.</param>
@@ -52,7 +54,7 @@ internal sealed class MemoryCommand : ICliCommand
         foreach (var option in new Option[]
         {
             _json, _si, _mode, _dtype, _context, _batch, _kvDtype, _gpus, _tp, _pp, _zero, _optimizer, _loraRank, _loraTargets, _qlora,
-            _recompute, _engine, _ubatch, _flashAttn, _swaFull, _gpuUtil, _overhead,
+            _recompute, _engine, _ubatch, _flashAttn, _swaFull, _gpuUtil, _overhead, _gpuMemory, _maxMmTokens,
         })
         {
             command.Options.Add(option);
@@ -138,6 +140,8 @@ internal sealed class MemoryCommand : ICliCommand
             SwaFull = p.GetValue(_swaFull),
             GpuUtil = Double(p, _gpuUtil) ?? 0.9,
             OverheadBytes = Size(p, _overhead),
+            GpuMemoryBytes = Size(p, _gpuMemory),
+            MaxMultimodalTokens = Int(p, _maxMmTokens),
         };
         return w;
     }

@@ -90,7 +90,7 @@ internal sealed class SeedCommand : ICliCommand
         WriteExact(w, "untied", r.ExactUntied);
         var t = r.ExactTraining;
         w.WriteStartObject("training");
-        w.WriteString("method", "mixed-precision Adam model states (ZeRO, Rajbhandari et al. 2020) + layer activations (Korthikanti et al. 2022)");
+        w.WriteString("method", "llmsize memory estimator, training: mixed-precision AdamW model states (ZeRO, Rajbhandari et al. 2020) + layer activations (Korthikanti et al. 2022), embedding output and cross-entropy logits; no recomputation, no FlashAttention");
         w.WriteNumber("bytes_per_parameter", t.BytesPerParameter);
         w.WriteNumber("model_states_bytes_tied", t.ModelStatesBytesTied);
         w.WriteNumber("model_states_bytes_untied", t.ModelStatesBytesUntied);

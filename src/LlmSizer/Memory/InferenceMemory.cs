@@ -105,21 +105,68 @@ internal static class InferenceMemory
             $" ({KvText(p, kvType)}){swaText}",
             "vllm/v1/kv_cache_interface.py page_size_bytes; memory-physics.md §1.1, §1.5");
 
-        // Profile-run activation peak: the largest per-token working set of one layer over max_num_batched_tokens tokens,
-        // in the compute dtype: residual + hidden (2h), q/k/v (a·d + 2·kv·d), gate/up output and activation (3i).
-        // Fitted against vllm #10517 (2.07 GiB at 20k, 2.99 GiB at 29k tokens, Llama-3.1-8B: ≈110 KB/token).
+        // Profile-run activation peak (torch.cuda.max_memory_allocated minus weights). The dummy forward over
+        // max_num_batched_tokens tokens and the sampler over max_num_seqs sequences run one after the other, so the peak is
+        // the larger of the two stages, not their sum.
+        //
+        // Layer stage, from the tensors alive in vLLM's Llama forward (vllm/model_executor/models/llama.py: the decoder
+        // loop keeps the previous layer's output while the layer runs; fused add-RMSNorm works in place; LlamaMLP rebinds
+        // x so gate_up is freed after SiluAndMul):
+        //   MLP:       previous output h + residual h + attention output (normalized, MLP input) h + gate_up 2i/t + act i/t
+        //   attention: previous output h + residual h + qkv (a + 2kv)·d/t + attention output a·d/t + o_proj output h
+        // Check: Llama-3.1-8B, MLP stage 3·4096 + 3·14336 = 55,296 elements × 2 B = 110,592 B/token; vllm #10517 logs
+        // 2.07 GiB at 20,000 and 2.99 GiB at 29,000 batched tokens: slope 0.92 GiB / 9,000 = 109,760 B/token.
+        //
+        // Sampler stage: the final hidden states of all tokens (h per token) plus V0's top-k/top-p sampler over
+        // max_num_seqs rows of the full vocabulary (profile_run uses SamplingParams(top_p=0.99, top_k=vocab−1); logits are
+        // gathered to the driver rank, so TP does not divide it). Bytes alive per vocab entry inside _apply_top_k_top_p
+        // (vllm/model_executor/layers/sampler.py, 2024): bf16 logits 2 + fp32 logits 4 + logits_sort 4 + logits_idx
+        // (int64) 8 + top_k_mask 1 + probs_sort 4 + probs_sum 4 + top_p_mask 1 + logits_idx_inv (int64) 8 + gathered
+        // logits 4 = 40 B. Check: Llama-3-8B, 256 × 128,256 × 40 B = 1.22 GiB (+ 8192 × 4096 × 2 B = 0.06 GiB) vs the
+        // 1.26 GiB logged at TP1 and TP2 (vllm PR #10511), where the layer stage (0.84 / 0.52 GiB) is smaller.
         int cb = p.ComputeType.BlockBytes;
+        int t = p.Tp;
         long inter = InterOf(spec);
-        long perTok = checked((2L * spec.Hidden + (long)(spec.Heads + 2 * spec.KvHeads) * spec.HeadDim + 3 * inter) * cb);
-        long act = checked(maxBatched * perTok);
-        p.Add("activations", act, act * p.W.Gpus,
-            $"profile run: {N(maxBatched)} batched tokens × (2h + (a + 2kv)·d + 3i) × {cb} B = {N(perTok)} B/token (not reduced by TP, vllm PR #10511)",
-            "vLLM determine_available_memory profile run; memory-physics.md §3.2");
-        long logits = checked((long)p.W.MaxSeqs * spec.Vocab * 4);
-        p.Add("logits", logits, logits * p.W.Gpus, $"{p.W.MaxSeqs} seqs (max_num_seqs) × vocab {N(spec.Vocab)} × 4 B (fp32 logits of the last token, sampler)",
-            "vLLM profile run computes logits for the last token of each sequence; memory-physics.md §3.2");
-        long over = VllmOverheadBytes + (p.Tp > 1 ? VllmTpOverheadBytes : 0);
-        Overhead(p, over, p.Tp > 1 ? "non-torch memory: CUDA context 1 GiB + NCCL/custom all-reduce 1.79 GiB at TP > 1" : "non-torch memory: CUDA context, cuBLAS workspace (1 GiB)");
+        long h = spec.Hidden;
+        long mlpElems = checked(3 * h + 3 * inter / t);
+        long attnElems = checked(3 * h + ((long)(spec.Heads + 2 * spec.KvHeads) * spec.HeadDim + (long)spec.Heads * spec.HeadDim) / t);
+        // Multimodal models: profile_run caps the dummy sequences at max_num_batched_tokens // max_mm_tokens (at least 1) so
+        // each carries a largest image (vLLM V0 worker/model_runner.py profile_run), and the wrapper's forward (llava.py,
+        // pixtral.py) keeps inputs_embeds (h per token) and the encoder output (max_mm_tokens × h per sequence) alive
+        // while the language model runs.
+        long seqs = p.W.MaxSeqs;
+        long mmExtra = 0, encoderOut = 0;
+        if (p.W.MaxMultimodalTokens is { } mm)
+        {
+            seqs = Math.Max(1, Math.Min(seqs, maxBatched / mm));
+            mmExtra = h;
+            encoderOut = checked(seqs * mm * h * cb);
+            p.Assume("profile_seqs", $"{seqs} (max_num_batched_tokens // max_mm_tokens {N(mm)})");
+        }
+
+        long perTok = checked((Math.Max(mlpElems, attnElems) + mmExtra) * cb);
+        long layer = checked(maxBatched * perTok + encoderOut);
+        long sampler = checked(maxBatched * h * cb + seqs * spec.Vocab * VllmSamplerBytesPerLogit);
+        long act = Math.Max(layer, sampler);
+        string stages =
+            $"max(layer stage: {N(maxBatched)} batched tokens × (max(MLP 3h + 3i/t, attention 3h + (2a + 2kv)·d/t){(mmExtra > 0 ? " + h inputs_embeds" : "")}) × {cb} B = {N(perTok)} B/token{(encoderOut > 0 ? $" + encoder output {Gib(encoderOut)}" : "")} = {Gib(layer)}; " +
+            $"sampler stage: {N(maxBatched)} × h × {cb} B + {seqs} seqs (max_num_seqs) × vocab {N(spec.Vocab)} × {VllmSamplerBytesPerLogit} B (top-k/top-p sort, fp32) = {Gib(sampler)})";
+        p.Add("activations", act, act * p.W.Gpus, stages,
+            "vLLM profile run (llama.py forward liveness; sampler.py _apply_top_k_top_p); memory-physics.md §3.2; vllm #10517, PR #10511");
+        long baseOver = p.W.GpuMemoryBytes switch
+        {
+            null => VllmOverheadBytes,
+            <= VllmConsumerGpuMaxBytes => VllmConsumerOverheadBytes,
+            _ => VllmDatacenterOverheadBytes,
+        };
+        string cls = p.W.GpuMemoryBytes switch
+        {
+            null => "GPU not given: 1 GiB, between the consumer (0.35) and H100 (1.79) measurements",
+            <= VllmConsumerGpuMaxBytes => $"{Gib(p.W.GpuMemoryBytes.Value)} GPU (≤ 32 GiB, consumer class): 0.35 GiB as logged on RTX 3090 (vllm #10517)",
+            _ => $"{Gib(p.W.GpuMemoryBytes.Value)} GPU (> 32 GiB, data-centre class): 1.79 GiB as logged on H100 (vllm PR #10511)",
+        };
+        long over = baseOver + (p.Tp > 1 ? VllmTpOverheadBytes : 0);
+        Overhead(p, over, "non-torch memory (CUDA context, cuBLAS, NCCL): " + cls + (p.Tp > 1 ? " + NCCL/custom all-reduce 1.79 GiB at TP > 1" : ""));
         p.Warnings.Add($"vLLM pre-allocates gpu_memory_utilization ({p.W.GpuUtil:0.##}) × GPU memory and fills what is left with KV cache; nvidia-smi shows that, not this requirement.");
     }
 

@@ -25,9 +25,26 @@ public static class MemoryEstimator
     /// llama.cpp and Hugging Face: 512 MiB (memory-physics.md §5: 300–600 MiB with CUDA_MODULE_LOADING=LAZY).</summary>
     public const long DefaultOverheadBytes = 512L * ByteSize.MiB;
 
-    /// <summary>The default vLLM non-torch memory at TP=1: 1 GiB (measured 0.35 GiB on RTX 3090 to 1.79 GiB on H100,
-    /// vllm #10517 and PR #10511; memory-physics.md §3.2).</summary>
+    /// <summary>The default vLLM non-torch memory at TP=1 when the GPU is not given: 1 GiB (measured 0.35 GiB on RTX 3090 to
+    /// 1.79 GiB on H100, vllm #10517 and PR #10511; memory-physics.md §3.2).</summary>
     public const long VllmOverheadBytes = ByteSize.GiB;
+
+    /// <summary>vLLM non-torch memory at TP=1 on a GPU of at most <see cref="VllmConsumerGpuMaxBytes"/> (24–32 GB consumer
+    /// cards): 0.35 GiB, as logged on an RTX 3090 (vllm #10517; memory-physics.md §3.2 gives 0.2–0.35 GiB from #10517,
+    /// #13061 and #14447).</summary>
+    public const long VllmConsumerOverheadBytes = 358L * ByteSize.MiB; // 0.35 GiB = 358.4 MiB
+
+    /// <summary>vLLM non-torch memory at TP=1 on a larger (data-centre) GPU: 1.79 GiB, as logged on an H100 80 GB
+    /// (vllm PR #10511).</summary>
+    public const long VllmDatacenterOverheadBytes = 1833L * ByteSize.MiB; // 1.79 GiB = 1832.96 MiB
+
+    /// <summary>The largest GPU memory counted as the consumer class for vLLM's non-torch default: 32 GiB.</summary>
+    public const long VllmConsumerGpuMaxBytes = 32L * ByteSize.GiB;
+
+    /// <summary>Bytes alive per vocabulary entry and sequence in vLLM V0's top-k/top-p sampler during the profile run:
+    /// 40 (bf16 logits 2, fp32 logits 4, sorted 4, sort indices 8, masks 1 + 1, probabilities 4, cumulative sum 4,
+    /// inverse indices 8, re-gathered logits 4; vllm/model_executor/layers/sampler.py <c>_apply_top_k_top_p</c>).</summary>
+    public const int VllmSamplerBytesPerLogit = 40;
 
     /// <summary>Extra vLLM non-torch memory when TP &gt; 1 (NCCL and custom all-reduce buffers): 1.79 GiB
     /// (1.79 → 3.58 GiB going from TP1 to TP2 on H100, vllm PR #10511).</summary>
@@ -147,6 +164,16 @@ internal sealed class EstimatePlan
         if (w.Zero is < 0 or > 3)
         {
             throw new InvalidSettingException("--zero", $"--zero: expected 0, 1, 2 or 3; found {w.Zero}.");
+        }
+
+        if (w.MaxMultimodalTokens is <= 0)
+        {
+            throw new InvalidSettingException("--max-mm-tokens", $"--max-mm-tokens: expected a positive token count; found {w.MaxMultimodalTokens}.");
+        }
+
+        if (w.GpuMemoryBytes is <= 0)
+        {
+            throw new InvalidSettingException("--gpu-memory", $"--gpu-memory: expected a positive size; found {w.GpuMemoryBytes} bytes.");
         }
 
         if (double.IsNaN(w.GpuUtil) || w.GpuUtil <= 0 || w.GpuUtil > 1)

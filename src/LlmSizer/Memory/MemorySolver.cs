@@ -62,8 +62,9 @@ public static class MemorySolver
         return null;
     }
 
-    /// <summary>The KV-cache tokens vLLM can hold: (gpu_util × GPU memory − weights − activations − logits − overhead) /
-    /// KV bytes per token, per GPU (vLLM <c>determine_num_available_blocks</c>; memory-physics.md §3.2), in whole 16-token blocks.</summary>
+    /// <summary>The KV-cache tokens vLLM can hold: (gpu_util × GPU memory − weights − profile activations − non-torch overhead) /
+    /// KV bytes per token, per GPU (vLLM <c>determine_num_available_blocks</c>; memory-physics.md §3.2), in whole 16-token blocks.
+    /// The GPU memory also selects the non-torch default (consumer or data-centre class) unless the workload sets it.</summary>
     /// <param name="model">The model.</param>
     /// <param name="workload">The workload (engine vLLM).</param>
     /// <param name="gpuMemory">Total memory of one GPU.</param>
@@ -76,6 +77,7 @@ public static class MemorySolver
         var w = workload with
         {
             Engine = InferenceEngine.Vllm, Context = MemoryEstimator.VllmBlockSize, Batch = 1,
+            GpuMemoryBytes = workload.GpuMemoryBytes ?? gpuMemory.Bytes,
             MaxBatchedTokens = workload.MaxBatchedTokens ?? Math.Max(maxLen, 2048),
         };
         var e = MemoryEstimator.Estimate(model, w);

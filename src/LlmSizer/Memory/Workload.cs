@@ -164,6 +164,14 @@ public sealed record Workload
     /// <summary>vLLM <c>max_num_seqs</c> for the profile run.</summary>
     public int MaxSeqs { get; init; } = 256;
 
+    /// <summary>vLLM: the most multimodal (e.g. image) tokens one prompt can carry (<c>max_mm_tokens</c>); null for a
+    /// text-only model. It caps the profile run's sequences and adds the embeddings the multimodal wrapper keeps.</summary>
+    public int? MaxMultimodalTokens { get; init; }
+
+    /// <summary>Total memory of one GPU in bytes, when known (null: not given). vLLM's default non-torch memory depends on
+    /// the GPU class it implies (see <see cref="MemoryEstimator.VllmConsumerGpuMaxBytes"/>).</summary>
+    public long? GpuMemoryBytes { get; init; }
+
     /// <summary>The per-GPU runtime overhead in bytes (CUDA context, cuBLAS workspaces, NCCL); null: the engine default.</summary>
     public long? OverheadBytes { get; init; }
 }

@@ -1,6 +1,7 @@
 using System.Globalization;
 using LlmSizer.Architecture;
 using LlmSizer.Architecture.Families;
+using LlmSizer.Memory;
 using LlmSizer.Tensors;
 using LlmSizer.Units;
 
@@ -83,7 +84,7 @@ public static class SeedPostMethod
             TrainingGradientsMiB = parametersMiB,
             ExactTied = tied,
             ExactUntied = untied,
-            ExactTraining = ExactTrainingEstimate(tied.Total, untied.Total),
+            ExactTraining = ExactTrainingEstimate(),
             Errata =
             [
                 string.Create(CultureInfo.InvariantCulture, $"Attention: the post's formula L*H*(d*d/H) = 12 x 8 x (512 x 64) gives {attention:N0}, not the printed {PublishedAttention:N0}; the printed total {PublishedTotal:N0} uses the printed figure, so the total by the post's own formulas is {corrected:N0}."),
@@ -101,26 +102,66 @@ public static class SeedPostMethod
     /// (SC 2020), section 3.1: "2Ψ + 2Ψ + 12Ψ = 16Ψ bytes". Pure FP32 Adam (4 + 4 + 4 + 4) is also 16.</remarks>
     public const int MixedPrecisionAdamBytesPerParameter = 16;
 
-    /// <summary>The exact training estimate of the GPT-style models. This is the one place where the seed computes
-    /// training memory; it will be switched to the library's memory estimator (src/LlmSizer/Memory) when that lands.</summary>
-    /// <param name="tiedParameters">Parameters of the tied model.</param>
-    /// <param name="untiedParameters">Parameters of the untied model.</param>
-    /// <returns>Model states for both and activations under stated assumptions.</returns>
-    /// <remarks>Activations: Korthikanti et al., "Reducing Activation Recomputation in Large Transformer Models" (2022),
-    /// section 4.1: per layer s·b·h·(34 + 5·a·s/h) bytes with 16-bit activations and no recomputation; here s = 1024
-    /// (the assumed context), b = 1, h = 512, a = 8. Embedding, final norm and logits buffers are left out.</remarks>
-    public static SeedTrainingEstimate ExactTrainingEstimate(ParameterCount tiedParameters, ParameterCount untiedParameters)
+    /// <summary>The training workload the exact estimate states: mixed-precision (fp16 weights and gradients, fp32 master)
+    /// AdamW, sequence length <see cref="AssumedPositions"/>, micro-batch 1, no recomputation, no FlashAttention (the
+    /// GPT-2-era attention that stores the s × s scores), one GPU.</summary>
+    public static Workload ExactTrainingWorkload { get; } = new()
     {
-        const long s = AssumedPositions, b = 1, hidden = EmbeddingSize, a = Heads;
-        long perLayer = checked(s * b * hidden * (34 + (5 * a * s / hidden)));
+        Mode = WorkloadMode.Training,
+        Dtype = "f16",
+        Context = AssumedPositions,
+        Batch = 1,
+        Optimizer = OptimizerKind.AdamW,
+        Recompute = Recompute.None,
+        FlashAttentionKernels = false,
+    };
+
+    /// <summary>The exact training estimate of the GPT-style models, from the library's memory estimator
+    /// (<see cref="MemoryEstimator"/>) under <see cref="ExactTrainingWorkload"/>.</summary>
+    /// <returns>Model states for both and activations under the stated assumptions.</returns>
+    /// <remarks>Model states: weights + gradients + fp32 master + AdamW moments = 2 + 2 + 4 + 8 = 16 B/param (ZeRO,
+    /// Rajbhandari et al. 2020, §3.1). Activations: Korthikanti et al. 2022 §4.1, s·b·h·(34 + 5·a·s/h) per layer, plus
+    /// the embedding output and the cross-entropy logits (the estimator's <c>activations</c> and <c>logits</c>).</remarks>
+    public static SeedTrainingEstimate ExactTrainingEstimate()
+    {
+        var tied = MemoryEstimator.Estimate(ExactModelInfo(tied: true), ExactTrainingWorkload);
+        var untied = MemoryEstimator.Estimate(ExactModelInfo(tied: false), ExactTrainingWorkload);
         return new SeedTrainingEstimate
         {
             BytesPerParameter = MixedPrecisionAdamBytesPerParameter,
-            ModelStatesBytesTied = checked(tiedParameters.Value * MixedPrecisionAdamBytesPerParameter),
-            ModelStatesBytesUntied = checked(untiedParameters.Value * MixedPrecisionAdamBytesPerParameter),
-            SequenceLength = (int)s,
-            Batch = (int)b,
-            ActivationBytes = checked(perLayer * Layers),
+            ModelStatesBytesTied = ModelStates(tied),
+            ModelStatesBytesUntied = ModelStates(untied),
+            SequenceLength = AssumedPositions,
+            Batch = ExactTrainingWorkload.Batch,
+            ActivationBytes = checked(tied["activations"].Bytes + tied["logits"].Bytes),
+        };
+    }
+
+    private static long ModelStates(MemoryEstimate e) =>
+        checked(e["weights"].Bytes + e["gradients"].Bytes + e["master_weights"].Bytes + e["optimizer_states"].Bytes);
+
+    private static ArchitectureSpec ExactSpec(bool tied) => new ManualArchitecture
+    {
+        Layers = Layers,
+        Hidden = EmbeddingSize,
+        Heads = Heads,
+        Vocab = Vocab,
+        Bias = true,
+        Norm = NormKind.LayerNorm,
+        MaxPositions = AssumedPositions,
+        LearnedPositions = true,
+        Tied = tied,
+    }.ToSpec("seed");
+
+    private static ModelInfo ExactModelInfo(bool tied)
+    {
+        var spec = ExactSpec(tied);
+        return new ModelInfo
+        {
+            Name = tied ? "seed GPT-style (tied)" : "seed GPT-style (untied)",
+            Source = ModelSourceKind.Manual,
+            Architecture = spec,
+            Inventory = ManualFamily.Instance.Generate(spec),
         };
     }
 
@@ -129,19 +170,7 @@ public static class SeedPostMethod
     /// <returns>Its exact counts.</returns>
     public static SeedExactModel BuildExactModel(bool tied)
     {
-        var spec = new ManualArchitecture
-        {
-            Layers = Layers,
-            Hidden = EmbeddingSize,
-            Heads = Heads,
-            Vocab = Vocab,
-            Bias = true,
-            Norm = NormKind.LayerNorm,
-            MaxPositions = AssumedPositions,
-            LearnedPositions = true,
-            Tied = tied,
-        }.ToSpec("seed");
-        var inventory = ManualFamily.Instance.Generate(spec);
+        var inventory = ManualFamily.Instance.Generate(ExactSpec(tied));
         return new SeedExactModel(tied, inventory.TotalParameters, inventory.ByGroup(), inventory.Tensors.Length);
     }
 }
@@ -171,7 +200,8 @@ public sealed record SeedTrainingEstimate
     /// <summary>The assumed micro-batch for activations.</summary>
     public required int Batch { get; init; }
 
-    /// <summary>Activation bytes of the transformer layers (no recomputation, 16-bit).</summary>
+    /// <summary>Activation bytes: the transformer layers (no recomputation, 16-bit), the embedding output and the
+    /// cross-entropy logits, as the memory estimator counts them.</summary>
     public required long ActivationBytes { get; init; }
 }
 

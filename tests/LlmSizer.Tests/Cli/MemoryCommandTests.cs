@@ -93,6 +93,8 @@ public class MemoryCommandTests
     [InlineData("--context", "-5", "--context:")]
     [InlineData("--dtype", "q9_z", "--dtype:")]
     [InlineData("--batch", "abc", "--batch:")]
+    [InlineData("--gpu-memory", "lots", "--gpu-memory:")]
+    [InlineData("--max-mm-tokens", "0", "--max-mm-tokens:")]
     public void Memory_BadFlag_IsOneLineErrorExit1(string flag, string value, string expected)
     {
         var args = flag == "--tp" ? new[] { "memory", "llama-3.1-8b", flag, value, "--gpus", value } : new[] { "memory", "llama-3.1-8b", flag, value };
@@ -101,5 +103,19 @@ public class MemoryCommandTests
         Assert.Equal(1, r.ExitCode);
         Assert.Single(r.StderrLines);
         Assert.Contains(expected, r.Stderr);
+    }
+
+    [Theory]
+    [InlineData("24GiB", 358L)]
+    [InlineData("80GiB", 1833L)]
+    public void Memory_GpuMemory_PicksVllmNonTorchDefault(string gpu, long expectedMiB)
+    {
+        // vLLM non-torch memory logged: 0.35 GiB on an RTX 3090 (vllm #10517), 1.79 GiB on an H100 (vllm PR #10511).
+        var r = CliRunner.Run("memory", "llama-3.1-8b", "--engine", "vllm", "--gpu-memory", gpu, "--json");
+
+        Assert.Equal(0, r.ExitCode);
+        using var doc = JsonDocument.Parse(r.Stdout);
+        var overhead = doc.RootElement.GetProperty("components").EnumerateArray().Single(c => c.GetProperty("name").GetString() == "overhead");
+        Assert.Equal(expectedMiB * 1024 * 1024, overhead.GetProperty("per_gpu_bytes").GetInt64());
     }
 }

@@ -113,7 +113,11 @@ public class SeedPostMethodTests
         Assert.Equal(63_953_920L * 16, t.ModelStatesBytesTied);
         Assert.Equal(89_553_920L * 16, t.ModelStatesBytesUntied);
 
-        // Korthikanti et al. 2022: s*b*h*(34 + 5*a*s/h) per layer = 1024*1*512*(34 + 5*8*1024/512) = 59,768,832; x 12.
-        Assert.Equal(59_768_832L * 12, t.ActivationBytes);
+        // Korthikanti et al. 2022 §4.1: s*b*h*(34 + 5*a*s/h) per layer = 1024*1*512*(34 + 5*8*1024/512) = 59,768,832; x 12
+        // = 717,225,984. Plus the embedding output kept for backward, 2*s*b*h = 2*1024*512 = 1,048,576, and the cross-entropy
+        // logits s*b*V*(2 bf16 + 4 fp32 upcast + 4 fp32 grad) = 1024*50,000*10 = 512,000,000 (memory-physics.md §4.3).
+        Assert.Equal(59_768_832L * 12 + 1_048_576L + 512_000_000L, t.ActivationBytes);
+        Assert.Equal(1024, t.SequenceLength);
+        Assert.Equal(1, t.Batch);
     }
 }
