@@ -17,9 +17,3 @@ internal sealed class LlamaFamily() : DecoderFamily("Llama", "llama")
         return DecoderConfig.Read(config, "llama", Defaults, layout);
     }
 }
-
-/// <summary>Which linear layers of a decoder block carry biases.</summary>
-/// <param name="Qkv">Biases on the q, k and v projections.</param>
-/// <param name="Output">A bias on the attention output projection.</param>
-/// <param name="Mlp">Biases on the MLP projections.</param>
-public sealed record DecoderBiases(bool Qkv, bool Output, bool Mlp) : FamilyDetails;
