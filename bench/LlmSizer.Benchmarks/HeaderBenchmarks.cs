@@ -33,7 +33,7 @@ public class HeaderBenchmarks
 
     /// <summary>Only the safetensors reader.</summary>
     [Benchmark]
-    public int SafetensorsReaderOnly() => SafetensorsReader.Read(BenchFiles.SafetensorsPath(_dir)).Tensors.Count;
+    public int SafetensorsReaderOnly() => SafetensorsReader.Read(BenchFiles.SafetensorsPath(_dir)).Tensors.Length;
 
     /// <summary>Baseline: the raw bytes of the safetensors header, no parsing.</summary>
     [Benchmark(Baseline = true)]

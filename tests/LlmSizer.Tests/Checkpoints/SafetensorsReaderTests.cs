@@ -29,11 +29,11 @@ public sealed class SafetensorsReaderTests
         var header = Read(w.ToArray());
 
         // Then: bytes per dtype ×8 elements: 64,32,16,16,8,8,8,4,6,6,64,32,16,8,64,32,16,8,8,64 → sum 480.
-        Assert.Equal(20, header.Tensors.Count);
+        Assert.Equal(20, header.Tensors.Length);
         Assert.Equal(480, header.DataBytes);
         Assert.Equal("pt", header.Metadata!["format"]);
         Assert.Equal(DataType.F4, header.Tensors.Single(t => t.Name == "t.F4").DataType);
-        Assert.Equal(4, header.Tensors.Single(t => t.Name == "t.F4").End - header.Tensors.Single(t => t.Name == "t.F4").Begin);
+        Assert.Equal(4, header.Tensors.Single(t => t.Name == "t.F4").Bytes.Bytes);
         Assert.All(header.Tensors, t => Assert.Equal([2L, 4L], t.Shape.ToArray()));
     }
 
