@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Buffers.Binary;
 using System.Collections.Immutable;
+using System.Numerics;
 using System.Text.Json;
 using System.Text.Unicode;
 using LlmSizer.DataTypes;
@@ -102,27 +103,25 @@ internal static class SafetensorsReader
             var metadata = ReadEntries(file, header, ref entries, ref count);
             var span = entries.AsSpan(0, count);
 
-            // Duplicate names: sorted by name, duplicates are neighbours (cheaper than a hash set of every name).
-            span.Sort(static (a, b) => string.CompareOrdinal(a.Name, b.Name));
-            for (int i = 1; i < span.Length; i++)
-            {
-                if (string.Equals(span[i].Name, span[i - 1].Name, StringComparison.Ordinal))
-                {
-                    throw SafetensorsThrowHelper.Duplicate(file, null, span[i].Name);
-                }
-            }
+            CheckUniqueNames(file, span);
 
+            // Spans must tile the data section from 0. Files list tensors in offset order (the reference writer does),
+            // so check header order first and sort by offsets only when that fails, to name the first misplaced tensor.
             long dataLength = fileLength - 8 - header.Length;
-            span.Sort(static (a, b) => a.Begin != b.Begin ? a.Begin.CompareTo(b.Begin) : a.End.CompareTo(b.End));
             long cursor = 0;
-            foreach (ref readonly var e in span)
+            if (!TryContiguous(span, ref cursor))
             {
-                if (e.Begin != cursor)
+                span.Sort(static (a, b) => a.Begin != b.Begin ? a.Begin.CompareTo(b.Begin) : a.End.CompareTo(b.End));
+                cursor = 0;
+                foreach (ref readonly var e in span)
                 {
-                    throw SafetensorsThrowHelper.NotContiguous(file, e.Name, cursor, e.Begin);
-                }
+                    if (e.Begin != cursor)
+                    {
+                        throw SafetensorsThrowHelper.NotContiguous(file, e.Name, cursor, e.Begin);
+                    }
 
-                cursor = e.End;
+                    cursor = e.End;
+                }
             }
 
             if (cursor != dataLength)
@@ -157,6 +156,7 @@ internal static class SafetensorsReader
     {
         var reader = new Utf8JsonReader(header, new JsonReaderOptions { MaxDepth = MaxDepth, CommentHandling = JsonCommentHandling.Disallow });
         var shapes = new ShapeCache();
+        int lastDtype = 0;
         Dictionary<string, string>? metadata = null;
         bool sawMetadata = false;
         try
@@ -186,7 +186,7 @@ internal static class SafetensorsReader
                     entries = larger;
                 }
 
-                entries[count] = ReadTensor(file, name, ref reader, at, shapes, count);
+                entries[count] = ReadTensor(file, name, ref reader, at, shapes, ref lastDtype, count);
                 count++;
             }
 
@@ -235,7 +235,7 @@ internal static class SafetensorsReader
         return map;
     }
 
-    private static Entry ReadTensor(string file, string name, ref Utf8JsonReader reader, long at, ShapeCache shapes, int index)
+    private static Entry ReadTensor(string file, string name, ref Utf8JsonReader reader, long at, ShapeCache shapes, ref int lastDtype, int index)
     {
         reader.Read();
         if (reader.TokenType != JsonTokenType.StartObject)
@@ -259,7 +259,9 @@ internal static class SafetensorsReader
                     throw SafetensorsThrowHelper.BadField(file, fieldAt, name, "dtype", "a string", reader.TokenType.ToString());
                 }
 
-                dataType = FindDtype(ref reader) ?? throw SafetensorsThrowHelper.UnknownDtype(file, fieldAt, name, reader.GetString()!);
+                // Most tensors share the previous tensor's dtype: try it first.
+                lastDtype = FindDtype(ref reader, lastDtype);
+                dataType = lastDtype >= 0 ? Dtypes[lastDtype].Type : throw SafetensorsThrowHelper.UnknownDtype(file, fieldAt, name, reader.GetString()!);
             }
             else if (reader.ValueTextEquals("shape"u8))
             {
@@ -338,17 +340,24 @@ internal static class SafetensorsReader
         return [.. list];
     }
 
-    private static DataType? FindDtype(ref Utf8JsonReader reader)
+    /// <summary>The index in <see cref="Dtypes"/> of the JSON string value, trying <paramref name="hint"/> first (most
+    /// tensors share the previous tensor's dtype); -1 when unknown.</summary>
+    private static int FindDtype(ref Utf8JsonReader reader, int hint)
     {
-        foreach (var (utf8, type) in Dtypes)
+        if ((uint)hint < (uint)Dtypes.Length && reader.ValueTextEquals(Dtypes[hint].Utf8))
         {
-            if (reader.ValueTextEquals(utf8))
+            return hint;
+        }
+
+        for (int i = 0; i < Dtypes.Length; i++)
+        {
+            if (reader.ValueTextEquals(Dtypes[i].Utf8))
             {
-                return type;
+                return i;
             }
         }
 
-        return null;
+        return -1;
     }
 
     private static int ReadLongArray(string file, string name, string field, ref Utf8JsonReader reader, long at, scoped Span<long> values)
@@ -380,4 +389,54 @@ internal static class SafetensorsReader
 
     /// <summary>One tensor while the header is validated (pooled; becomes a <see cref="TensorInfo"/> once valid).</summary>
     private readonly record struct Entry(string Name, DataType DataType, ImmutableArray<long> Shape, long Begin, long End, int Index);
+
+    /// <summary>True when the spans, in header order, follow each other from <paramref name="cursor"/>; advances it.</summary>
+    private static bool TryContiguous(ReadOnlySpan<Entry> entries, ref long cursor)
+    {
+        foreach (ref readonly var e in entries)
+        {
+            if (e.Begin != cursor)
+            {
+                return false;
+            }
+
+            cursor = e.End;
+        }
+
+        return true;
+    }
+
+    /// <summary>Throws on a repeated tensor name. An open-addressing table of entry indexes, rented from the pool:
+    /// linear time and no allocation (sorting names with long common prefixes cost more than the whole parse).</summary>
+    private static void CheckUniqueNames(string file, ReadOnlySpan<Entry> entries)
+    {
+        int size = (int)BitOperations.RoundUpToPowerOf2((uint)Math.Max(4, checked(entries.Length * 2)));
+        var table = ArrayPool<int>.Shared.Rent(size);
+        try
+        {
+            var slots = table.AsSpan(0, size);
+            slots.Fill(-1);
+            int mask = size - 1;
+            for (int i = 0; i < entries.Length; i++)
+            {
+                string name = entries[i].Name;
+                int slot = StringComparer.Ordinal.GetHashCode(name) & mask;
+                while (slots[slot] >= 0)
+                {
+                    if (string.Equals(entries[slots[slot]].Name, name, StringComparison.Ordinal))
+                    {
+                        throw SafetensorsThrowHelper.Duplicate(file, null, name);
+                    }
+
+                    slot = (slot + 1) & mask;
+                }
+
+                slots[slot] = i;
+            }
+        }
+        finally
+        {
+            ArrayPool<int>.Shared.Return(table);
+        }
+    }
 }
