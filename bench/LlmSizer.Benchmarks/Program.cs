@@ -46,7 +46,7 @@ if (args is ["time", var kind, var file, var iterationsText])
 
             return n;
         },
-        "safetensors-reader" => () => LlmSizer.Checkpoints.Safetensors.SafetensorsReader.Read(file).Tensors.Count,
+        "safetensors-reader" => () => LlmSizer.Checkpoints.Safetensors.SafetensorsReader.Read(file).Tensors.Length,
         _ => () => CheckpointLoader.TryLoad(file)!.Inventory.TotalParameters.Value,
     };
     long parameters = 0;

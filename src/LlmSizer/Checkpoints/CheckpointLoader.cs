@@ -109,18 +109,20 @@ public static class CheckpointLoader
         var file = GgufReader.Read(source);
         bool? tied = file.Tensors.Count == 0 ? null : !file.Tensors.Any(t => t.Name == "output.weight");
         var spec = GgufArchitecture.TryRead(file, tied);
-        var tensors = new List<TensorInfo>(file.Tensors.Count);
-        foreach (var t in file.Tensors)
+        var tensors = new TensorInfo[file.Tensors.Count];
+        var shapes = new ShapeCache();
+        Span<long> dims = stackalloc long[8];
+        for (int i = 0; i < tensors.Length; i++)
         {
-            // GGUF lists dimensions innermost first; TensorInfo lists them outermost first.
-            var dims = new long[t.Dims.Length];
-            for (int i = 0; i < dims.Length; i++)
+            // GGUF lists dimensions innermost first; TensorInfo lists them outermost first (the reader allows at most 4).
+            var t = file.Tensors[i];
+            int n = t.Dims.Length;
+            for (int d = 0; d < n; d++)
             {
-                dims[i] = t.Dims[dims.Length - 1 - i];
+                dims[d] = t.Dims[n - 1 - d];
             }
 
-            var shape = ImmutableCollectionsMarshal.AsImmutableArray(dims);
-            tensors.Add(TensorClassifier.Classify(t.Name, shape, t.DataType));
+            tensors[i] = TensorClassifier.Classify(t.Name, shapes.Get(dims[..n]), t.DataType);
         }
 
         return new ModelInfo
@@ -128,7 +130,7 @@ public static class CheckpointLoader
             Name = Path.GetFileName(path),
             Source = ModelSourceKind.Gguf,
             Architecture = spec,
-            Inventory = new TensorInventory(TensorClassifier.Finish(tensors, spec)),
+            Inventory = Inventory(TensorClassifier.Finish(tensors, spec)),
             Files = [path],
             FileBytes = new ByteSize(file.FileLength),
             Metadata = GgufArchitecture.DisplayMetadata(file),
@@ -137,9 +139,14 @@ public static class CheckpointLoader
         };
     }
 
-    private static ModelInfo LoadSafetensors(IReadOnlyList<string> files, string name, string folder)
+    private static ModelInfo LoadSafetensors(List<string> files, string name, string folder)
     {
-        var headers = files.Select(SafetensorsReader.Read).ToList();
+        var headers = new List<SafetensorsHeader>(files.Count);
+        foreach (var f in files)
+        {
+            headers.Add(SafetensorsReader.Read(f));
+        }
+
         return Build(name, folder, headers, [.. files], []);
     }
 
@@ -203,28 +210,52 @@ public static class CheckpointLoader
             }
         }
 
-        var tensors = new List<TensorInfo>(headers.Sum(h => h.Tensors.Count));
-
-        // Names are unique within a file (the reader checks); across shards they must be unique too.
-        var seen = headers.Count > 1 ? new Dictionary<string, string>(StringComparer.Ordinal) : null;
-        foreach (var h in headers)
+        TensorInfo[] tensors;
+        if (headers.Count == 1)
         {
-            foreach (var t in h.Tensors)
+            // One file: its array becomes the inventory's (no copy).
+            tensors = headers[0].Tensors;
+        }
+        else
+        {
+            int total = 0;
+            foreach (var h in headers)
             {
-                if (seen is not null && !seen.TryAdd(t.Name, h.Path))
-                {
-                    throw SafetensorsThrowHelper.Error(h.Path, null, $"tensor '{t.Name}'", "a name held by one shard only", $"it also in {seen[t.Name]}");
-                }
+                total = checked(total + h.Tensors.Length);
+            }
 
-                tensors.Add(TensorClassifier.Classify(t.Name, t.Shape, t.DataType));
+            tensors = new TensorInfo[total];
+
+            // Names are unique within a file (the reader checks); across shards they must be unique too.
+            var seen = new Dictionary<string, string>(total, StringComparer.Ordinal);
+            int at = 0;
+            foreach (var h in headers)
+            {
+                foreach (var t in h.Tensors)
+                {
+                    if (!seen.TryAdd(t.Name, h.Path))
+                    {
+                        throw SafetensorsThrowHelper.Error(h.Path, null, $"tensor '{t.Name}'", "a name held by one shard only", $"it also in {seen[t.Name]}");
+                    }
+
+                    tensors[at++] = t;
+                }
             }
         }
 
         // Shard sizes come from the opened files (a Hugging Face snapshot holds symlinks to blobs); the index is stat'ed.
-        long bytes = headers.Sum(h => h.FileLength);
-        foreach (var f in files.Where(f => f.EndsWith(".json", StringComparison.OrdinalIgnoreCase)))
+        long bytes = 0;
+        foreach (var h in headers)
         {
-            bytes = checked(bytes + new FileInfo(f).Length);
+            bytes = checked(bytes + h.FileLength);
+        }
+
+        foreach (var f in files)
+        {
+            if (f.EndsWith(".json", StringComparison.OrdinalIgnoreCase))
+            {
+                bytes = checked(bytes + new FileInfo(f).Length);
+            }
         }
 
         return new ModelInfo
@@ -233,13 +264,29 @@ public static class CheckpointLoader
             Source = ModelSourceKind.Safetensors,
             Architecture = read?.Spec,
             Family = read?.Family,
-            Inventory = new TensorInventory(TensorClassifier.Finish(tensors, read?.Spec, packedBits)),
+            Inventory = Inventory(TensorClassifier.Finish(tensors, read?.Spec, packedBits)),
             Files = files,
             FileBytes = new ByteSize(bytes),
-            Metadata = headers.FirstOrDefault(h => h.Metadata is not null)?.Metadata,
+            Metadata = FirstMetadata(headers),
             Warnings = warnings,
         };
     }
+
+    private static IReadOnlyDictionary<string, string>? FirstMetadata(List<SafetensorsHeader> headers)
+    {
+        foreach (var h in headers)
+        {
+            if (h.Metadata is not null)
+            {
+                return h.Metadata;
+            }
+        }
+
+        return null;
+    }
+
+    // The inventory takes the array as is: ToImmutableArray returns a boxed ImmutableArray without copying it.
+    private static TensorInventory Inventory(TensorInfo[] tensors) => new(ImmutableCollectionsMarshal.AsImmutableArray(tensors));
 
     private static (Dictionary<string, string> WeightMap, long? TotalSize) ReadIndex(string indexPath)
     {

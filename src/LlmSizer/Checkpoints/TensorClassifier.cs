@@ -23,21 +23,27 @@ internal static class TensorClassifier
         "biases", "block_scale", "weight_block_scale", "k_scale", "v_scale", "q_scale", "kv_scale",
     };
 
-    /// <summary>Builds a classified tensor.</summary>
+    /// <summary>Builds a classified tensor (one allocation: the group, layer, kind and packed element count are worked
+    /// out from the name first).</summary>
     public static TensorInfo Classify(string name, ImmutableArray<long> shape, DataType dataType)
     {
         var (group, layer) = GroupOf(name);
         var kind = KindOf(name);
-        var info = new TensorInfo(name, shape, dataType, group) { Layer = layer, Kind = kind };
-        var last = LastSegment(name);
+        long? logical = null;
 
         // GPTQ/AWQ pack eight 4-bit values into each int32 of qweight (GPTQ: [in/8, out]; AWQ: [in, out/8]).
-        if (last.SequenceEqual("qweight") && (dataType == DataType.I32 || dataType == DataType.U32))
+        if ((dataType == DataType.I32 || dataType == DataType.U32) && LastSegment(name).SequenceEqual("qweight"))
         {
-            info = info with { LogicalElements = checked(info.StoredElements * 8) };
+            long stored = 1;
+            foreach (var d in shape)
+            {
+                stored = checked(stored * d);
+            }
+
+            logical = checked(stored * 8);
         }
 
-        return info;
+        return new TensorInfo(name, shape, dataType, group) { Layer = layer, Kind = kind, LogicalElements = logical };
     }
 
     /// <summary>Second pass over a whole inventory: packed 4-bit bitsandbytes weights (U8 with an absmax or
@@ -48,17 +54,23 @@ internal static class TensorClassifier
     /// <param name="packedBits">Bits per weight of a packed quantized checkpoint (config <c>quantization_config.bits</c>
     /// or MLX <c>quantization.bits</c>), when known: GPTQ/AWQ <c>qweight</c> and MLX U32 weights hold 32 / bits each.</param>
     /// <returns><paramref name="tensors"/>.</returns>
-    public static List<TensorInfo> Finish(List<TensorInfo> tensors, ArchitectureSpec? spec, int? packedBits = null)
+    public static TensorInfo[] Finish(TensorInfo[] tensors, ArchitectureSpec? spec, int? packedBits = null)
     {
-        bool anyBnb = tensors.Any(t => t.Name.Contains(".quant_state.", StringComparison.Ordinal) || t.Name.EndsWith(".absmax", StringComparison.Ordinal));
-        bool anyMlx = packedBits is > 0 and <= 32 && tensors.Any(t => t.Name.EndsWith(".scales", StringComparison.Ordinal));
+        bool anyBnb = false, anyScales = false;
+        foreach (var t in tensors)
+        {
+            anyBnb |= t.Name.Contains(".quant_state.", StringComparison.Ordinal) || t.Name.EndsWith(".absmax", StringComparison.Ordinal);
+            anyScales |= t.Name.EndsWith(".scales", StringComparison.Ordinal);
+        }
+
+        bool anyMlx = packedBits is > 0 and <= 32 && anyScales;
         if (!anyBnb && !anyMlx && spec?.Moe is null && packedBits is null)
         {
             return tensors;
         }
 
         var names = anyBnb || anyMlx ? new HashSet<string>(tensors.Select(t => t.Name), StringComparer.Ordinal) : [];
-        for (int i = 0; i < tensors.Count; i++)
+        for (int i = 0; i < tensors.Length; i++)
         {
             var t = tensors[i];
             if (packedBits is > 0 and <= 32 && t.Kind == TensorKind.Parameter && (t.DataType == DataType.I32 || t.DataType == DataType.U32))

@@ -29,11 +29,11 @@ public sealed class SafetensorsReaderTests
         var header = Read(w.ToArray());
 
         // Then: bytes per dtype ×8 elements: 64,32,16,16,8,8,8,4,6,6,64,32,16,8,64,32,16,8,8,64 → sum 480.
-        Assert.Equal(20, header.Tensors.Count);
+        Assert.Equal(20, header.Tensors.Length);
         Assert.Equal(480, header.DataBytes);
         Assert.Equal("pt", header.Metadata!["format"]);
         Assert.Equal(DataType.F4, header.Tensors.Single(t => t.Name == "t.F4").DataType);
-        Assert.Equal(4, header.Tensors.Single(t => t.Name == "t.F4").End - header.Tensors.Single(t => t.Name == "t.F4").Begin);
+        Assert.Equal(4, header.Tensors.Single(t => t.Name == "t.F4").Bytes.Bytes);
         Assert.All(header.Tensors, t => Assert.Equal([2L, 4L], t.Shape.ToArray()));
     }
 
@@ -136,6 +136,93 @@ public sealed class SafetensorsReaderTests
         var w = new SafetensorsWriter { RawHeader = "{\"a\":{\"dtype\":\"U8\",\"shape\":[1],\"data_offsets\":[0,1]},\"a\":{\"dtype\":\"U8\",\"shape\":[1],\"data_offsets\":[1,2]}}" };
         w.DataLengthDelta = 2;
         Assert.Contains("'a' twice", Fails(w.ToArray()).Message);
+    }
+
+    [Fact]
+    public void Read_DuplicateNamesNotAdjacent_Throws()
+    {
+        var w = new SafetensorsWriter
+        {
+            RawHeader = "{\"x\":{\"dtype\":\"U8\",\"shape\":[1],\"data_offsets\":[0,1]},\"y\":{\"dtype\":\"U8\",\"shape\":[1],\"data_offsets\":[1,2]}," +
+                        "\"x\":{\"dtype\":\"U8\",\"shape\":[1],\"data_offsets\":[2,3]}}",
+        };
+        w.DataLengthDelta = 3;
+        Assert.Contains("'x' twice", Fails(w.ToArray()).Message);
+    }
+
+    [Fact]
+    public void Read_TensorsListedOutOfOffsetOrder_AcceptedInHeaderOrder()
+    {
+        // b holds bytes 0..16 and a bytes 16..32: contiguous once sorted by offset, listed a first.
+        var w = new SafetensorsWriter().Add("a", "F32", [4], (16, 32)).Add("b", "F32", [4], (0, 16));
+        var header = Read(w.ToArray());
+        Assert.Equal(32, header.DataBytes);
+        Assert.Equal(["a", "b"], header.Tensors.Select(t => t.Name));
+    }
+
+    [Fact]
+    public void Read_OutOfOrderWithGap_ThrowsNamingTensorAfterGap()
+    {
+        // Sorted by offset: b 0..16, then a at 20 (a gap of 4 bytes).
+        var w = new SafetensorsWriter().Add("a", "F32", [4], (20, 36)).Add("b", "F32", [4], (0, 16));
+        w.DataLengthDelta = 4;
+        var e = Fails(w.ToArray());
+        Assert.Contains("'a' data_offsets", e.Message);
+        Assert.Contains("expected to begin at 16", e.Message);
+    }
+
+    [Fact]
+    public void Read_EqualShapes_ShareOneShapeArrayAndValues()
+    {
+        var header = Read(new SafetensorsWriter().Add("a", "BF16", 8, 4).Add("b", "BF16", 8, 4).Add("c", "BF16", 4, 8).ToArray());
+        Assert.Equal([8L, 4L], header.Tensors[1].Shape.ToArray());
+        Assert.Equal([4L, 8L], header.Tensors[2].Shape.ToArray());
+        Assert.True(header.Tensors[0].Shape == header.Tensors[1].Shape); // ImmutableArray == compares the array reference
+    }
+
+    [Fact]
+    public void Load_ThousandTensorHeader_AllocatesUnderTwiceTheHeaderSize()
+    {
+        // Given a 1,000-tensor header with Hugging Face names (83 layers × 12 + 4), data not written (sparse).
+        var w = new SafetensorsWriter().Metadata("format", "pt").Add("model.embed_tokens.weight", "BF16", 32000, 64);
+        for (int l = 0; l < 83; l++)
+        {
+            string p = $"model.layers.{l}.";
+            w.Add(p + "input_layernorm.weight", "BF16", 64).Add(p + "post_attention_layernorm.weight", "BF16", 64)
+             .Add(p + "self_attn.q_proj.weight", "BF16", 64, 64).Add(p + "self_attn.q_proj.bias", "BF16", 64)
+             .Add(p + "self_attn.k_proj.weight", "BF16", 16, 64).Add(p + "self_attn.k_proj.bias", "BF16", 16)
+             .Add(p + "self_attn.v_proj.weight", "BF16", 16, 64).Add(p + "self_attn.v_proj.bias", "BF16", 16)
+             .Add(p + "self_attn.o_proj.weight", "BF16", 64, 64).Add(p + "mlp.gate_proj.weight", "BF16", 192, 64)
+             .Add(p + "mlp.up_proj.weight", "BF16", 192, 64).Add(p + "mlp.down_proj.weight", "BF16", 64, 192);
+        }
+
+        w.Add("model.norm.weight", "BF16", 64).Add("lm_head.weight", "BF16", 32000, 64).Add("model.rotary_emb.inv_freq", "F32", 32);
+        var dir = Path.Combine(Path.GetTempPath(), $"llmsizer-alloc-{Guid.NewGuid():N}");
+        Directory.CreateDirectory(dir);
+        var path = Path.Combine(dir, "model.safetensors");
+        try
+        {
+            w.WriteFile(path, sparse: true);
+            long headerLength = new FileInfo(path).Length - w.DataBytes - 8;
+            Assert.Equal(1000, CheckpointLoader.TryLoad(path)!.Inventory.Tensors.Length); // warm-up (static tables, pools)
+
+            // When: the least of three loads (a GC between calls may trim the pools once).
+            long least = long.MaxValue;
+            for (int i = 0; i < 3; i++)
+            {
+                long before = GC.GetAllocatedBytesForCurrentThread();
+                var model = CheckpointLoader.TryLoad(path)!;
+                least = Math.Min(least, GC.GetAllocatedBytesForCurrentThread() - before);
+                GC.KeepAlive(model);
+            }
+
+            // Then: under the target of 2 × the header's bytes (names, one TensorInfo each, shared shapes).
+            Assert.True(least < 2 * headerLength, $"{least:N0} bytes allocated for a {headerLength:N0}-byte header");
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
     }
 
     [Fact]

@@ -1,19 +1,13 @@
 using System.Buffers;
 using System.Buffers.Binary;
 using System.Collections.Immutable;
+using System.Numerics;
 using System.Text.Json;
 using System.Text.Unicode;
 using LlmSizer.DataTypes;
+using LlmSizer.Tensors;
 
 namespace LlmSizer.Checkpoints.Safetensors;
-
-/// <summary>One tensor entry of a safetensors header.</summary>
-/// <param name="Name">The tensor name.</param>
-/// <param name="DataType">The dtype.</param>
-/// <param name="Shape">The shape, outermost first (logical elements, also for packed F4/F6).</param>
-/// <param name="Begin">The start of its bytes, relative to the data section.</param>
-/// <param name="End">The end of its bytes (exclusive).</param>
-internal sealed record SafetensorsTensor(string Name, DataType DataType, ImmutableArray<long> Shape, long Begin, long End);
 
 /// <summary>A parsed safetensors header.</summary>
 internal sealed class SafetensorsHeader
@@ -28,8 +22,9 @@ internal sealed class SafetensorsHeader
     /// <summary>The <c>__metadata__</c> map, when present.</summary>
     public IReadOnlyDictionary<string, string>? Metadata { get; init; }
 
-    /// <summary>The tensors in header order.</summary>
-    public required IReadOnlyList<SafetensorsTensor> Tensors { get; init; }
+    /// <summary>The tensors in header order, classified by name (<see cref="TensorClassifier.Classify"/>); tensors of
+    /// equal shape share one shape array. The array belongs to the caller (the loader finishes it in place).</summary>
+    public required TensorInfo[] Tensors { get; init; }
 
     /// <summary>The total tensor bytes (the data section length).</summary>
     public required long DataBytes { get; init; }
@@ -98,9 +93,70 @@ internal static class SafetensorsReader
             throw SafetensorsThrowHelper.NotAnObject(file);
         }
 
+        // Entries are collected in a pooled array (sized from the header length: a tensor entry takes ~100 bytes of
+        // JSON), validated, and only then turned into the final TensorInfo objects: the only per-tensor allocations are
+        // the name string and the TensorInfo (shapes are shared, dtypes are the interned DataType instances).
+        var entries = ArrayPool<Entry>.Shared.Rent(Math.Min(header.Length / 100 + 4, 1 << 16));
+        try
+        {
+            int count = 0;
+            var metadata = ReadEntries(file, header, ref entries, ref count);
+            var span = entries.AsSpan(0, count);
+
+            CheckUniqueNames(file, span);
+
+            // Spans must tile the data section from 0. Files list tensors in offset order (the reference writer does),
+            // so check header order first and sort by offsets only when that fails, to name the first misplaced tensor.
+            long dataLength = fileLength - 8 - header.Length;
+            long cursor = 0;
+            if (!TryContiguous(span, ref cursor))
+            {
+                span.Sort(static (a, b) => a.Begin != b.Begin ? a.Begin.CompareTo(b.Begin) : a.End.CompareTo(b.End));
+                cursor = 0;
+                foreach (ref readonly var e in span)
+                {
+                    if (e.Begin != cursor)
+                    {
+                        throw SafetensorsThrowHelper.NotContiguous(file, e.Name, cursor, e.Begin);
+                    }
+
+                    cursor = e.End;
+                }
+            }
+
+            if (cursor != dataLength)
+            {
+                throw SafetensorsThrowHelper.DataLength(file, cursor, dataLength);
+            }
+
+            // Valid: classify into header order.
+            var tensors = count == 0 ? [] : new TensorInfo[count];
+            foreach (ref readonly var e in span)
+            {
+                tensors[e.Index] = TensorClassifier.Classify(e.Name, e.Shape, e.DataType);
+            }
+
+            return new SafetensorsHeader
+            {
+                Path = file,
+                FileLength = fileLength,
+                HeaderLength = header.Length,
+                Metadata = metadata,
+                Tensors = tensors,
+                DataBytes = cursor,
+            };
+        }
+        finally
+        {
+            ArrayPool<Entry>.Shared.Return(entries, clearArray: true);
+        }
+    }
+
+    private static Dictionary<string, string>? ReadEntries(string file, ReadOnlySpan<byte> header, ref Entry[] entries, ref int count)
+    {
         var reader = new Utf8JsonReader(header, new JsonReaderOptions { MaxDepth = MaxDepth, CommentHandling = JsonCommentHandling.Disallow });
-        // Sized from the header length (a tensor entry takes ~100 bytes of JSON), so large headers do not regrow the list.
-        var tensors = new List<SafetensorsTensor>(Math.Min(header.Length / 100 + 4, 1 << 16));
+        var shapes = new ShapeCache();
+        int lastDtype = 0;
         Dictionary<string, string>? metadata = null;
         bool sawMetadata = false;
         try
@@ -122,7 +178,16 @@ internal static class SafetensorsReader
                 }
 
                 string name = reader.GetString()!;
-                tensors.Add(ReadTensor(file, name, ref reader, at));
+                if (count == entries.Length)
+                {
+                    var larger = ArrayPool<Entry>.Shared.Rent(checked(entries.Length * 2));
+                    entries.AsSpan().CopyTo(larger);
+                    ArrayPool<Entry>.Shared.Return(entries, clearArray: true);
+                    entries = larger;
+                }
+
+                entries[count] = ReadTensor(file, name, ref reader, at, shapes, ref lastDtype, count);
+                count++;
             }
 
             if (reader.TokenType != JsonTokenType.EndObject || reader.Read())
@@ -135,44 +200,7 @@ internal static class SafetensorsReader
             throw SafetensorsThrowHelper.InvalidJson(file, 8 + (e.BytePositionInLine ?? 0), e.Message);
         }
 
-        // Duplicate names: sorted by name, duplicates are neighbours (cheaper than a hash set of every name).
-        var sorted = tensors.ToArray();
-        Array.Sort(sorted, static (a, b) => string.CompareOrdinal(a.Name, b.Name));
-        for (int i = 1; i < sorted.Length; i++)
-        {
-            if (string.Equals(sorted[i].Name, sorted[i - 1].Name, StringComparison.Ordinal))
-            {
-                throw SafetensorsThrowHelper.Duplicate(file, null, sorted[i].Name);
-            }
-        }
-
-        long dataLength = fileLength - 8 - header.Length;
-        Array.Sort(sorted, static (a, b) => a.Begin != b.Begin ? a.Begin.CompareTo(b.Begin) : a.End.CompareTo(b.End));
-        long cursor = 0;
-        foreach (var t in sorted)
-        {
-            if (t.Begin != cursor)
-            {
-                throw SafetensorsThrowHelper.NotContiguous(file, t.Name, cursor, t.Begin);
-            }
-
-            cursor = t.End;
-        }
-
-        if (cursor != dataLength)
-        {
-            throw SafetensorsThrowHelper.DataLength(file, cursor, dataLength);
-        }
-
-        return new SafetensorsHeader
-        {
-            Path = file,
-            FileLength = fileLength,
-            HeaderLength = header.Length,
-            Metadata = metadata,
-            Tensors = tensors,
-            DataBytes = cursor,
-        };
+        return metadata;
     }
 
     private static Dictionary<string, string>? ReadMetadata(string file, ref Utf8JsonReader reader)
@@ -207,7 +235,7 @@ internal static class SafetensorsReader
         return map;
     }
 
-    private static SafetensorsTensor ReadTensor(string file, string name, ref Utf8JsonReader reader, long at)
+    private static Entry ReadTensor(string file, string name, ref Utf8JsonReader reader, long at, ShapeCache shapes, ref int lastDtype, int index)
     {
         reader.Read();
         if (reader.TokenType != JsonTokenType.StartObject)
@@ -231,18 +259,14 @@ internal static class SafetensorsReader
                     throw SafetensorsThrowHelper.BadField(file, fieldAt, name, "dtype", "a string", reader.TokenType.ToString());
                 }
 
-                string dtype = reader.GetString()!;
-                if (!DataType.TryFromSafetensors(dtype, out var dt))
-                {
-                    throw SafetensorsThrowHelper.UnknownDtype(file, fieldAt, name, dtype);
-                }
-
-                dataType = dt;
+                // Most tensors share the previous tensor's dtype: try it first.
+                lastDtype = FindDtype(ref reader, lastDtype);
+                dataType = lastDtype >= 0 ? Dtypes[lastDtype].Type : throw SafetensorsThrowHelper.UnknownDtype(file, fieldAt, name, reader.GetString()!);
             }
             else if (reader.ValueTextEquals("shape"u8))
             {
                 int count = ReadLongArray(file, name, "shape", ref reader, fieldAt, dims);
-                shape = ImmutableArray.Create(dims[..count]);
+                shape = shapes.Get(dims[..count]);
             }
             else if (reader.ValueTextEquals("data_offsets"u8))
             {
@@ -296,7 +320,44 @@ internal static class SafetensorsReader
             throw SafetensorsThrowHelper.SizeMismatch(file, name, bytes, end - begin);
         }
 
-        return new SafetensorsTensor(name, dtypeValue, shape.Value, begin, end);
+        return new Entry(name, dtypeValue, shape.Value, begin, end, index);
+    }
+
+    // The safetensors dtypes with their UTF-8 names, compared against the JSON value without making a string.
+    private static readonly (byte[] Utf8, DataType Type)[] Dtypes = BuildDtypes();
+
+    private static (byte[] Utf8, DataType Type)[] BuildDtypes()
+    {
+        var list = new List<(byte[], DataType)>();
+        foreach (var t in DataType.All)
+        {
+            if (t.SafetensorsName is { } n)
+            {
+                list.Add((System.Text.Encoding.UTF8.GetBytes(n), t));
+            }
+        }
+
+        return [.. list];
+    }
+
+    /// <summary>The index in <see cref="Dtypes"/> of the JSON string value, trying <paramref name="hint"/> first (most
+    /// tensors share the previous tensor's dtype); -1 when unknown.</summary>
+    private static int FindDtype(ref Utf8JsonReader reader, int hint)
+    {
+        if ((uint)hint < (uint)Dtypes.Length && reader.ValueTextEquals(Dtypes[hint].Utf8))
+        {
+            return hint;
+        }
+
+        for (int i = 0; i < Dtypes.Length; i++)
+        {
+            if (reader.ValueTextEquals(Dtypes[i].Utf8))
+            {
+                return i;
+            }
+        }
+
+        return -1;
     }
 
     private static int ReadLongArray(string file, string name, string field, ref Utf8JsonReader reader, long at, scoped Span<long> values)
@@ -324,5 +385,58 @@ internal static class SafetensorsReader
         }
 
         return count;
+    }
+
+    /// <summary>One tensor while the header is validated (pooled; becomes a <see cref="TensorInfo"/> once valid).</summary>
+    private readonly record struct Entry(string Name, DataType DataType, ImmutableArray<long> Shape, long Begin, long End, int Index);
+
+    /// <summary>True when the spans, in header order, follow each other from <paramref name="cursor"/>; advances it.</summary>
+    private static bool TryContiguous(ReadOnlySpan<Entry> entries, ref long cursor)
+    {
+        foreach (ref readonly var e in entries)
+        {
+            if (e.Begin != cursor)
+            {
+                return false;
+            }
+
+            cursor = e.End;
+        }
+
+        return true;
+    }
+
+    /// <summary>Throws on a repeated tensor name. An open-addressing table of entry indexes, rented from the pool:
+    /// linear time and no allocation (sorting names with long common prefixes cost more than the whole parse).</summary>
+    private static void CheckUniqueNames(string file, ReadOnlySpan<Entry> entries)
+    {
+        int size = (int)BitOperations.RoundUpToPowerOf2((uint)Math.Max(4, checked(entries.Length * 2)));
+        var table = ArrayPool<int>.Shared.Rent(size);
+        try
+        {
+            var slots = table.AsSpan(0, size);
+            slots.Fill(-1);
+            int mask = size - 1;
+            for (int i = 0; i < entries.Length; i++)
+            {
+                string name = entries[i].Name;
+                int slot = StringComparer.Ordinal.GetHashCode(name) & mask;
+                while (slots[slot] >= 0)
+                {
+                    if (string.Equals(entries[slots[slot]].Name, name, StringComparison.Ordinal))
+                    {
+                        throw SafetensorsThrowHelper.Duplicate(file, null, name);
+                    }
+
+                    slot = (slot + 1) & mask;
+                }
+
+                slots[slot] = i;
+            }
+        }
+        finally
+        {
+            ArrayPool<int>.Shared.Return(table);
+        }
     }
 }
