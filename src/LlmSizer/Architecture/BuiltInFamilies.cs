@@ -31,6 +31,8 @@ internal static class BuiltInFamilies
         new Olmo2Family(),
         new Starcoder2Family(),
         new CohereFamily(),
+        new Cohere2Family(),
+        new PhimoeFamily(),
         new DeepseekFamily(),
         new GptOssFamily(),
     ];

@@ -397,7 +397,7 @@ public class DecoderFamilyTests
         var ex = Assert.Throws<UnsupportedArchitectureException>(() => Read("""{"model_type":"pony"}"""));
         Assert.Contains(File, ex.Message);
         foreach (var type in new[] { "llama", "mistral", "mixtral", "qwen2", "qwen2_moe", "qwen3", "qwen3_moe", "gemma", "gemma2",
-                     "gemma3", "gemma3_text", "phi3", "olmo2", "starcoder2", "cohere", "deepseek_v2", "deepseek_v3", "gpt_oss" })
+                     "gemma3", "gemma3_text", "phi3", "phimoe", "olmo2", "starcoder2", "cohere", "cohere2", "deepseek_v2", "deepseek_v3", "gpt_oss" })
         {
             Assert.Contains(type, ex.Message);
         }

@@ -46,8 +46,11 @@ internal static class DecoderConfig
         root ??= config;
         var hidden = config.IntOr("hidden_size", defaults.Hidden);
         var heads = config.IntOr("num_attention_heads", defaults.Heads);
-        var kvHeads = config.OptionalInt("num_key_value_heads") ?? defaults.KvHeads ?? heads;
-        var headDim = defaults.HeadDim is int d && !config.Has("head_dim") ? d : ConfigRules.HeadDim(config, hidden, heads);
+        // An explicit null takes the class's None fallback, not its default: `if num_key_value_heads is None:
+        // num_key_value_heads = num_attention_heads` (MistralConfig.__init__, Phi3Config/Cohere2Config/GptOssConfig
+        // __post_init__), and `head_dim if head_dim is not None else hidden_size // num_attention_heads`.
+        var kvHeads = config.OptionalInt("num_key_value_heads") ?? (IsNull(config, "num_key_value_heads") ? heads : defaults.KvHeads ?? heads);
+        var headDim = defaults.HeadDim is int d && !config.Has("head_dim") && !IsNull(config, "head_dim") ? d : ConfigRules.HeadDim(config, hidden, heads);
         ConfigRules.CheckKvHeads(config, heads, kvHeads);
         var modelClass = root.StringArray("architectures") is [var first, ..] ? first : null;
         var layers = config.IntOr("num_hidden_layers", defaults.Layers);
@@ -250,6 +253,9 @@ internal static class DecoderConfig
 
         return spec;
     }
+
+    private static bool IsNull(ConfigObject config, string key) =>
+        config.Element.TryGetProperty(key, out var v) && v.ValueKind == JsonValueKind.Null;
 
     private static DecoderDetails WithHead(DecoderDetails layout, ConfigObject root, string? modelClass)
     {

@@ -90,6 +90,9 @@ public sealed record DecoderDetails : FamilyDetails
     /// <summary>Biases on the MLP projections.</summary>
     public bool MlpBias { get; init; }
 
+    /// <summary>A bias on the untied output head (PhiMoE <c>lm_head_bias</c>).</summary>
+    public bool HeadBias { get; init; }
+
     /// <summary>The QK-norm shape.</summary>
     public QkNormKind QkNorm { get; init; }
 

@@ -236,7 +236,7 @@ internal static class DecoderGenerator
         switch (d.Head)
         {
             case DecoderHead.CausalLm when !spec.TiedEmbeddings:
-                b.Add(d.HeadName, TensorGroup.LmHead, null, spec.Vocab, spec.Hidden);
+                AddLinear(b, d.HeadName[..^".weight".Length], TensorGroup.LmHead, null, spec.Vocab, spec.Hidden, d.HeadBias);
                 break;
             case DecoderHead.SequenceClassification:
             case DecoderHead.TokenClassification:

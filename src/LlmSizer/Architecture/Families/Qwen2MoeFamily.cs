@@ -5,7 +5,7 @@ namespace LlmSizer.Architecture.Families;
 /// <remarks>Defaults are those of transformers' <c>Qwen2MoeConfig</c>: vocab 151936, hidden 2048, intermediate 5632,
 /// 24 layers, 16 heads, 16 KV heads, 32768 positions, untied, <c>num_experts</c> 60, <c>num_experts_per_tok</c> 4,
 /// <c>moe_intermediate_size</c> 1408, <c>shared_expert_intermediate_size</c> 5632, <c>decoder_sparse_step</c> 1,
-/// <c>mlp_only_layers</c> empty.</remarks>
+/// <c>mlp_only_layers</c> empty, <c>qkv_bias</c> true (the key Qwen2MoeConfig gained for q/k/v biases; o_proj has none).</remarks>
 internal sealed class Qwen2MoeFamily() : DecoderFamily("Qwen2-MoE", "qwen2_moe")
 {
     private static readonly DecoderDefaults Defaults = new()
@@ -15,7 +15,7 @@ internal sealed class Qwen2MoeFamily() : DecoderFamily("Qwen2-MoE", "qwen2_moe")
 
     protected override ArchitectureSpec ReadSpec(ConfigObject config)
     {
-        var spec = DecoderConfig.Read(config, "qwen2_moe", Defaults, new DecoderDetails { QkvBias = true, Experts = MoeLayout.Qwen });
+        var spec = DecoderConfig.Read(config, "qwen2_moe", Defaults, new DecoderDetails { QkvBias = config.Bool("qkv_bias", true), Experts = MoeLayout.Qwen });
         spec = DecoderConfig.WithQwenMoe(spec, config, experts: 60, topK: 4, expertIntermediate: 1408, sharedIntermediate: 5632);
         return DecoderConfig.WithQwenWindow(spec, config, 4096);
     }

@@ -1,0 +1,135 @@
+using LlmSizer.Architecture;
+using LlmSizer.Tensors;
+
+namespace LlmSizer.Tests.Architecture;
+
+/// <summary>Checks of the decoder families against the transformers config classes and modeling files, each naming the
+/// source line it follows; expected values are hand calculations written out beside them.</summary>
+public class TransformersDefaultsAuditTests
+{
+    private const string File = "fixture/config.json";
+
+    private static (ArchitectureSpec Spec, TensorInventory Inventory) Read(string json)
+    {
+        var (spec, family) = HuggingFaceConfigReader.Read(ConfigObject.Parse(json, File));
+        return (spec, family.Generate(spec));
+    }
+
+    private static long[] Shape(TensorInventory inventory, string name) => [.. inventory.Tensors.Single(t => t.Name == name).Shape];
+
+    private static bool Has(TensorInventory inventory, string name) => inventory.Tensors.Any(t => t.Name == name);
+
+    [Fact]
+    public void Mistral_NullKvHeads_TakesQueryHeadsNotClassDefault()
+    {
+        // MistralConfig.__init__: `if num_key_value_heads is None: num_key_value_heads = num_attention_heads` — an explicit
+        // null gives the query heads (4), not the keyword default 8.
+        var (spec, inv) = Read("""
+            {"model_type":"mistral","hidden_size":16,"num_attention_heads":4,"num_key_value_heads":null,"num_hidden_layers":1,
+             "vocab_size":10,"intermediate_size":32,"sliding_window":null}
+            """);
+
+        // By hand: embed 10*16 = 160; q, k, v, o 16*16 = 256 each -> 1,024; mlp 3*32*16 = 1,536; norms 2*16 = 32;
+        // final norm 16; lm_head 160 -> 2,928.
+        Assert.Equal(4, spec.KvHeads);
+        Assert.Equal([16L, 16L], Shape(inv, "model.layers.0.self_attn.k_proj.weight"));
+        Assert.Equal(2_928L, inv.TotalParameters.Value);
+    }
+
+    [Fact]
+    public void Mistral_KvHeadsAbsent_TakesClassDefaultEight()
+    {
+        // MistralConfig.__init__ keyword default num_key_value_heads=8; head_dim None -> hidden_size // num_attention_heads.
+        var (spec, _) = Read("""{"model_type":"mistral","hidden_size":256,"num_attention_heads":32,"num_hidden_layers":1,"vocab_size":10,"intermediate_size":32}""");
+        Assert.Equal((8, 8), (spec.KvHeads, spec.HeadDim));
+    }
+
+    [Fact]
+    public void GptOss_NullHeadDim_DerivesFromHiddenAndHeads()
+    {
+        // GptOssConfig.__post_init__: `head_dim if head_dim is not None else hidden_size // num_attention_heads`; the
+        // field default 64 applies only when the key is absent.
+        var (nullDim, _) = Read("""{"model_type":"gpt_oss","hidden_size":16,"num_attention_heads":4,"num_key_value_heads":2,"head_dim":null,"num_hidden_layers":2,"vocab_size":10,"intermediate_size":8,"num_local_experts":4,"num_experts_per_tok":2}""");
+        var (absent, _) = Read("""{"model_type":"gpt_oss","hidden_size":16,"num_attention_heads":4,"num_key_value_heads":2,"num_hidden_layers":2,"vocab_size":10,"intermediate_size":8,"num_local_experts":4,"num_experts_per_tok":2}""");
+        Assert.Equal(16 / 4, nullDim.HeadDim);
+        Assert.Equal(64, absent.HeadDim);
+    }
+
+    [Fact]
+    public void Qwen2Moe_QkvBiasFalse_DropsQkvBiases()
+    {
+        // Qwen2MoeConfig field `qkv_bias: bool = True`; Qwen2MoeAttention builds q/k/v with bias=config.qkv_bias and o_proj
+        // without a bias.
+        var json = """{"model_type":"qwen2_moe","hidden_size":16,"num_attention_heads":4,"num_key_value_heads":2,"num_hidden_layers":1,"vocab_size":10,"intermediate_size":32,"num_experts":4,"num_experts_per_tok":2,"moe_intermediate_size":8,"shared_expert_intermediate_size":12QKV}""";
+        var (_, withBias) = Read(json.Replace("QKV", "", StringComparison.Ordinal));
+        var (_, noBias) = Read(json.Replace("QKV", ",\"qkv_bias\":false", StringComparison.Ordinal));
+
+        // By hand: q bias 16 + k bias 8 + v bias 8 = 32 parameters apart.
+        Assert.True(Has(withBias, "model.layers.0.self_attn.q_proj.bias"));
+        Assert.False(Has(noBias, "model.layers.0.self_attn.k_proj.bias"));
+        Assert.Equal(32L, withBias.TotalParameters.Value - noBias.TotalParameters.Value);
+    }
+
+    [Fact]
+    public void Cohere2_Tiny_ParallelBlockTiedSlidingThreeToOne()
+    {
+        // Cohere2Config: tie_word_embeddings True, head_dim = hidden_size // num_attention_heads (the head_dim key is
+        // overwritten in __post_init__), layer i slides when (i + 1) % sliding_window_pattern (4); Cohere2DecoderLayer
+        // holds one input_layernorm (Cohere2LayerNorm, weight only); no QK-norm.
+        var (spec, inv) = Read("""
+            {"architectures":["Cohere2ForCausalLM"],"model_type":"cohere2","hidden_size":16,"num_attention_heads":4,
+             "num_key_value_heads":2,"head_dim":8,"num_hidden_layers":4,"vocab_size":10,"intermediate_size":32}
+            """);
+
+        // By hand: embed 160 (tied, no lm_head); per layer q 16*16 = 256, k and v 8*16 = 128 each, o 256 -> 768;
+        // mlp 3*32*16 = 1,536; one norm 16 -> 2,320 x 4 = 9,280; final norm 16 -> 9,456.
+        Assert.Equal(4, spec.HeadDim);
+        Assert.Equal(
+            [AttentionLayerKind.Sliding, AttentionLayerKind.Sliding, AttentionLayerKind.Sliding, AttentionLayerKind.Full],
+            Enumerable.Range(0, 4).Select(spec.LayerKind));
+        Assert.Equal(4096, spec.SlidingWindow);
+        Assert.False(Has(inv, "lm_head.weight"));
+        Assert.False(Has(inv, "model.layers.0.post_attention_layernorm.weight"));
+        Assert.False(Has(inv, "model.layers.0.self_attn.q_norm.weight"));
+        Assert.False(Has(inv, "model.norm.bias"));
+        Assert.Equal(9_456L, inv.TotalParameters.Value);
+    }
+
+    [Fact]
+    public void Phimoe_Phi35MoeInstruct_LayerNormBiasesAndLmHeadBias()
+    {
+        // Given microsoft/Phi-3.5-MoE-instruct's config (the keys that matter)
+        var (spec, inv) = Read("""
+            {"architectures":["PhimoeForCausalLM"],"model_type":"phimoe","hidden_size":4096,"intermediate_size":6400,
+             "num_hidden_layers":32,"num_attention_heads":32,"num_key_value_heads":8,"vocab_size":32064,
+             "num_local_experts":16,"num_experts_per_tok":2,"attention_bias":true,"lm_head_bias":true,
+             "tie_word_embeddings":false,"sliding_window":131072,"max_position_embeddings":131072}
+            """);
+
+        // modeling_phimoe.py: norms are nn.LayerNorm(hidden, elementwise_affine=True) (weight and bias), q/k/v/o take
+        // bias=config.attention_bias, lm_head bias=config.lm_head_bias, experts are Mixtral's block_sparse_moe w1/w2/w3.
+        // By hand: embed 32064*4096 = 131,334,144; per layer q 4096*4096 + 4096 = 16,781,312, k and v 1024*4096 + 1024
+        // = 4,195,328 each, o 16,781,312 -> 41,953,280; router 16*4096 = 65,536; experts 16*3*6400*4096 = 1,258,291,200;
+        // norms 2*(4096 + 4096) = 16,384 -> 1,300,326,400 x 32 = 41,610,444,800; final norm 8,192; lm_head 131,334,144
+        // + 32,064 = 131,366,208. Total 41,873,153,344 (model card: 41.9B). Active: 14 of 16 experts idle ->
+        // 14*3*6400*4096*32 = 35,232,153,600 fewer -> 6,640,999,744 (model card: 6.6B active).
+        Assert.Equal(8, spec.KvHeads);
+        Assert.Equal([32064L], Shape(inv, "lm_head.bias"));
+        Assert.Equal([4096L], Shape(inv, "model.layers.0.input_layernorm.bias"));
+        Assert.Equal([6400L, 4096L], Shape(inv, "model.layers.31.block_sparse_moe.experts.15.w1.weight"));
+        Assert.Equal(41_873_153_344L, inv.TotalParameters.Value);
+        Assert.Equal(6_640_999_744L, inv.ActiveParameters.Value);
+    }
+
+    [Fact]
+    public void Phimoe_Defaults_FollowPhimoeConfig()
+    {
+        // PhimoeConfig.__init__: num_key_value_heads=8, num_local_experts=16, num_experts_per_tok=2, lm_head_bias=False,
+        // attention_bias=False, tie_word_embeddings=False.
+        var (spec, inv) = Read("""{"model_type":"phimoe","num_hidden_layers":1}""");
+        Assert.Equal((8, 16, 2, 6400, 32064), (spec.KvHeads, spec.Moe!.Experts, spec.Moe.ActiveExperts, spec.Moe.ExpertIntermediate, spec.Vocab));
+        Assert.False(Has(inv, "lm_head.bias"));
+        Assert.False(Has(inv, "model.layers.0.self_attn.q_proj.bias"));
+        Assert.True(Has(inv, "lm_head.weight"));
+    }
+}
