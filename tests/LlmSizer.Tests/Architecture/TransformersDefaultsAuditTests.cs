@@ -132,4 +132,24 @@ public class TransformersDefaultsAuditTests
         Assert.False(Has(inv, "model.layers.0.self_attn.q_proj.bias"));
         Assert.True(Has(inv, "lm_head.weight"));
     }
+
+    [Fact]
+    public void DeepseekV3_NullSharedExperts_BuildsNoSharedExperts()
+    {
+        // DeepseekV3MoE (modeling_deepseek.py and transformers): shared_experts exists only
+        // `if config.n_shared_experts is not None`; an explicit null is not the class default 1.
+        var json = """
+            {"architectures":["DeepseekV3ForCausalLM"],"model_type":"deepseek_v3","hidden_size":32,"num_hidden_layers":4,
+             "num_attention_heads":2,"num_key_value_heads":2,"vocab_size":10,"intermediate_size":64,"moe_intermediate_size":8,
+             "n_routed_experts":4,"n_shared_experts":SHARED,"num_experts_per_tok":2,"first_k_dense_replace":2,"q_lora_rank":16,
+             "kv_lora_rank":8,"qk_nope_head_dim":4,"qk_rope_head_dim":2,"v_head_dim":4}
+            """;
+        var (_, one) = Read(json.Replace("SHARED", "1", StringComparison.Ordinal));
+        var (_, none) = Read(json.Replace("SHARED", "null", StringComparison.Ordinal));
+
+        // By hand: a shared expert of 1*8 is gate, up 8*32 and down 32*8 = 768 in each of the 2 MoE layers -> 1,536 apart.
+        Assert.True(Has(one, "model.layers.2.mlp.shared_experts.up_proj.weight"));
+        Assert.False(Has(none, "model.layers.2.mlp.shared_experts.up_proj.weight"));
+        Assert.Equal(1_536L, one.TotalParameters.Value - none.TotalParameters.Value);
+    }
 }

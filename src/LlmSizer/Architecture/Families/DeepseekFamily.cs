@@ -59,7 +59,10 @@ internal sealed class DeepseekFamily() : DecoderFamily("DeepSeek", "deepseek_v2"
         var firstDense = config.NonNegativeIntOr("first_k_dense_replace", v3 ? 3 : 0);
         var freq = config.IntOr("moe_layer_freq", 1);
         var expertIntermediate = config.IntOr("moe_intermediate_size", v3 ? 2048 : 1407);
-        var shared = config.NonNegativeIntOr("n_shared_experts", v3 ? 1 : 2);
+        // DeepseekV2Moe / DeepseekV3MoE: `if config.n_shared_experts is not None` builds shared_experts, so an explicit null
+        // means none (not the class default).
+        var shared = config.Element.TryGetProperty("n_shared_experts", out var sharedValue) && sharedValue.ValueKind == System.Text.Json.JsonValueKind.Null
+            ? 0 : config.NonNegativeIntOr("n_shared_experts", v3 ? 1 : 2);
         var moe = new MoeSpec
         {
             Experts = e,
