@@ -152,4 +152,37 @@ public class TransformersDefaultsAuditTests
         Assert.False(Has(none, "model.layers.2.mlp.shared_experts.up_proj.weight"));
         Assert.Equal(1_536L, one.TotalParameters.Value - none.TotalParameters.Value);
     }
+
+    [Fact]
+    public void Qwen3Moe_30BA3B_CountedByHand()
+    {
+        // Given Qwen/Qwen3-30B-A3B's config (head_dim 128 is explicit: hidden 2048 / 32 heads would give 64)
+        var (spec, inv) = Read("""
+            {"architectures":["Qwen3MoeForCausalLM"],"model_type":"qwen3_moe","hidden_size":2048,"intermediate_size":6144,
+             "num_hidden_layers":48,"num_attention_heads":32,"num_key_value_heads":4,"head_dim":128,"vocab_size":151936,
+             "num_experts":128,"num_experts_per_tok":8,"moe_intermediate_size":768,"decoder_sparse_step":1,"mlp_only_layers":[],
+             "tie_word_embeddings":false,"sliding_window":null,"use_sliding_window":false,"rope_scaling":null,"dtype":"bfloat16"}
+            """);
+
+        // Qwen3MoeSparseMoeBlock: gate [128, 2048] without bias, no shared expert; Qwen3MoeAttention: q_norm/k_norm [head_dim].
+        // By hand: embed and lm_head 151936*2048 = 311,164,928 each; per layer q 4096*2048 = 8,388,608, k and v 512*2048
+        // = 1,048,576 each, o 8,388,608 -> 18,874,368; qk-norms 256; router 262,144; experts 128*3*768*2048 = 603,979,776;
+        // norms 4,096 -> 623,120,640 x 48 = 29,909,790,720; final norm 2,048. Total 30,532,122,624 (model card: 30.5B).
+        // Active: 120 idle experts x 4,718,592 x 48 = 27,179,089,920 fewer -> 3,353,032,704 (model card: 3.3B activated).
+        Assert.Equal(30_532_122_624L, inv.TotalParameters.Value);
+        Assert.Equal(3_353_032_704L, inv.ActiveParameters.Value);
+        Assert.Equal("bfloat16", spec.TorchDtype);
+        Assert.False(Has(inv, "model.layers.0.mlp.shared_expert_gate.weight"));
+    }
+
+    [Fact]
+    public void Qwen2Moe_DecoderSparseStep_EverySecondLayerSparse()
+    {
+        // Qwen2MoeDecoderLayer: sparse when `layer_idx not in mlp_only_layers and num_experts > 0 and
+        // (layer_idx + 1) % decoder_sparse_step == 0` -> with step 2, layers 1 and 3 of 4.
+        var (spec, inv) = Read("""{"model_type":"qwen2_moe","hidden_size":16,"num_attention_heads":4,"num_key_value_heads":2,"num_hidden_layers":4,"vocab_size":10,"intermediate_size":32,"num_experts":4,"num_experts_per_tok":2,"moe_intermediate_size":8,"shared_expert_intermediate_size":12,"decoder_sparse_step":2}""");
+        Assert.Equal([false, true, false, true], spec.Moe!.MoeLayers.ToArray());
+        Assert.True(Has(inv, "model.layers.0.mlp.gate_proj.weight"));
+        Assert.Equal([1L, 16L], Shape(inv, "model.layers.3.mlp.shared_expert_gate.weight"));
+    }
 }
