@@ -185,4 +185,80 @@ public class TransformersDefaultsAuditTests
         Assert.True(Has(inv, "model.layers.0.mlp.gate_proj.weight"));
         Assert.Equal([1L, 16L], Shape(inv, "model.layers.3.mlp.shared_expert_gate.weight"));
     }
+
+    [Fact]
+    public void Phi3_Phi4Mini_PartialRotaryAddsNothingAndTied()
+    {
+        // Given microsoft/Phi-4-mini-instruct's config: partial_rotary_factor 0.75 only shortens the rotary buffer
+        var (spec, inv) = Read("""
+            {"architectures":["Phi3ForCausalLM"],"model_type":"phi3","hidden_size":3072,"intermediate_size":8192,
+             "num_hidden_layers":32,"num_attention_heads":24,"num_key_value_heads":8,"vocab_size":200064,
+             "partial_rotary_factor":0.75,"tie_word_embeddings":true,"sliding_window":262144,"max_position_embeddings":131072,
+             "rope_scaling":{"type":"longrope","short_factor":[1.0],"long_factor":[1.0]},"torch_dtype":"bfloat16"}
+            """);
+
+        // Phi3Attention: qkv_proj [(24 + 2*8) * 128, 3072] and o_proj without biases; Phi3MLP gate_up_proj [2*8192, 3072].
+        // By hand: embed 200064*3072 = 614,596,608 (tied); per layer qkv 5120*3072 = 15,728,640, o 9,437,184,
+        // gate_up 50,331,648, down 25,165,824, norms 6,144 -> 100,669,440 x 32 = 3,221,422,080; final norm 3,072.
+        // Total 3,836,021,760 (model card: 3.8B).
+        Assert.Equal(128, spec.HeadDim);
+        Assert.Equal([5120L, 3072L], Shape(inv, "model.layers.0.self_attn.qkv_proj.weight"));
+        Assert.Equal(3_836_021_760L, inv.TotalParameters.Value);
+    }
+
+    [Fact]
+    public void Olmo2_7B_QkNormFullWidthAndPostNorms()
+    {
+        // Given allenai/OLMo-2-1124-7B's config (num_key_value_heads 32)
+        var (_, inv) = Read("""
+            {"architectures":["Olmo2ForCausalLM"],"model_type":"olmo2","hidden_size":4096,"intermediate_size":11008,
+             "num_hidden_layers":32,"num_attention_heads":32,"num_key_value_heads":32,"vocab_size":100352,
+             "tie_word_embeddings":false,"attention_bias":false,"max_position_embeddings":4096}
+            """);
+
+        // Olmo2Attention: q_norm = Olmo2RMSNorm(num_heads * head_dim), k_norm = Olmo2RMSNorm(num_key_value_heads * head_dim);
+        // Olmo2DecoderLayer holds post_attention_layernorm and post_feedforward_layernorm only.
+        // By hand: embed and lm_head 100352*4096 = 411,041,792 each; per layer q, k, v, o 4*4096*4096 = 67,108,864,
+        // qk-norms 8,192, mlp 3*11008*4096 = 135,266,304, norms 8,192 -> 202,391,552 x 32 = 6,476,529,664; final norm
+        // 4,096. Total 7,298,617,344 (model card: 7.30B).
+        Assert.False(Has(inv, "model.layers.0.input_layernorm.weight"));
+        Assert.Equal([4096L], Shape(inv, "model.layers.0.self_attn.k_norm.weight"));
+        Assert.Equal(7_298_617_344L, inv.TotalParameters.Value);
+    }
+
+    [Fact]
+    public void Starcoder2_7B_TiedByClassDefaultWithBiases()
+    {
+        // Given bigcode/starcoder2-7b's sizes, tie_word_embeddings omitted (Starcoder2Config field default True)
+        var (_, inv) = Read("""
+            {"architectures":["Starcoder2ForCausalLM"],"model_type":"starcoder2","hidden_size":4608,"intermediate_size":18432,
+             "num_hidden_layers":32,"num_attention_heads":36,"num_key_value_heads":4,"vocab_size":49152,"use_bias":true,
+             "sliding_window":4096,"max_position_embeddings":16384}
+            """);
+
+        // Starcoder2Attention/MLP: every Linear has bias=config.use_bias; norms are nn.LayerNorm (weight and bias).
+        // By hand: q 4608*4608 + 4608 = 21,238,272, k and v 512*4608 + 512 = 2,359,808 each, o 21,238,272 -> 47,196,160;
+        // c_fc 18432*4608 + 18432 = 84,953,088, c_proj 4608*18432 + 4608 = 84,939,264; norms 2*2*4608 = 18,432 ->
+        // 217,106,944 x 32 = 6,947,422,208; embed 49152*4608 = 226,492,416 (tied); final norm 9,216.
+        // Total 7,173,923,840 (model card: 7.17B).
+        Assert.False(Has(inv, "lm_head.weight"));
+        Assert.Equal(7_173_923_840L, inv.TotalParameters.Value);
+    }
+
+    [Fact]
+    public void Cohere_CommandRV01_TiedSingleNormNoQkNorm()
+    {
+        // Given CohereForAI/c4ai-command-r-v01's sizes, tie_word_embeddings and use_qk_norm omitted
+        // (CohereConfig defaults True and False)
+        var (_, inv) = Read("""
+            {"architectures":["CohereForCausalLM"],"model_type":"cohere","hidden_size":8192,"intermediate_size":22528,
+             "num_hidden_layers":40,"num_attention_heads":64,"num_key_value_heads":64,"vocab_size":256000}
+            """);
+
+        // By hand: embed 256000*8192 = 2,097,152,000 (tied); per layer q, k, v, o 4*8192*8192 = 268,435,456, mlp
+        // 3*22528*8192 = 553,648,128, one LayerNorm weight 8,192 -> 822,091,776 x 40 = 32,883,671,040; final norm 8,192.
+        // Total 34,980,831,232 (model card: 35B).
+        Assert.False(Has(inv, "lm_head.weight"));
+        Assert.Equal(34_980_831_232L, inv.TotalParameters.Value);
+    }
 }
