@@ -261,4 +261,22 @@ public class TransformersDefaultsAuditTests
         Assert.False(Has(inv, "lm_head.weight"));
         Assert.Equal(34_980_831_232L, inv.TotalParameters.Value);
     }
+
+    [Fact]
+    public void Cohere2_CommandR7B_CountedByHand()
+    {
+        // Given CohereForAI/c4ai-command-r7b-12-2024's sizes (tie_word_embeddings omitted: Cohere2Config default True)
+        var (spec, inv) = Read("""
+            {"architectures":["Cohere2ForCausalLM"],"model_type":"cohere2","hidden_size":4096,"intermediate_size":14336,
+             "num_hidden_layers":32,"num_attention_heads":32,"num_key_value_heads":8,"vocab_size":256000,
+             "sliding_window":4096,"sliding_window_pattern":4}
+            """);
+
+        // By hand: embed 256000*4096 = 1,048,576,000 (tied); per layer q 4096*4096 = 16,777,216, k and v 1024*4096
+        // = 4,194,304 each, o 16,777,216 -> 41,943,040; mlp 3*14336*4096 = 176,160,768; one norm 4,096 -> 218,107,904
+        // x 32 = 6,979,452,928; final norm 4,096. Total 8,028,033,024 (model card: 8.03B). Layer 3 is global.
+        Assert.Equal(AttentionLayerKind.Full, spec.LayerKind(3));
+        Assert.Equal(AttentionLayerKind.Sliding, spec.LayerKind(4));
+        Assert.Equal(8_028_033_024L, inv.TotalParameters.Value);
+    }
 }
