@@ -84,6 +84,29 @@ public class ClassicAuditTests
         Assert.All([seq, token, qa], i => Assert.DoesNotContain(i.Tensors, t => t.Name.StartsWith("lm_head", StringComparison.Ordinal)));
     }
 
+    [Fact]
+    public void QuestionAnswering_QaOutputsWidth_FollowsEachModelingFile()
+    {
+        // modeling_gptj.py GPTJForQuestionAnswering and modeling_bert.py / modeling_roberta.py *ForQuestionAnswering:
+        // qa_outputs = nn.Linear(hidden_size, num_labels); modeling_gpt2.py GPT2ForQuestionAnswering: nn.Linear(hidden_size, 2).
+        var gptj = Generate("""
+            {"model_type":"gptj","architectures":["GPTJForQuestionAnswering"],"n_embd":8,"n_head":2,"n_layer":1,
+             "vocab_size":10,"rotary_dim":2,"num_labels":3}
+            """);
+        var gpt2 = Generate("""{"model_type":"gpt2","architectures":["GPT2ForQuestionAnswering"],"n_embd":8,"n_head":2,"n_layer":1,"vocab_size":10,"num_labels":3}""");
+        var bert = Generate("""{"model_type":"bert","architectures":["BertForQuestionAnswering"],"hidden_size":8,"num_attention_heads":2,"num_hidden_layers":1,"num_labels":3}""");
+        var roberta = Generate("""{"model_type":"roberta","architectures":["RobertaForQuestionAnswering"],"hidden_size":8,"num_attention_heads":2,"num_hidden_layers":1,"id2label":{"0":"a","1":"b","2":"c"}}""");
+
+        Assert.Equal([3L, 8L], gptj.Tensors.Single(t => t.Name == "qa_outputs.weight").Shape.ToArray());
+        Assert.Equal([2L, 8L], gpt2.Tensors.Single(t => t.Name == "qa_outputs.weight").Shape.ToArray());
+        Assert.Equal([3L, 8L], bert.Tensors.Single(t => t.Name == "qa_outputs.weight").Shape.ToArray());
+        Assert.Equal([3L, 8L], roberta.Tensors.Single(t => t.Name == "qa_outputs.weight").Shape.ToArray());
+
+        // By hand (GPT-J): wte 10*8 = 80; block: ln_1 16, q/k/v/out 4*64 = 256 (no biases), fc_in 32*8+32 = 288,
+        // fc_out 8*32+8 = 264 -> 824; ln_f 16; qa_outputs 3*8+3 = 27; no lm_head. Total 947.
+        Assert.Equal(947L, gptj.TotalParameters.Value);
+    }
+
     private static (ArchitectureSpec Spec, IArchitectureFamily Family) Read(string json) =>
         HuggingFaceConfigReader.Read(ConfigObject.Parse(json, "d/config.json"));
 

@@ -154,7 +154,8 @@ internal static class EncoderStack
                 Linear(b, "classifier", TensorGroup.LmHead, null, 1, h);
                 break;
             case HeadKind.QuestionAnswering:
-                Linear(b, "qa_outputs", TensorGroup.LmHead, null, 2, h);
+                // BertForQuestionAnswering / RobertaForQuestionAnswering: nn.Linear(hidden_size, num_labels).
+                Linear(b, "qa_outputs", TensorGroup.LmHead, null, d.Head.Labels, h);
                 break;
             case HeadKind.NextSentencePrediction:
                 Linear(b, "cls.seq_relationship", TensorGroup.LmHead, null, 2, h);

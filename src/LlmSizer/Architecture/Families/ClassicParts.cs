@@ -209,7 +209,9 @@ internal static class ClassicParts
     /// <param name="head">The head.</param>
     /// <param name="h">The input width of the head (the hidden size, or OPT's projection width).</param>
     /// <param name="lmHeadBias">Whether the LM head has a bias (GPT-J, Phi).</param>
-    public static void DecoderHead(InventoryBuilder b, ArchitectureSpec spec, ModelHead head, long h, bool lmHeadBias = false)
+    /// <param name="qaUsesLabels">Whether <c>qa_outputs</c> has <c>num_labels</c> outputs (GPT-J's
+    /// <c>nn.Linear(hidden_size, num_labels)</c>) rather than a fixed 2 (GPT-2, GPT-NeoX, OPT, BLOOM, Falcon).</param>
+    public static void DecoderHead(InventoryBuilder b, ArchitectureSpec spec, ModelHead head, long h, bool lmHeadBias = false, bool qaUsesLabels = false)
     {
         switch (head.Kind)
         {
@@ -223,7 +225,7 @@ internal static class ClassicParts
                 Linear(b, "classifier", TensorGroup.LmHead, null, head.Labels, h);
                 break;
             case HeadKind.QuestionAnswering:
-                Linear(b, "qa_outputs", TensorGroup.LmHead, null, 2, h);
+                Linear(b, "qa_outputs", TensorGroup.LmHead, null, qaUsesLabels ? head.Labels : 2, h);
                 break;
             default:
                 if (!spec.TiedEmbeddings)

@@ -53,7 +53,8 @@ internal sealed class GptJFamily : IArchitectureFamily
         LayerNorm(b, p + "ln_f", null, h);
 
         // GPTJForCausalLM: lm_head = nn.Linear(n_embd, vocab_size), bias included.
-        DecoderHead(b, spec, details.Head, h, lmHeadBias: true);
+        // GPTJForQuestionAnswering: qa_outputs = nn.Linear(hidden_size, num_labels).
+        DecoderHead(b, spec, details.Head, h, lmHeadBias: true, qaUsesLabels: true);
         return b.Build();
     }
 }
