@@ -107,6 +107,22 @@ public class ClassicAuditTests
         Assert.Equal(947L, gptj.TotalParameters.Value);
     }
 
+    [Theory]
+    [InlineData("""{"model_type":"gpt_neox","hidden_size":8,"num_attention_heads":2,"num_hidden_layers":1,"intermediate_size":16,"vocab_size":10,"head_dim":2}""", "gpt_neox.layers.0.attention.query_key_value.weight")]
+    [InlineData("""{"model_type":"gptj","n_embd":8,"n_head":2,"n_layer":1,"vocab_size":10,"rotary_dim":2,"head_dim":2}""", "transformer.h.0.attn.q_proj.weight")]
+    [InlineData("""{"model_type":"bloom","hidden_size":8,"n_head":2,"n_layer":1,"vocab_size":10,"head_dim":2}""", "transformer.h.0.self_attention.query_key_value.weight")]
+    [InlineData("""{"model_type":"falcon","hidden_size":8,"num_attention_heads":2,"num_hidden_layers":1,"vocab_size":10,"multi_query":false,"head_dim":2}""", "transformer.h.0.self_attention.query_key_value.weight")]
+    public void HeadDimKey_IgnoredWhereModelingDerivesHiddenOverHeads(string json, string qkvName)
+    {
+        // GPTNeoXAttention / GPTJAttention / BloomAttention / FalconAttention take head_size = hidden_size // num_heads
+        // and never read config.head_dim, so a stray head_dim (2 here) must not shrink the projections: width 8 / 2 heads = 4.
+        var qkv = Generate(json).Tensors.Single(t => t.Name == qkvName);
+
+        // By hand: fused QKV 3 * 2 heads * 4 = 24 rows; GPT-J's separate q_proj 2 * 4 = 8 rows; 8 columns (hidden).
+        long rows = qkvName.EndsWith("q_proj.weight", StringComparison.Ordinal) ? 8 : 24;
+        Assert.Equal([rows, 8L], qkv.Shape.ToArray());
+    }
+
     private static (ArchitectureSpec Spec, IArchitectureFamily Family) Read(string json) =>
         HuggingFaceConfigReader.Read(ConfigObject.Parse(json, "d/config.json"));
 

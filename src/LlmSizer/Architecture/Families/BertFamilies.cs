@@ -61,7 +61,7 @@ internal static class EncoderStack
     {
         var hidden = config.IntOr("hidden_size", 768);
         var heads = config.IntOr("num_attention_heads", 12);
-        var headDim = ConfigRules.HeadDim(config, hidden, heads);
+        var headDim = HeadWidth(config, hidden, heads);
         var positionType = config.String("position_embedding_type") ?? "absolute";
         if (positionType is not ("absolute" or "relative_key" or "relative_key_query"))
         {

@@ -113,6 +113,14 @@ internal static class ClassicParts
         return config.IntOr("num_labels", 2);
     }
 
+    /// <summary>The head width as these families' modeling code derives it: <c>hidden_size // num_attention_heads</c>
+    /// (GPT2Attention, GPTJAttention, GPTNeoXAttention, OPTAttention, BloomAttention, FalconAttention, BertSelfAttention
+    /// all raise when it does not divide). A <c>head_dim</c> key in the config is ignored, as those classes ignore it.</summary>
+    public static int HeadWidth(ConfigObject config, int hidden, int heads, string headsKey = "num_attention_heads") =>
+        hidden % heads == 0
+            ? hidden / heads
+            : throw config.Error(headsKey, $"expected a positive integer that divides the hidden size ({hidden}); found {heads}");
+
     /// <summary>Checks an optional fraction in (0, 1] (e.g. <c>partial_rotary_factor</c>, <c>rotary_pct</c>).</summary>
     public static double Fraction(ConfigObject config, string key, double defaultValue)
     {

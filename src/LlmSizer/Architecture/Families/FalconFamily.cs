@@ -27,7 +27,7 @@ internal sealed class FalconFamily : IArchitectureFamily
         var hidden = IntOr(config, 4544, "hidden_size", "n_embed");
         var headsKey = config.FirstPresent("num_attention_heads", "n_head") ?? "num_attention_heads";
         var heads = IntOr(config, 71, "num_attention_heads", "n_head");
-        var headDim = ConfigRules.HeadDim(config, hidden, heads, headsKey: headsKey);
+        var headDim = HeadWidth(config, hidden, heads, headsKey: headsKey);
         var newArch = config.Bool("new_decoder_architecture", legacy40B);
         var multiQuery = config.Bool("multi_query", true);
         var parallel = config.Bool("parallel_attn", true);

@@ -10,6 +10,10 @@ namespace LlmSizer.Architecture.Families;
 /// <remarks>Defaults are those of transformers' <c>T5Config</c>: vocab 32128, <c>d_model</c> 512, <c>d_kv</c> 64,
 /// <c>d_ff</c> 2048, <c>num_layers</c> 6, <c>num_decoder_layers</c> = <c>num_layers</c>, <c>num_heads</c> 8,
 /// <c>relative_attention_num_buckets</c> 32, <c>feed_forward_proj</c> "relu", <c>tie_word_embeddings</c> true.
+/// <c>MT5Config</c> and <c>UMT5Config</c> differ: vocab 250112, <c>d_ff</c> 1024, <c>num_layers</c> 8, <c>num_heads</c> 6,
+/// "gated-gelu", and <c>tie_word_embeddings</c> false (mt5) or true (umt5); UMT5 has a relative-attention table in
+/// every self-attention, not in block 0 only. The attribute_map aliases (<c>hidden_size</c>, <c>num_attention_heads</c>,
+/// <c>num_hidden_layers</c>, <c>head_dim</c>) are read too.
 /// <para>Convention: only the two self-attention tables are parameters (encoder and decoder block 0, layer 0), as
 /// <c>T5Attention(has_relative_attention_bias=...)</c> builds them. The original t5-* checkpoints also store an unused
 /// <c>decoder.block.0.layer.1.EncDecAttention.relative_attention_bias.weight</c> (buckets × heads elements), which
