@@ -123,6 +123,17 @@ public class ClassicAuditTests
         Assert.Equal([rows, 8L], qkv.Shape.ToArray());
     }
 
+    [Fact]
+    public void Falcon_LegacyNEmbed_WinsOverHiddenSize()
+    {
+        // configuration_falcon.py: n_embed = kwargs.pop("n_embed", None); self.hidden_size = hidden_size if n_embed is None else n_embed
+        var (spec, _) = Read("""{"model_type":"falcon","n_embed":16,"hidden_size":8,"num_attention_heads":2}""");
+
+        // Then: hidden 16, head width 16 / 2 = 8. (The MLP width is not asserted: FalconConfig derives its default
+        // ffn_hidden_size from the hidden_size argument, a quirk no real checkpoint depends on.)
+        Assert.Equal((16, 8), (spec.Hidden, spec.HeadDim));
+    }
+
     private static (ArchitectureSpec Spec, IArchitectureFamily Family) Read(string json) =>
         HuggingFaceConfigReader.Read(ConfigObject.Parse(json, "d/config.json"));
 
