@@ -34,7 +34,8 @@ internal sealed class T5Family : IArchitectureFamily
         // not its defaults: vocab 250112, d_ff 1024, num_layers 8, num_heads 6, feed_forward_proj "gated-gelu";
         // tie_word_embeddings is false for mt5 and true for umt5. UMT5 gives every self-attention its own
         // relative-attention table (UMT5LayerSelfAttention: has_relative_attention_bias=True).
-        var modelType = config.String("model_type") ?? "t5";
+        // The registry matches model_type case-insensitively; so does this.
+        var modelType = (config.String("model_type") ?? "t5").ToLowerInvariant();
         var multilingual = modelType is "mt5" or "umt5";
         var everyLayerTable = modelType == "umt5";
         var projection = config.String("feed_forward_proj") ?? (multilingual ? "gated-gelu" : "relu");
