@@ -314,6 +314,8 @@ public class ClassicFamiliesTests
     [InlineData("roberta")]
     [InlineData("xlm-roberta")]
     [InlineData("t5")]
+    [InlineData("mt5")]
+    [InlineData("umt5")]
     public void Read_OnlyModelType_AppliesConfigClassDefaults(string modelType)
     {
         // Given a config with every other key omitted: each family falls back to its config class's defaults

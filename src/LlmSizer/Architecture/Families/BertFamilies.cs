@@ -61,7 +61,7 @@ internal static class EncoderStack
     {
         var hidden = config.IntOr("hidden_size", 768);
         var heads = config.IntOr("num_attention_heads", 12);
-        var headDim = ConfigRules.HeadDim(config, hidden, heads);
+        var headDim = HeadWidth(config, hidden, heads);
         var positionType = config.String("position_embedding_type") ?? "absolute";
         if (positionType is not ("absolute" or "relative_key" or "relative_key_query"))
         {
@@ -154,7 +154,8 @@ internal static class EncoderStack
                 Linear(b, "classifier", TensorGroup.LmHead, null, 1, h);
                 break;
             case HeadKind.QuestionAnswering:
-                Linear(b, "qa_outputs", TensorGroup.LmHead, null, 2, h);
+                // BertForQuestionAnswering / RobertaForQuestionAnswering: nn.Linear(hidden_size, num_labels).
+                Linear(b, "qa_outputs", TensorGroup.LmHead, null, d.Head.Labels, h);
                 break;
             case HeadKind.NextSentencePrediction:
                 Linear(b, "cls.seq_relationship", TensorGroup.LmHead, null, 2, h);

@@ -22,7 +22,7 @@ internal sealed class BloomFamily : IArchitectureFamily
         var hidden = IntOr(config, 64, "n_embed", "hidden_size");
         var headsKey = config.FirstPresent("n_head", "num_attention_heads") ?? "n_head";
         var heads = IntOr(config, 8, "n_head", "num_attention_heads");
-        var headDim = ConfigRules.HeadDim(config, hidden, heads, headsKey: headsKey);
+        var headDim = HeadWidth(config, hidden, heads, headsKey: headsKey);
         return DenseSpec(
             config, "bloom", Layers(config, 2, "n_layer", "num_hidden_layers"), hidden, heads, heads, headDim,
             intermediate: checked(4 * hidden),

@@ -113,6 +113,14 @@ internal static class ClassicParts
         return config.IntOr("num_labels", 2);
     }
 
+    /// <summary>The head width as these families' modeling code derives it: <c>hidden_size // num_attention_heads</c>
+    /// (GPT2Attention, GPTJAttention, GPTNeoXAttention, OPTAttention, BloomAttention, FalconAttention, BertSelfAttention
+    /// all raise when it does not divide). A <c>head_dim</c> key in the config is ignored, as those classes ignore it.</summary>
+    public static int HeadWidth(ConfigObject config, int hidden, int heads, string headsKey = "num_attention_heads") =>
+        hidden % heads == 0
+            ? hidden / heads
+            : throw config.Error(headsKey, $"expected a positive integer that divides the hidden size ({hidden}); found {heads}");
+
     /// <summary>Checks an optional fraction in (0, 1] (e.g. <c>partial_rotary_factor</c>, <c>rotary_pct</c>).</summary>
     public static double Fraction(ConfigObject config, string key, double defaultValue)
     {
@@ -209,7 +217,9 @@ internal static class ClassicParts
     /// <param name="head">The head.</param>
     /// <param name="h">The input width of the head (the hidden size, or OPT's projection width).</param>
     /// <param name="lmHeadBias">Whether the LM head has a bias (GPT-J, Phi).</param>
-    public static void DecoderHead(InventoryBuilder b, ArchitectureSpec spec, ModelHead head, long h, bool lmHeadBias = false)
+    /// <param name="qaUsesLabels">Whether <c>qa_outputs</c> has <c>num_labels</c> outputs (GPT-J's
+    /// <c>nn.Linear(hidden_size, num_labels)</c>) rather than a fixed 2 (GPT-2, GPT-NeoX, OPT, BLOOM, Falcon).</param>
+    public static void DecoderHead(InventoryBuilder b, ArchitectureSpec spec, ModelHead head, long h, bool lmHeadBias = false, bool qaUsesLabels = false)
     {
         switch (head.Kind)
         {
@@ -223,7 +233,7 @@ internal static class ClassicParts
                 Linear(b, "classifier", TensorGroup.LmHead, null, head.Labels, h);
                 break;
             case HeadKind.QuestionAnswering:
-                Linear(b, "qa_outputs", TensorGroup.LmHead, null, 2, h);
+                Linear(b, "qa_outputs", TensorGroup.LmHead, null, qaUsesLabels ? head.Labels : 2, h);
                 break;
             default:
                 if (!spec.TiedEmbeddings)

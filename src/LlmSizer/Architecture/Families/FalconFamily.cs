@@ -24,10 +24,11 @@ internal sealed class FalconFamily : IArchitectureFamily
     private static ArchitectureSpec ReadSpec(ConfigObject config)
     {
         var legacy40B = string.Equals(config.String("model_type"), "RefinedWeb", StringComparison.OrdinalIgnoreCase);
-        var hidden = IntOr(config, 4544, "hidden_size", "n_embed");
+        // FalconConfig.__init__ pops the legacy n_embed and, when present, prefers it over hidden_size.
+        var hidden = IntOr(config, 4544, "n_embed", "hidden_size");
         var headsKey = config.FirstPresent("num_attention_heads", "n_head") ?? "num_attention_heads";
         var heads = IntOr(config, 71, "num_attention_heads", "n_head");
-        var headDim = ConfigRules.HeadDim(config, hidden, heads, headsKey: headsKey);
+        var headDim = HeadWidth(config, hidden, heads, headsKey: headsKey);
         var newArch = config.Bool("new_decoder_architecture", legacy40B);
         var multiQuery = config.Bool("multi_query", true);
         var parallel = config.Bool("parallel_attn", true);

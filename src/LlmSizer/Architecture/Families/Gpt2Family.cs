@@ -23,7 +23,7 @@ internal sealed class Gpt2Family : IArchitectureFamily
     {
         var hidden = IntOr(config, 768, "n_embd", "hidden_size");
         var heads = IntOr(config, 12, "n_head", "num_attention_heads");
-        var headDim = ConfigRules.HeadDim(config, hidden, heads, headDimKey: "head_dim", headsKey: config.FirstPresent("n_head", "num_attention_heads") ?? "n_head");
+        var headDim = HeadWidth(config, hidden, heads, headsKey: config.FirstPresent("n_head", "num_attention_heads") ?? "n_head");
         return DenseSpec(
             config, "gpt2", Layers(config, 12, "n_layer", "num_hidden_layers"), hidden, heads, heads, headDim,
             intermediate: config.OptionalInt("n_inner") ?? checked(4 * hidden),

@@ -21,7 +21,7 @@ internal sealed class GptJFamily : IArchitectureFamily
     {
         var hidden = IntOr(config, 4096, "n_embd", "hidden_size");
         var heads = IntOr(config, 16, "n_head", "num_attention_heads");
-        var headDim = ConfigRules.HeadDim(config, hidden, heads, headsKey: config.FirstPresent("n_head", "num_attention_heads") ?? "n_head");
+        var headDim = HeadWidth(config, hidden, heads, headsKey: config.FirstPresent("n_head", "num_attention_heads") ?? "n_head");
         return DenseSpec(
             config, "gptj", Layers(config, 28, "n_layer", "num_hidden_layers"), hidden, heads, heads, headDim,
             intermediate: config.OptionalInt("n_inner") ?? checked(4 * hidden),
@@ -53,7 +53,8 @@ internal sealed class GptJFamily : IArchitectureFamily
         LayerNorm(b, p + "ln_f", null, h);
 
         // GPTJForCausalLM: lm_head = nn.Linear(n_embd, vocab_size), bias included.
-        DecoderHead(b, spec, details.Head, h, lmHeadBias: true);
+        // GPTJForQuestionAnswering: qa_outputs = nn.Linear(hidden_size, num_labels).
+        DecoderHead(b, spec, details.Head, h, lmHeadBias: true, qaUsesLabels: true);
         return b.Build();
     }
 }

@@ -21,7 +21,7 @@ internal sealed class GptNeoXFamily : IArchitectureFamily
     {
         var hidden = config.IntOr("hidden_size", 6144);
         var heads = config.IntOr("num_attention_heads", 64);
-        var headDim = ConfigRules.HeadDim(config, hidden, heads);
+        var headDim = HeadWidth(config, hidden, heads);
         var details = new GptNeoXDetails(
             Head(config), Fraction(config, config.FirstPresent("rotary_pct", "partial_rotary_factor") ?? "rotary_pct", 0.25), config.Bool("use_parallel_residual", true), config.Bool("attention_bias", true));
         return DenseSpec(

@@ -27,7 +27,7 @@ internal sealed class OptFamily : IArchitectureFamily
     {
         var hidden = config.IntOr("hidden_size", 768);
         var heads = config.IntOr("num_attention_heads", 12);
-        var headDim = ConfigRules.HeadDim(config, hidden, heads);
+        var headDim = HeadWidth(config, hidden, heads);
         var preNorm = config.Bool("do_layer_norm_before", true);
         var details = new OptDetails(
             Head(config),
