@@ -38,6 +38,8 @@ internal sealed class MemoryCommand : ICliCommand
     private readonly Option<string?> _gpuUtil = Text("--gpu-util", "vLLM gpu_memory_utilization (default 0.9).", "F");
     private readonly Option<string?> _overhead = Text("--overhead", "Per-GPU runtime overhead, e.g. 512MiB or 1.5GiB (default per engine).", "SIZE");
     private readonly Option<string?> _gpuMemory = Text("--gpu-memory", "Total memory of one GPU, e.g. 24GiB; vLLM: picks the non-torch default (0.35 GiB up to 32 GiB, 1.79 GiB above).", "SIZE");
+    private readonly Option<string?> _maxBatchedTokens = Text("--max-batched-tokens", "vLLM max_num_batched_tokens: tokens in one profile/prefill step (default max(context, 2048), as without chunked prefill; vLLM V1 with chunked prefill uses 2048-16384).", "N");
+    private readonly Option<string?> _maxSeqs = Text("--max-seqs", "vLLM max_num_seqs: sequences in the profile run's sampler (default 256).", "N");
     private readonly Option<string?> _maxMmTokens = Text("--max-mm-tokens", "vLLM: the most image/multimodal tokens one prompt can carry (multimodal profile run).", "N");
 
     /// <summary>Creates the command.</summary>
@@ -55,6 +57,7 @@ internal sealed class MemoryCommand : ICliCommand
         {
             _json, _si, _mode, _dtype, _context, _batch, _kvDtype, _gpus, _tp, _pp, _zero, _optimizer, _loraRank, _loraTargets, _qlora,
             _recompute, _engine, _ubatch, _flashAttn, _swaFull, _gpuUtil, _overhead, _gpuMemory, _maxMmTokens,
+            _maxBatchedTokens, _maxSeqs,
         })
         {
             command.Options.Add(option);
@@ -142,6 +145,8 @@ internal sealed class MemoryCommand : ICliCommand
             OverheadBytes = Size(p, _overhead),
             GpuMemoryBytes = Size(p, _gpuMemory),
             MaxMultimodalTokens = Int(p, _maxMmTokens),
+            MaxBatchedTokens = Int(p, _maxBatchedTokens),
+            MaxSeqs = Int(p, _maxSeqs) ?? 256,
         };
         return w;
     }

@@ -118,4 +118,18 @@ public class MemoryCommandTests
         var overhead = doc.RootElement.GetProperty("components").EnumerateArray().Single(c => c.GetProperty("name").GetString() == "overhead");
         Assert.Equal(expectedMiB * 1024 * 1024, overhead.GetProperty("per_gpu_bytes").GetInt64());
     }
+
+    [Fact]
+    public void Memory_MaxBatchedTokens_CapsSlidingWindowCache()
+    {
+        // Mistral-7B-v0.1: every layer slides over 4,096 tokens; 32 layers x 2 x 8 KV heads x 128 x 2 B = 131,072 B/token.
+        // vLLM SlidingWindowSpec: (cdiv(min(4096 - 1 + 2048, 32768), 16) + 1) x 16 = (384 + 1) x 16 = 6,160 tokens.
+        var r = CliRunner.Run("memory", "mistral-7b-v0.1", "--context", "32768", "--max-batched-tokens", "2048", "--json");
+
+        Assert.Equal(0, r.ExitCode);
+        using var doc = JsonDocument.Parse(r.Stdout);
+        var kv = doc.RootElement.GetProperty("components").EnumerateArray().First(c => c.GetProperty("name").GetString() == "kv_cache");
+        Assert.Equal(6_160L * 131_072, kv.GetProperty("bytes").GetInt64());
+        Assert.Equal("2048", doc.RootElement.GetProperty("assumptions").GetProperty("max_num_batched_tokens").GetString());
+    }
 }
