@@ -116,7 +116,7 @@ internal sealed class SeedCommand : ICliCommand
         }
 
         w.WriteEndObject();
-        w.WriteNumber("fp32_bytes", m.Total.Value * 4);
+        w.WriteNumber("fp32_bytes", m.Fp32Bytes);
         w.WriteEndObject();
     }
 

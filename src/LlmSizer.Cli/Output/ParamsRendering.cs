@@ -41,9 +41,8 @@ internal static class ParamsRendering
         _ => group.ToString().ToLowerInvariant(),
     };
 
-    /// <summary>Bits per weight: weight bytes × 8 / parameters (display only).</summary>
-    public static double BitsPerWeight(ParameterReport report) =>
-        report.Total.Value == 0 ? 0 : report.WeightBytes.Bytes * 8.0 / report.Total.Value;
+    /// <summary>Bits per weight (display only; computed in <see cref="ParameterReport.BitsPerWeight"/>).</summary>
+    public static double BitsPerWeight(ParameterReport report) => report.BitsPerWeight;
 
     public static void WriteJson(Utf8JsonWriter w, ModelInfo model, ParameterReport report, Options options, InventoryComparison? comparison)
     {

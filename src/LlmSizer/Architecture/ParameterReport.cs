@@ -28,6 +28,9 @@ public sealed record ParameterReport
     /// <summary>The exact bytes of the parameter tensors at their storage types.</summary>
     public required ByteSize WeightBytes { get; init; }
 
+    /// <summary>The average stored bits per parameter (weight bytes × 8 / total), or 0 for an empty model.</summary>
+    public double BitsPerWeight => Total.Value == 0 ? 0 : WeightBytes.Bytes * 8.0 / Total.Value;
+
     /// <summary>Computes the report of an inventory.</summary>
     /// <param name="inventory">The tensors.</param>
     /// <returns>The report.</returns>

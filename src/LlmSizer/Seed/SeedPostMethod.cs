@@ -180,7 +180,11 @@ public static class SeedPostMethod
 /// <param name="Total">All parameters.</param>
 /// <param name="Groups">Parameters per group.</param>
 /// <param name="Tensors">The number of tensors.</param>
-public sealed record SeedExactModel(bool Tied, ParameterCount Total, IReadOnlyDictionary<TensorGroup, ParameterCount> Groups, int Tensors);
+public sealed record SeedExactModel(bool Tied, ParameterCount Total, IReadOnlyDictionary<TensorGroup, ParameterCount> Groups, int Tensors)
+{
+    /// <summary>The bytes of the weights in FP32 (4 bytes each), as the post stores them.</summary>
+    public long Fp32Bytes => DataTypes.DataType.F32.SizeOf(Total.Value).Bytes;
+}
 
 /// <summary>The exact training-memory figures beside the post's rule of thumb.</summary>
 public sealed record SeedTrainingEstimate
