@@ -150,6 +150,16 @@ public sealed record ArchitectureSpec
     /// <see cref="AttentionLayerKind.Full"/>, or <see cref="AttentionLayerKind.Sliding"/> when <see cref="SlidingWindow"/> is set.</summary>
     public ImmutableArray<AttentionLayerKind> LayerKinds { get; init; } = [];
 
+    /// <summary>Key/value heads of each decoder layer, when they differ by layer (GGUF per-layer
+    /// <c>&lt;arch&gt;.attention.head_count_kv</c>: OpenELM, hybrid models with 0 in recurrent layers). Empty means every
+    /// layer has <see cref="KvHeads"/>. The KV cache uses it per layer (llama.cpp <c>n_embd_k_gqa(il) = n_embd_head_k × n_head_kv(il)</c>).</summary>
+    public ImmutableArray<int> LayerKvHeads { get; init; } = [];
+
+    /// <summary>The key/value heads of decoder layer <paramref name="layer"/>: <see cref="LayerKvHeads"/> when set, else <see cref="KvHeads"/>.</summary>
+    /// <param name="layer">The zero-based layer index.</param>
+    /// <returns>The layer's KV heads.</returns>
+    public int KvHeadsOf(int layer) => !LayerKvHeads.IsDefaultOrEmpty && layer >= 0 && layer < LayerKvHeads.Length ? LayerKvHeads[layer] : KvHeads;
+
     /// <summary>True for encoder-only models (BERT, RoBERTa): no KV cache, no generation.</summary>
     public bool IsEncoderOnly { get; init; }
 

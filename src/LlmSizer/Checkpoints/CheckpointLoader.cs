@@ -28,7 +28,7 @@ public static class CheckpointLoader
     /// folder with only config.json).</returns>
     /// <exception cref="ModelFileFormatException">A checkpoint file is damaged or unsupported.</exception>
     /// <exception cref="ModelConfigException">A config.json beside the weights is invalid.</exception>
-    /// <exception cref="UnknownModelException">A folder holds several GGUF files and no safetensors.</exception>
+    /// <exception cref="UnknownModelException">A folder holds several GGUF files (not one gguf-split set) and no safetensors.</exception>
     public static ModelInfo? TryLoad(string path)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(path);
@@ -85,6 +85,13 @@ public static class CheckpointLoader
 
         if (ggufs.Count > 1)
         {
+            // One gguf-split set (and nothing else): load it from its first shard.
+            var sets = ggufs.Select(g => GgufSplit.TryParse(g, out var sp) ? sp : null).ToList();
+            if (sets.All(sp => sp is not null) && sets.Select(sp => sp!.Prefix).Distinct(StringComparer.Ordinal).Count() == 1)
+            {
+                return LoadGgufSplit(sets[0]!) with { Name = name };
+            }
+
             throw new UnknownModelException(
                 $"{path}: expected one .gguf file in the folder; found {ggufs.Count} ({string.Join(", ", ggufs.Select(Path.GetFileName).Take(6))}): name the file.");
         }
@@ -92,12 +99,19 @@ public static class CheckpointLoader
         return null;
     }
 
-    /// <summary>Loads a GGUF file: tensors, metadata and the architecture from its hyperparameters.</summary>
-    /// <param name="path">The file.</param>
+    /// <summary>Loads a GGUF file: tensors, metadata and the architecture from its hyperparameters. A gguf-split shard
+    /// (<c>&lt;name&gt;-00001-of-00003.gguf</c>) loads the whole set: every shard's tensors, shard 1's metadata.</summary>
+    /// <param name="path">The file, or any shard of a split set.</param>
     /// <returns>The model.</returns>
-    /// <exception cref="ModelFileFormatException">The file is damaged or of an unsupported version.</exception>
+    /// <exception cref="ModelFileFormatException">The file is damaged or of an unsupported version, or a split set has a
+    /// missing shard or disagreeing <c>split.no</c>/<c>split.count</c>/<c>split.tensors.count</c>.</exception>
     public static ModelInfo LoadGguf(string path)
     {
+        if (GgufSplit.TryParse(path, out var split))
+        {
+            return LoadGgufSplit(split);
+        }
+
         using var source = new FileByteSource(path);
         return LoadGguf(source);
     }
@@ -105,8 +119,107 @@ public static class CheckpointLoader
     /// <summary>Loads a GGUF header from any byte source (a file, memory, or a remote range reader).</summary>
     internal static ModelInfo LoadGguf(IByteSource source)
     {
-        string path = source.Name;
         var file = GgufReader.Read(source);
+        var model = FromGguf(file, [file.Path]);
+        if (file.Get(GgufSplit.CountKey) is { } countValue && countValue.TryGetInt64(out long count) && count > 1)
+        {
+            // Read alone (a byte source, or a shard not named <name>-0000N-of-0000M.gguf), a shard holds part of the tensors.
+            return model with
+            {
+                Warnings = [string.Create(CultureInfo.InvariantCulture,
+                    $"{file.Path}: split.count is {count}: only this shard's {file.Tensors.Count} tensors are counted; load the set from its first shard named <name>-00001-of-{count:D5}.gguf.")],
+            };
+        }
+
+        return model;
+    }
+
+    /// <summary>Loads every shard of a gguf-split set: one inventory, the metadata and architecture of shard 1.</summary>
+    private static ModelInfo LoadGgufSplit(GgufSplit split)
+    {
+        // llama.cpp gguf-split (tools/gguf-split/gguf-split.cpp) writes split.no (u16, 0-based), split.count (u16) and
+        // split.tensors.count (i32, tensors in all shards) into every shard; shard 1 alone holds the model's metadata.
+        var files = new List<GgufFile>(split.Count);
+        var paths = new List<string>(split.Count);
+        for (int i = 1; i <= split.Count; i++)
+        {
+            var shardPath = split.PathOf(i);
+            if (!File.Exists(shardPath))
+            {
+                throw GgufThrowHelper.Error(split.PathOf(1), 0, GgufSplit.CountKey, $"{split.Count} shards, including {Path.GetFileName(shardPath)}", "no such file");
+            }
+
+            var f = GgufReader.Read(shardPath);
+            long no = SplitInt(f, GgufSplit.NoKey);
+            if (no != i - 1)
+            {
+                throw GgufThrowHelper.Error(shardPath, 0, GgufSplit.NoKey, (i - 1).ToString(CultureInfo.InvariantCulture) + " (0-based, from the file name)",
+                    no.ToString(CultureInfo.InvariantCulture));
+            }
+
+            long count = SplitInt(f, GgufSplit.CountKey);
+            if (count != split.Count)
+            {
+                throw GgufThrowHelper.Error(shardPath, 0, GgufSplit.CountKey, split.Count.ToString(CultureInfo.InvariantCulture) + " (from the file name)",
+                    count.ToString(CultureInfo.InvariantCulture));
+            }
+
+            files.Add(f);
+            paths.Add(shardPath);
+        }
+
+        var first = files[0];
+        long declared = SplitInt(first, GgufSplit.TensorsCountKey);
+        var tensors = new List<GgufTensor>();
+        var seen = new Dictionary<string, string>(StringComparer.Ordinal);
+        long bytes = 0;
+        foreach (var f in files)
+        {
+            bytes = checked(bytes + f.FileLength);
+            foreach (var t in f.Tensors)
+            {
+                if (!seen.TryAdd(t.Name, f.Path))
+                {
+                    throw GgufThrowHelper.Error(f.Path, 0, $"tensor '{t.Name}'", "a name held by one shard only", $"it also in {seen[t.Name]}");
+                }
+
+                tensors.Add(t);
+            }
+        }
+
+        if (tensors.Count != declared)
+        {
+            throw GgufThrowHelper.Error(first.Path, 0, GgufSplit.TensorsCountKey, declared.ToString(CultureInfo.InvariantCulture) + " tensors in all shards",
+                tensors.Count.ToString(CultureInfo.InvariantCulture));
+        }
+
+        var merged = new GgufFile
+        {
+            Path = first.Path,
+            Version = first.Version,
+            FileLength = bytes,
+            Metadata = first.Metadata,
+            Tensors = tensors,
+            Alignment = first.Alignment,
+            HeaderLength = first.HeaderLength,
+            DataStart = first.DataStart,
+        };
+        return FromGguf(merged, paths) with { Name = split.DisplayName };
+    }
+
+    private static long SplitInt(GgufFile file, string key)
+    {
+        if (file.Get(key) is not { } value || value.IsArray || !value.TryGetInt64(out long v) || v < 0)
+        {
+            throw GgufThrowHelper.Error(file.Path, 0, key, "a non-negative integer (a gguf-split shard)", file.Get(key)?.ToString() ?? "none");
+        }
+
+        return v;
+    }
+
+    private static ModelInfo FromGguf(GgufFile file, List<string> files)
+    {
+        string path = file.Path;
         bool? tied = file.Tensors.Count == 0 ? null : !file.Tensors.Any(t => t.Name == "output.weight");
         var spec = GgufArchitecture.TryRead(file, tied);
         var tensors = new TensorInfo[file.Tensors.Count];
@@ -131,7 +244,7 @@ public static class CheckpointLoader
             Source = ModelSourceKind.Gguf,
             Architecture = spec,
             Inventory = Inventory(TensorClassifier.Finish(tensors, spec)),
-            Files = [path],
+            Files = files,
             FileBytes = new ByteSize(file.FileLength),
             Metadata = GgufArchitecture.DisplayMetadata(file),
             FormatVersion = (int)file.Version,

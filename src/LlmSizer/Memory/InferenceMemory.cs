@@ -316,6 +316,12 @@ internal static class InferenceMemory
             return $"MLA: {cached} layers × (kv_lora_rank {mla.KvLoraRank} + rope {mla.QkRopeHeadDim}) × {kvType.Name}";
         }
 
+        if (!spec.LayerKvHeads.IsDefaultOrEmpty)
+        {
+            long sum = Enumerable.Range(0, spec.CachedLayers).Sum(l => (long)(spec.KvHeadsOf(l) == 0 ? 0 : KvCache.KvHeadsPerRank(spec.KvHeadsOf(l), p.Tp)));
+            return $"{cached} layers × 2 × per-layer kv heads (Σ {sum} per rank) × head_dim {spec.HeadDim} × {kvType.Name} ({kvType.BitsPerElement / 8:0.####} B)";
+        }
+
         int kvh = KvCache.KvHeadsPerRank(spec.KvHeads, p.Tp);
         string rep = p.Tp > spec.KvHeads ? " (replicated: tp > kv heads)" : "";
         return $"{cached} layers × 2 × {kvh} kv heads{rep} × head_dim {spec.HeadDim} × {kvType.Name} ({kvType.BitsPerElement / 8:0.####} B)";

@@ -34,7 +34,13 @@ internal static class KvCache
             return (mla.KvLoraRank + mla.QkRopeHeadDim, 0);
         }
 
-        long kv = KvHeadsPerRank(spec.KvHeads, tp);
+        int layerKv = spec.KvHeadsOf(layer);
+        if (layerKv == 0)
+        {
+            return (0, 0);
+        }
+
+        long kv = KvHeadsPerRank(layerKv, tp);
         return (kv * spec.HeadDim, kv * spec.VHeadDim);
     }
 

@@ -128,6 +128,34 @@ internal static class GgufArchitecture
 
         int? window = r.Int("attention.sliding_window");
         var kinds = window is > 0 ? SlidingLayout(file, arch, layers.Value) : [];
+
+        // A per-layer head_count_kv (llama.cpp reads it with get_key_or_arr into hparams.n_head_kv_arr): layers with 0
+        // hold no KV cache (recurrent layers of hybrid models); unequal counts go to LayerKvHeads for exact KV bytes.
+        var layerKv = r.PerLayer("attention.head_count_kv", layers.Value);
+        if (!layerKv.IsDefaultOrEmpty)
+        {
+            if (layerKv.Contains(0))
+            {
+                var baseKinds = kinds.IsDefaultOrEmpty
+                    ? Enumerable.Repeat(window is > 0 ? AttentionLayerKind.Sliding : AttentionLayerKind.Full, layers.Value).ToArray()
+                    : kinds.ToArray();
+                for (int il = 0; il < baseKinds.Length; il++)
+                {
+                    if (layerKv[il] == 0)
+                    {
+                        baseKinds[il] = AttentionLayerKind.None;
+                    }
+                }
+
+                kinds = [.. baseKinds];
+            }
+
+            if (layerKv.Distinct().Count() == 1)
+            {
+                layerKv = [];
+            }
+        }
+
         int headDim = keyLength ?? hidden.Value / heads.Value;
         return new ArchitectureSpec
         {
@@ -149,6 +177,7 @@ internal static class GgufArchitecture
             Mla = mla,
             SlidingWindow = window is > 0 ? window : null,
             LayerKinds = kinds,
+            LayerKvHeads = layerKv,
             IsEncoderOnly = EncoderOnly.Contains(arch),
         };
     }
@@ -207,6 +236,21 @@ internal static class GgufArchitecture
             }
 
             return (int)v;
+        }
+
+        /// <summary>A per-layer array of exactly <paramref name="layers"/> entries, else empty (absent, a scalar, or another length).</summary>
+        public ImmutableArray<int> PerLayer(string suffix, int layers)
+        {
+            string key = arch + "." + suffix;
+            if (file.Get(key) is not { IsArray: true } value)
+            {
+                return [];
+            }
+
+            _ = IntOrMax(suffix); // validates the entries
+
+            // Another length cannot be mapped to layers: the caller keeps the largest entry only.
+            return value.TryGetInt64Array(out var items) && items.Length == layers ? [.. items.Select(x => (int)x)] : [];
         }
 
         /// <summary>A scalar, or the largest entry of a per-layer array (e.g. head_count_kv in OpenELM or sliding layers of 0).</summary>
