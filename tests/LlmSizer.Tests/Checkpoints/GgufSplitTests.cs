@@ -81,6 +81,18 @@ public sealed class GgufSplitTests : IDisposable
     }
 
     [Fact]
+    public void TryLoad_LastShard_LoadsTheWholeSetFromShardOne()
+    {
+        var paths = WriteShards(Path.Combine(_dir, "last"));
+
+        var model = CheckpointLoader.TryLoad(paths[2])!;
+
+        Assert.Equal(TotalParams, model.Inventory.TotalParameters.Value);
+        Assert.Equal(paths[0], model.Files[0]);
+        Assert.Equal(16, model.Architecture!.Hidden);
+    }
+
+    [Fact]
     public void TryLoad_FolderWithOneSplitSet_LoadsEveryShard()
     {
         var folder = Path.Combine(_dir, "tiny-gguf");
