@@ -199,6 +199,10 @@ public sealed class GgufSplitTests : IDisposable
         // By hand (llama.cpp n_embd_k_gqa(il) = head_dim × n_head_kv(il)): per token Σ_l kv_l × (4 + 4) × 2 B
         // = (2 + 0 + 1 + 0) × 8 × 2 = 48 B; 1,000 tokens = 48,000 B.
         Assert.Equal(48_000L, e["kv_cache"].Bytes);
+
+        // llama.cpp: 1,000 cells padded to 256 → 1,024 cells × 48 B (f16 K and V rows) = 49,152 B.
+        var cpp = MemoryEstimator.Estimate(model, new Workload { Engine = InferenceEngine.LlamaCpp, Context = 1000 });
+        Assert.Equal(49_152L, cpp["kv_cache"].Bytes);
     }
 
     [Fact]
