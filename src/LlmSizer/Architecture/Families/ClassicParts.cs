@@ -192,11 +192,15 @@ internal static class ClassicParts
         }
     }
 
-    /// <summary>Adds a GPT-2 <c>Conv1D</c>: <c>weight</c> stored [in, out] (transposed against nn.Linear) and <c>bias</c> [out].</summary>
-    public static void Conv1D(InventoryBuilder b, string name, TensorGroup group, int layer, long inFeatures, long outFeatures)
+    /// <summary>Adds a GPT-2 <c>Conv1D</c>: <c>weight</c> stored [in, out] (transposed against nn.Linear) and, when
+    /// <paramref name="bias"/> (always, in GPT-2 itself), <c>bias</c> [out].</summary>
+    public static void Conv1D(InventoryBuilder b, string name, TensorGroup group, int layer, long inFeatures, long outFeatures, bool bias = true)
     {
         b.Add(name + ".weight", group, layer, inFeatures, outFeatures);
-        b.Add(name + ".bias", group, layer, outFeatures);
+        if (bias)
+        {
+            b.Add(name + ".bias", group, layer, outFeatures);
+        }
     }
 
     /// <summary>Adds a LayerNorm: <c>weight</c> [dim] and, when <paramref name="bias"/>, <c>bias</c> [dim].</summary>

@@ -51,7 +51,8 @@ public enum NormPlacement
 /// <summary>How the routed experts of an MoE layer are named and stored.</summary>
 public enum MoeLayout
 {
-    /// <summary>Mixtral: <c>block_sparse_moe.gate</c> and <c>block_sparse_moe.experts.{e}.w1/w2/w3</c>.</summary>
+    /// <summary>Mixtral: <c>block_sparse_moe.gate</c> and <c>block_sparse_moe.experts.{e}.w1/w2/w3</c> (<c>w3</c> only with a
+    /// gated MLP, <see cref="MlpKind.Gated"/>; expert biases only with <see cref="DecoderDetails.MlpBias"/>).</summary>
     Mixtral,
 
     /// <summary>Qwen-MoE: <c>mlp.gate</c>, <c>mlp.experts.{e}.*_proj</c>, optional <c>mlp.shared_expert</c> and <c>shared_expert_gate</c>.</summary>
@@ -87,11 +88,16 @@ public sealed record DecoderDetails : FamilyDetails
     /// <summary>A bias on the attention output projection.</summary>
     public bool OutputBias { get; init; }
 
-    /// <summary>Biases on the MLP projections.</summary>
+    /// <summary>Biases on the MLP projections (and on the experts of the <see cref="MoeLayout.Mixtral"/> layout).</summary>
     public bool MlpBias { get; init; }
 
     /// <summary>A bias on the untied output head (PhiMoE <c>lm_head_bias</c>).</summary>
     public bool HeadBias { get; init; }
+
+    /// <summary>The rows of a learned absolute position table, <c>{Prefix}embed_positions.weight</c> [rows, hidden];
+    /// 0 (the default, every config-read family) means none: rotary positions are buffers, not parameters. Only
+    /// hand-described architectures (<see cref="ManualArchitecture.LearnedPositions"/>) set it.</summary>
+    public int PositionEmbeddings { get; init; }
 
     /// <summary>The QK-norm shape.</summary>
     public QkNormKind QkNorm { get; init; }

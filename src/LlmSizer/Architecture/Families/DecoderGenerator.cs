@@ -31,6 +31,10 @@ internal static class DecoderGenerator
         var b = new InventoryBuilder();
         long h = spec.Hidden;
         b.Add(d.Prefix + "embed_tokens.weight", TensorGroup.Embedding, null, spec.Vocab, h);
+        if (d.PositionEmbeddings > 0)
+        {
+            b.Add(d.Prefix + "embed_positions.weight", TensorGroup.Embedding, null, d.PositionEmbeddings, h);
+        }
         for (int l = 0; l < spec.Layers; l++)
         {
             var p = $"{d.Prefix}layers.{l}.";
@@ -187,9 +191,12 @@ internal static class DecoderGenerator
                 for (int x = 0; x < e; x++)
                 {
                     var ep = $"{p}block_sparse_moe.experts.{x}.";
-                    b.AddExpert(ep + "w1.weight", l, e, k, i, h);
-                    b.AddExpert(ep + "w2.weight", l, e, k, h, i);
-                    b.AddExpert(ep + "w3.weight", l, e, k, i, h);
+                    AddExpert(b, ep + "w1", l, e, k, i, h, d.MlpBias);
+                    AddExpert(b, ep + "w2", l, e, k, h, i, d.MlpBias);
+                    if (spec.Mlp == MlpKind.Gated)
+                    {
+                        AddExpert(b, ep + "w3", l, e, k, i, h, d.MlpBias);
+                    }
                 }
 
                 return;
@@ -228,6 +235,16 @@ internal static class DecoderGenerator
                 }
 
                 return;
+        }
+    }
+
+    /// <summary>One expert's Linear layer: weight [out, in] and, when <paramref name="bias"/>, bias [out].</summary>
+    private static void AddExpert(InventoryBuilder b, string name, int layer, int experts, int active, long outDim, long inDim, bool bias)
+    {
+        b.AddExpert(name + ".weight", layer, experts, active, outDim, inDim);
+        if (bias)
+        {
+            b.AddExpert(name + ".bias", layer, experts, active, outDim);
         }
     }
 

@@ -38,15 +38,24 @@ internal sealed class Gpt2Family : IArchitectureFamily
         var details = spec.Details as Gpt2Details ?? new Gpt2Details(ModelHead.LanguageModel, false);
         var b = new InventoryBuilder();
         long h = spec.Hidden, inner = spec.Intermediate;
+
+        // GPT-2 reads give heads × head_dim = hidden and KV heads = heads, so c_attn is [h, 3h] and c_proj [h, h];
+        // hand-described (manual) specs may narrow the heads or group the KV heads.
+        long q = (long)spec.Heads * spec.HeadDim, kv = (long)spec.KvHeads * spec.HeadDim;
+        bool bias = details.Biases;
         var p = Prefix(details.Head, "transformer.");
         b.Add(p + "wte.weight", TensorGroup.Embedding, null, spec.Vocab, h);
-        b.Add(p + "wpe.weight", TensorGroup.Embedding, null, spec.MaxPositions ?? 1024, h);
+        if (details.LearnedPositions)
+        {
+            b.Add(p + "wpe.weight", TensorGroup.Embedding, null, spec.MaxPositions ?? 1024, h);
+        }
+
         for (int l = 0; l < spec.Layers; l++)
         {
             var lp = $"{p}h.{l}.";
             LayerNorm(b, lp + "ln_1", l, h);
-            Conv1D(b, lp + "attn.c_attn", TensorGroup.Attention, l, h, 3 * h);
-            Conv1D(b, lp + "attn.c_proj", TensorGroup.Attention, l, h, h);
+            Conv1D(b, lp + "attn.c_attn", TensorGroup.Attention, l, h, q + (2 * kv), bias);
+            Conv1D(b, lp + "attn.c_proj", TensorGroup.Attention, l, q, h, bias);
             if (details.CrossAttention)
             {
                 // GPT2Attention(is_cross_attention=True): c_attn projects keys and values only; q_attn the queries.
@@ -57,8 +66,8 @@ internal sealed class Gpt2Family : IArchitectureFamily
             }
 
             LayerNorm(b, lp + "ln_2", l, h);
-            Conv1D(b, lp + "mlp.c_fc", TensorGroup.Mlp, l, h, inner);
-            Conv1D(b, lp + "mlp.c_proj", TensorGroup.Mlp, l, inner, h);
+            Conv1D(b, lp + "mlp.c_fc", TensorGroup.Mlp, l, h, inner, bias);
+            Conv1D(b, lp + "mlp.c_proj", TensorGroup.Mlp, l, inner, h, bias);
         }
 
         LayerNorm(b, p + "ln_f", null, h);
@@ -81,4 +90,13 @@ internal sealed class Gpt2Family : IArchitectureFamily
 /// <summary>GPT-2 specifics.</summary>
 /// <param name="Head">The head from <c>architectures[0]</c>.</param>
 /// <param name="CrossAttention">Whether blocks carry cross-attention (<c>add_cross_attention</c>).</param>
-public sealed record Gpt2Details(ModelHead Head, bool CrossAttention) : FamilyDetails;
+public sealed record Gpt2Details(ModelHead Head, bool CrossAttention) : FamilyDetails
+{
+    /// <summary>Biases on the <c>Conv1D</c> layers (c_attn, c_proj, c_fc). True for every GPT-2 config; only
+    /// hand-described architectures (<see cref="ManualArchitecture.Bias"/>) turn it off.</summary>
+    public bool Biases { get; init; } = true;
+
+    /// <summary>The learned position table <c>wpe</c> of <see cref="ArchitectureSpec.MaxPositions"/> rows. True for every
+    /// GPT-2 config; only hand-described architectures (<see cref="ManualArchitecture.LearnedPositions"/>) turn it off.</summary>
+    public bool LearnedPositions { get; init; } = true;
+}
