@@ -1,3 +1,4 @@
+using LlmSizer.Tests.Memory;
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
@@ -23,7 +24,7 @@ var llama70 = Models.Llama("Llama-2-70b", 80, 8192, 64, 8, 28672, 32000, 4096);
 
 // ---- 1: vLLM, Llama-3-8B, H100 (79.22 GiB), TP1, max_model_len 8192
 {
-    var w = new Workload { Engine = InferenceEngine.Vllm, Context = 8192, GpuMemoryBytes = (long)(79.22 * GiB) };
+    var w = new FlatWorkload { Engine = InferenceEngine.Vllm, Context = 8192, GpuMemoryBytes = (long)(79.22 * GiB) };
     var e = MemoryEstimator.Estimate(llama3, w);
     rows.Add(new(1, "Llama-3-8B", "vLLM V0", "model_weights (logged)", "inference", 14.96, G(e["weights"]), "GiB", ""));
     rows.Add(new(1, "Llama-3-8B", "vLLM V0", "pytorch_activation_peak (logged)", "inference", 1.26, G(e["activations"] + e["logits"]), "GiB", "sampler stage (256 seqs × V × 40 B + hidden) > layer stage (0.84 GiB)"));
@@ -34,7 +35,7 @@ var llama70 = Models.Llama("Llama-2-70b", 80, 8192, 64, 8, 28672, 32000, 4096);
 
 // ---- 2: TP2
 {
-    var e = MemoryEstimator.Estimate(llama3, new Workload { Engine = InferenceEngine.Vllm, Context = 8192, Tp = 2, Gpus = 2, GpuMemoryBytes = (long)(79.22 * GiB) });
+    var e = MemoryEstimator.Estimate(llama3, new FlatWorkload { Engine = InferenceEngine.Vllm, Context = 8192, Tp = 2, Gpus = 2, GpuMemoryBytes = (long)(79.22 * GiB) });
     rows.Add(new(2, "Llama-3-8B", "vLLM V0 TP2", "model_weights_per_gpu (logged)", "inference", 7.48, G(e["weights"]), "GiB", ""));
     rows.Add(new(2, "Llama-3-8B", "vLLM V0 TP2", "non_torch_memory_per_gpu (logged)", "inference", 3.58, G(e["overhead"]), "GiB", "1.79 GiB (data-centre) + 1.79 GiB NCCL/all-reduce at TP>1: in-sample"));
     rows.Add(new(2, "Llama-3-8B", "vLLM V0 TP2", "pytorch_activation_peak (logged)", "inference", 1.26, G(e["activations"] + e["logits"]), "GiB", "sampler on the driver rank is not divided by TP"));
@@ -43,7 +44,7 @@ var llama70 = Models.Llama("Llama-2-70b", 80, 8192, 64, 8, 28672, 32000, 4096);
 // ---- 3, 4: vLLM ~0.6.4, RTX 3090 (23.58 GiB), max_model_len 20000 / 29000
 foreach (var (id, ctx, peak, kvGiB, blocks) in new[] { (3, 20000, 17.06, 3.81, 1952), (4, 29000, 17.98, 2.89, 1478) })
 {
-    var w = new Workload { Engine = InferenceEngine.Vllm, Context = ctx };
+    var w = new FlatWorkload { Engine = InferenceEngine.Vllm, Context = ctx };
     var e = MemoryEstimator.Estimate(llama3, w);
     rows.Add(new(id, "Llama-3.1-8B", "vLLM ~0.6.4", $"peak_torch_memory at {ctx} (logged, allocated)", "inference", peak, G(e["weights"] + e["activations"] + e["logits"]), "GiB", "weights + layer stage (3h + 3i) × 2 B per batched token"));
     var (kv, tokens) = MemorySolver.VllmKvCapacity(llama3, w, ByteSize.FromGiB(23.58));
@@ -52,9 +53,9 @@ foreach (var (id, ctx, peak, kvGiB, blocks) in new[] { (3, 20000, 17.06, 3.81, 1
 
 // ---- 5, 6: vLLM ~0.2.4 blocks after PR #2031 (A100 80GB: 79.15 GiB usable assumed)
 {
-    var (kv5, t5) = MemorySolver.VllmKvCapacity(llama2, new Workload { Engine = InferenceEngine.Vllm, Context = 4096, Dtype = "f16" }, ByteSize.FromGiB(79.15));
+    var (kv5, t5) = MemorySolver.VllmKvCapacity(llama2, new FlatWorkload { Engine = InferenceEngine.Vllm, Context = 4096, Dtype = "f16" }, ByteSize.FromGiB(79.15));
     rows.Add(new(5, "Llama-2-7B", "vLLM ~0.2.4", "gpu_blocks_after_fix (logged) → KV GiB", "inference", 7351 * 8.0 / 1024, G(kv5), "GiB", $"{t5 / 16} blocks vs 7351 (8 MiB blocks); A100 total 79.15 GiB assumed"));
-    var (kv6, t6) = MemorySolver.VllmKvCapacity(llama70, new Workload { Engine = InferenceEngine.Vllm, Context = 4096, Dtype = "f16", Tp = 4, Gpus = 4 }, ByteSize.FromGiB(79.15));
+    var (kv6, t6) = MemorySolver.VllmKvCapacity(llama70, new FlatWorkload { Engine = InferenceEngine.Vllm, Context = 4096, Dtype = "f16", Tp = 4, Gpus = 4 }, ByteSize.FromGiB(79.15));
     rows.Add(new(6, "Llama-2-70B", "vLLM ~0.2.4 TP4", "gpu_blocks_after_fix (logged) → KV GiB/GPU", "inference", 20865 * 1.25 / 1024, G(kv6), "GiB", $"{t6 / 16} blocks vs 20865 (1.25 MiB blocks); the logs imply ≈ 13 GiB/GPU of non-torch memory in vLLM 0.2.4 at TP4 (31615 − 20865 blocks × 1.25 MiB = 13.1 GiB went uncounted before PR #2031), vs our 3.58 GiB; no general rule found"));
 }
 
@@ -64,7 +65,7 @@ foreach (var (id, ctx, peak, kvGiB, blocks) in new[] { (3, 20000, 17.06, 3.81, 1
     // Multimodal profile run: max_num_seqs = min(max_num_seqs, max_num_batched_tokens // max_mm_tokens) (vLLM V0
     // model_runner.profile_run); Pixtral's largest image is 1024² px in 16 px patches = 64 × 64 + 64 row-break tokens = 4160
     // (params.json vision_encoder image_size 1024, patch_size 16), so 8192 // 4160 = 1 sequence.
-    var e = MemoryEstimator.Estimate(nemo, new Workload { Engine = InferenceEngine.Vllm, Context = 8192, MaxMultimodalTokens = 4160 });
+    var e = MemoryEstimator.Estimate(nemo, new FlatWorkload { Engine = InferenceEngine.Vllm, Context = 8192, MaxMultimodalTokens = 4160 });
     rows.Add(new(11, "Pixtral-12B", "Aphrodite (vLLM fork)", "model_weights (logged)", "inference", 23.87, G(e["weights"]), "GiB", "vision encoder as 400M bf16 params (config_hint)"));
     rows.Add(new(11, "Pixtral-12B", "Aphrodite (vLLM fork)", "kv_cache_for_8192_tokens (logged)", "inference", 1.25, G(e["kv_cache"]), "GiB", ""));
     rows.Add(new(11, "Pixtral-12B", "Aphrodite (vLLM fork)", "peak_activations_pr (logged)", "inference", 1.08, G(e["activations"] + e["logits"]), "GiB", "1 profile seq (8192 // 4160 image tokens); layer stage + inputs_embeds + image embeddings; the vision encoder's own activations are not modelled (8.27 GiB before the PR)"));
@@ -73,8 +74,8 @@ foreach (var (id, ctx, peak, kvGiB, blocks) in new[] { (3, 20000, 17.06, 3.81, 1
 // ---- 13: Command-R 35B, llama.cpp server build 2554 (Mar 2024), 2 GPUs layer split; the log loads c4ai-command-r-v01-Q4_K_S.gguf
 {
     var cmdr = Models.Llama("c4ai-command-r-v01", 40, 8192, 64, 64, 22528, 256000, 131072, tied: true);
-    var e = MemoryEstimator.Estimate(cmdr, new Workload { Engine = InferenceEngine.LlamaCpp, Dtype = "q4_k_s", Context = 4096, Gpus = 2, FlashAttn = FlashAttention.Off });
-    var one = MemoryEstimator.Estimate(cmdr, new Workload { Engine = InferenceEngine.LlamaCpp, Dtype = "q4_k_s", Context = 4096, FlashAttn = FlashAttention.Off });
+    var e = MemoryEstimator.Estimate(cmdr, new FlatWorkload { Engine = InferenceEngine.LlamaCpp, Dtype = "q4_k_s", Context = 4096, Gpus = 2, FlashAttn = FlashAttention.Off });
+    var one = MemoryEstimator.Estimate(cmdr, new FlatWorkload { Engine = InferenceEngine.LlamaCpp, Dtype = "q4_k_s", Context = 4096, FlashAttn = FlashAttention.Off });
     rows.Add(new(13, "Command-R 35B", "llama.cpp b25xx", "KV self size (logged)", "inference", 5120, M(one["kv_cache"]), "MiB", "exact"));
     rows.Add(new(13, "Command-R 35B", "llama.cpp b25xx", "CPU buffer = token_embd (logged)", "inference", 1640.62, M(one["host_weights"]), "MiB", "tied token_embd as Q6_K (output rule)"));
     rows.Add(new(13, "Command-R 35B", "llama.cpp b25xx", "CUDA0 + CUDA1 model buffers (logged)", "inference", 5434.38 + 13989.53, M(one["weights"]), "MiB", "Q4_K_S (the file named in the commenter's log, c4ai-command-r-v01-Q4_K_S.gguf, server build 2554); Llama-shaped inventory (Cohere: 1 norm/layer)"));
@@ -85,7 +86,7 @@ foreach (var (id, ctx, peak, kvGiB, blocks) in new[] { (3, 20000, 17.06, 3.81, 1
 // ---- 15: TriLM 3.9B, 16-bit GGUF, llama.cpp (Aug 2024), n_ctx 512, FA off
 {
     var trilm = Models.Llama("TriLM-3.9B", 30, 3072, 24, 24, 9216, 50688, 2048);
-    var e = MemoryEstimator.Estimate(trilm, new Workload { Engine = InferenceEngine.LlamaCpp, Dtype = "f16", Context = 512, FlashAttn = FlashAttention.Off });
+    var e = MemoryEstimator.Estimate(trilm, new FlatWorkload { Engine = InferenceEngine.LlamaCpp, Dtype = "f16", Context = 512, FlashAttn = FlashAttention.Off });
     rows.Add(new(15, "TriLM-3.9B", "llama.cpp (Aug 2024)", "CUDA0 KV (logged)", "inference", 180, M(e["kv_cache"]), "MiB", "exact"));
     rows.Add(new(15, "TriLM-3.9B", "llama.cpp (Aug 2024)", "CPU buffer = token_embd (logged)", "inference", 297.00, M(e["host_weights"]), "MiB", ""));
     rows.Add(new(15, "TriLM-3.9B", "llama.cpp (Aug 2024)", "CUDA0 model buffer (logged)", "inference", 7317.71, M(e["weights"]), "MiB", "ffn 9216 assumed (3.99 B params)"));
@@ -103,15 +104,15 @@ foreach (var (ftype, gib) in new[] { ("Q4_0", 4.34), ("Q4_1", 4.78), ("Q5_0", 5.
 // ---- 21, 23: HF generate, octocoder, short prompt + 60 new tokens
 {
     var octo = Models.Octocoder();
-    var e = MemoryEstimator.Estimate(octo, new Workload { Engine = InferenceEngine.Hf, Dtype = "bf16", Context = 80 });
+    var e = MemoryEstimator.Estimate(octo, new FlatWorkload { Engine = InferenceEngine.Hf, Dtype = "bf16", Context = 80 });
     rows.Add(new(21, "octocoder 15.5B", "HF transformers", "torch.cuda.max_memory_allocated", "inference", 29.0260648727417, G(e.PerGpu - e["overhead"]), "GiB", "allocated: overhead excluded"));
-    var e4 = MemoryEstimator.Estimate(octo, new Workload { Engine = InferenceEngine.Hf, Dtype = "fp4", UnquantizedDtype = "f32", Context = 80 });
+    var e4 = MemoryEstimator.Estimate(octo, new FlatWorkload { Engine = InferenceEngine.Hf, Dtype = "fp4", UnquantizedDtype = "f32", Context = 80 });
     rows.Add(new(23, "octocoder 15.5B", "HF + bitsandbytes 4-bit", "torch.cuda.max_memory_allocated", "inference", 9.543574333190918, G(e4.PerGpu - e4["overhead"]), "GiB", "no torch_dtype → non-Linear4bit modules fp32"));
 }
 
 // ---- 25: BERT-large seq-classification, fp32 AdamW, b 4, s 512, V100 (NVML used incl. CUDA context)
 {
-    var e = MemoryEstimator.Estimate(Models.BertLargeClassifier(), new Workload
+    var e = MemoryEstimator.Estimate(Models.BertLargeClassifier(), new FlatWorkload
     {
         Mode = WorkloadMode.Training, Dtype = "fp32", Context = 512, Batch = 4, FlashAttentionKernels = false,
     });
@@ -124,7 +125,7 @@ foreach (var (ftype, gib) in new[] { ("Q4_0", 4.34), ("Q4_1", 4.78), ("Q5_0", 5.
 // peak over "a couple hundred iterations" is that of the longest batch seen. We assume 512 tokens: the length is the
 // open assumption behind the low estimates of 29, 31 and 33.
 {
-    var baseW = new Workload { Mode = WorkloadMode.Training, Dtype = "bf16", PureLowPrecision = true, Context = 512, Batch = 2 };
+    var baseW = new FlatWorkload { Mode = WorkloadMode.Training, Dtype = "bf16", PureLowPrecision = true, Context = 512, Batch = 2 };
     var q = MemoryEstimator.Estimate(llama2, baseW with { Qlora = true, LoraRank = 8, Recompute = Recompute.Full });
     rows.Add(new(29, "Llama-2-7B", "torchtune QLoRA", "max_memory_reserved", "training", 9.29, Gb(q.PerGpu - q["overhead"]), "GB", "r 8 q,k,v,o + MLP, checkpointing on (config at 412a4ecd7). Not modelled: torchao NF4 of that time quantized each bf16 weight on the GPU via an [n, 16] bf16 difference tensor (≈ 68 B per element, 3.1 GB for an 11008 × 4096 matrix), which max_memory_reserved keeps; sequence length unknown"));
     var l2 = MemoryEstimator.Estimate(llama2, baseW with { LoraRank = 8, LoraTargets = ["q", "v"], Gpus = 2, Zero = 3 });
@@ -144,7 +145,7 @@ foreach (var (ftype, gib) in new[] { ("Q4_0", 4.34), ("Q4_1", 4.78), ("Q5_0", 5.
 // ---- 35: LLaMA-Factory QLoRA r 8 all, batch 1, FA2, gradient checkpointing (VRAM as reported, incl. context)
 foreach (var (ctx, gb) in new[] { (1024, 6.0), (4096, 9.0), (8192, 12.0), (16384, 19.0), (32768, 32.0) })
 {
-    var e = MemoryEstimator.Estimate(llama2, new Workload { Mode = WorkloadMode.Training, Qlora = true, LoraRank = 8, Context = ctx, Batch = 1, Recompute = Recompute.Full });
+    var e = MemoryEstimator.Estimate(llama2, new FlatWorkload { Mode = WorkloadMode.Training, Qlora = true, LoraRank = 8, Context = ctx, Batch = 1, Recompute = Recompute.Full });
     rows.Add(new(35, "Llama-2-7B", "LLaMA-Factory QLoRA FA2", $"VRAM at {ctx} tokens", "training", gb, Gb(e.PerGpu), "GB", "total incl. overhead"));
 }
 

@@ -16,7 +16,7 @@ internal static class LlmSizeApp
     /// <param name="consoleWidth">A fixed table width (tests), or null to detect the terminal.</param>
     /// <returns>The process exit code (see <see cref="ExitCodes"/>).</returns>
     public static int Run(string[] args, TextWriter stdout, TextWriter stderr, int? consoleWidth = null) =>
-        Run(args, stdout, stderr, consoleWidth, CommandRegistry.All);
+        Run(args, stdout, stderr, consoleWidth, CommandRegistry.CreateAll());
 
     /// <summary>Runs <c>llmsize</c> with a given command list (tests substitute commands with fake model sources).</summary>
     /// <param name="args">The command-line arguments.</param>
@@ -56,6 +56,11 @@ internal static class LlmSizeApp
             stderr.WriteLine("error: " + ex.Message);
             return ExitCodes.UsageError;
         }
+        catch (InvalidSettingException ex)
+        {
+            // The core names logical settings (tensor_parallel); the command line shows its own flags (--tp).
+            return Fail(stderr, CliSettings.Message(ex), ex, verbose, ExitCodes.InputError);
+        }
         catch (LlmSizerException ex)
         {
             return Fail(stderr, ex, verbose, ExitCodes.InputError);
@@ -74,9 +79,11 @@ internal static class LlmSizeApp
         }
     }
 
-    private static int Fail(TextWriter stderr, Exception ex, bool verbose, int code)
+    private static int Fail(TextWriter stderr, Exception ex, bool verbose, int code) => Fail(stderr, ex.Message, ex, verbose, code);
+
+    private static int Fail(TextWriter stderr, string message, Exception ex, bool verbose, int code)
     {
-        stderr.WriteLine("error: " + OneLine(ex.Message));
+        stderr.WriteLine("error: " + OneLine(message));
         if (verbose)
         {
             stderr.WriteLine(ex.ToString());

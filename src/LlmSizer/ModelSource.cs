@@ -64,6 +64,13 @@ public sealed record ModelInfo
     /// shards' tensor bytes, or a config.json beside the weights whose family is not supported).</summary>
     public IReadOnlyList<string> Warnings { get; init; } = [];
 
+    /// <summary>For a generated inventory (catalog, config, manual): the storage type its bytes assume, as a sentence;
+    /// null when the tensors were read from files (their own types).</summary>
+    public string? StorageNote => Source is ModelSourceKind.Catalog or ModelSourceKind.Config or ModelSourceKind.Manual &&
+        Inventory.Tensors.FirstOrDefault(t => t.Kind == Tensors.TensorKind.Parameter) is { } first
+        ? $"Bytes assume every tensor in {first.DataType.Name} ({first.DataType.BlockBytes} bytes)"
+        : null;
+
     /// <summary>The parameter report of <see cref="Inventory"/>.</summary>
     /// <returns>The report.</returns>
     public ParameterReport Parameters() => ParameterReport.From(Inventory);

@@ -1,3 +1,4 @@
+using LlmSizer.Tests.Memory;
 using LLama.Native;
 using LlmSizer.Architecture;
 using LlmSizer.DataTypes;
@@ -71,7 +72,7 @@ public class LlamaCppBufferTests
         var path = LlamaCppProbe.Write(GgufWriter.TinyLlama(o), name);
         var type = kv switch { "q8_0" => GGMLType.GGML_TYPE_Q8_0, "q4_0" => GGMLType.GGML_TYPE_Q4_0, _ => GGMLType.GGML_TYPE_F16 };
         var engine = LlamaCppProbe.Run(path, (uint)ctx, (uint)ub, type, type, fa);
-        var ours = MemoryEstimator.Estimate(Model(name, o), new Workload
+        var ours = MemoryEstimator.Estimate(Model(name, o), new FlatWorkload
         {
             Engine = InferenceEngine.LlamaCpp, Context = ctx, Ubatch = ub, KvDtype = kv,
             FlashAttn = fa switch { true => FlashAttention.On, false => FlashAttention.Off, _ => FlashAttention.Auto },
@@ -169,7 +170,7 @@ public class LlamaCppBufferTests
         var o = ByName("bigvocab");
         var path = LlamaCppProbe.Write(GgufWriter.TinyLlama(o), "bigvocab");
         var engine = LlamaCppProbe.Run(path, (uint)nCtx, 512, GGMLType.GGML_TYPE_F16, GGMLType.GGML_TYPE_F16, true, (uint)seqs);
-        var ours = MemoryEstimator.Estimate(Model("bigvocab", o), new Workload
+        var ours = MemoryEstimator.Estimate(Model("bigvocab", o), new FlatWorkload
         {
             Engine = InferenceEngine.LlamaCpp, Context = nCtx / seqs, Batch = seqs, Ubatch = 512, FlashAttn = FlashAttention.On,
         });
@@ -186,7 +187,7 @@ public class LlamaCppBufferTests
         Assert.False(engine.ContextCreated);
         Assert.Contains("requires flash_attn", engine.Log, StringComparison.Ordinal);
         var ex = Assert.Throws<InvalidSettingException>(() => MemoryEstimator.Estimate(Model("hd64", ByName("hd64")),
-            new Workload { Engine = InferenceEngine.LlamaCpp, Context = 512, KvDtype = "q8_0", FlashAttn = FlashAttention.Off }));
-        Assert.Equal("--kv-dtype", ex.Setting);
+            new FlatWorkload { Engine = InferenceEngine.LlamaCpp, Context = 512, KvDtype = "q8_0", FlashAttn = FlashAttention.Off }));
+        Assert.Equal("kv_dtype", ex.Setting);
     }
 }

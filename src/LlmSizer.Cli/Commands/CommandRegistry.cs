@@ -14,7 +14,8 @@ namespace LlmSizer.Cli.Commands;
 //    flag for a bad flag value) and LlmSizeApp.Run maps them to "error: ..." on stderr and exit code 1. Throw
 //    UsageException for argument combinations that make no sense (exit 2). Return ExitCodes.DoesNotFit (3) for a
 //    "no" answer from a check. No formulas in the CLI: compute in src/LlmSizer and only render here.
-// 4. Add one line `new <Name>Command(),` to All below (the order is the order in `llmsize --help`).
+// 4. Add one line `() => new <Name>Command(),` to Factories below (the order is the order in `llmsize --help`).
+//    Commands are built fresh for every run: no option instance is shared between runs or threads.
 // 5. Test it through the real entry point: LlmSizeApp.Run(args, stdout, stderr, consoleWidth: 120) in
 //    tests/LlmSizer.Tests/Cli/ (see CliRunner there).
 
@@ -24,24 +25,28 @@ internal static class CommandRegistry
     /// <summary>The name of the global flag that adds stack traces to error output.</summary>
     public const string VerboseFlag = "--verbose";
 
-    /// <summary>Every subcommand, in help order.</summary>
-    public static IReadOnlyList<ICliCommand> All { get; } =
+    /// <summary>The factory of every subcommand, in help order.</summary>
+    private static readonly Func<ICliCommand>[] Factories =
     [
-        new ParamsCommand(),
-        new MemoryCommand(),
-        new ModelsCommand(),
-        new SeedCommand(),
+        () => new ParamsCommand(),
+        () => new MemoryCommand(),
+        () => new ModelsCommand(),
+        () => new SeedCommand(),
     ];
+
+    /// <summary>New instances of every subcommand, in help order.</summary>
+    /// <returns>The commands.</returns>
+    public static IReadOnlyList<ICliCommand> CreateAll() => [.. Factories.Select(f => f())];
 
     /// <summary>Builds the root command with every subcommand bound to <paramref name="context"/>.</summary>
     /// <param name="context">Where the commands write.</param>
-    /// <param name="commands">The subcommands (default: <see cref="All"/>).</param>
+    /// <param name="commands">The subcommands (default: new instances from <see cref="CreateAll"/>).</param>
     /// <returns>The root command.</returns>
     public static RootCommand BuildRoot(CliContext context, IReadOnlyList<ICliCommand>? commands = null)
     {
         var root = new RootCommand("llmsize: exact LLM parameter counts and GPU memory estimates.");
         root.Options.Add(new Option<bool>(VerboseFlag) { Description = "Print stack traces with errors.", Recursive = true });
-        foreach (var command in commands ?? All)
+        foreach (var command in commands ?? CreateAll())
         {
             root.Subcommands.Add(command.Create(context));
         }
@@ -66,12 +71,18 @@ internal static class CommonOptions
     /// <returns>A new option instance.</returns>
     public static Option<bool> Json() => new("--json") { Description = "Write JSON (stable snake_case names) instead of tables." };
 
+    /// <summary>Ends a command's help with real examples.</summary>
+    /// <param name="command">The command.</param>
+    /// <param name="examples">Two to four command lines that work as written.</param>
+    public static void AddExamples(Command command, params string[] examples) =>
+        command.Description += Environment.NewLine + Environment.NewLine + "Examples:" + string.Concat(examples.Select(e => Environment.NewLine + "  " + e));
+
     /// <summary>The <c>&lt;MODEL&gt;</c> argument.</summary>
     /// <param name="optional">True when manual flags may replace it.</param>
     /// <returns>A new argument instance.</returns>
     public static Argument<string?> ModelArgument(bool optional = false) => new("MODEL")
     {
-        Description = "A catalog id (see 'llmsize models'), a config.json, or a model folder.",
+        Description = "A catalog id (see 'llmsize models'), a config.json, a model folder, a .safetensors file or index, or a .gguf file.",
         Arity = optional ? ArgumentArity.ZeroOrOne : ArgumentArity.ExactlyOne,
     };
 }

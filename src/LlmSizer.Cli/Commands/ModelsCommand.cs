@@ -1,8 +1,6 @@
 using System.CommandLine;
-using LlmSizer.Catalog;
 using LlmSizer.Cli.Output;
-using LlmSizer.Errors;
-using LlmSizer.Units;
+using LlmSizer.Contract;
 using Spectre.Console;
 
 namespace LlmSizer.Cli.Commands;
@@ -16,35 +14,17 @@ internal sealed class ModelsCommand : ICliCommand
     {
         var command = new Command("models", "List the built-in model catalog (works offline).");
         command.Options.Add(_json);
+        CommonOptions.AddExamples(command, "llmsize models", "llmsize models --json");
         command.SetAction(parseResult => Execute(context, parseResult.GetValue(_json)));
         return command;
     }
 
     private static int Execute(CliContext context, bool json)
     {
-        var rows = ModelCatalog.All.Select(Row.Of).ToList();
+        var rows = Sizer.Models();
         if (json)
         {
-            JsonOutput.Write(context.Out, w =>
-            {
-                w.WriteStartObject();
-                w.WriteStartArray("models");
-                foreach (var r in rows)
-                {
-                    w.WriteStartObject();
-                    w.WriteString("id", r.Entry.Id);
-                    w.WriteString("repository", r.Entry.Repository);
-                    w.WriteString("source", r.Entry.Source);
-                    w.WriteStringOrNull("family", r.Family);
-                    w.WriteNumberOrNull("parameters", r.Total?.Value);
-                    w.WriteNumberOrNull("active", r.Active?.Value);
-                    w.WriteStringOrNull("error", r.Error);
-                    w.WriteEndObject();
-                }
-
-                w.WriteEndArray();
-                w.WriteEndObject();
-            });
+            JsonOutput.Write(context.Out, ContractJson.Serialize(ContractMapper.Models(rows)));
             return ExitCodes.Success;
         }
 
@@ -72,10 +52,7 @@ internal sealed class ModelsCommand : ICliCommand
             };
             if (anyError)
             {
-                // The id is in the first column already; drop the "catalog:<id>: " prefix of the message.
-                var prefix = $"catalog:{r.Entry.Id}: ";
-                var error = r.Error ?? "";
-                cells.Add(Markup.Escape(error.StartsWith(prefix, StringComparison.Ordinal) ? error[prefix.Length..] : error));
+                cells.Add(Markup.Escape(r.ErrorDetail ?? ""));
             }
 
             table.AddRow([.. cells]);
@@ -83,23 +60,5 @@ internal sealed class ModelsCommand : ICliCommand
 
         context.Console.Write(table);
         return ExitCodes.Success;
-    }
-
-    private sealed record Row(CatalogEntry Entry, string? Family, ParameterCount? Total, ParameterCount? Active, string? Error)
-    {
-        public static Row Of(CatalogEntry entry)
-        {
-            var family = entry.Config.String("model_type");
-            try
-            {
-                var model = ModelResolver.Resolve(entry.Id);
-                return new Row(entry, model.Architecture?.Family ?? family, model.Inventory.TotalParameters, model.Inventory.ActiveParameters, null);
-            }
-            catch (LlmSizerException ex)
-            {
-                // A family not (yet) supported must not hide the rest of the catalog.
-                return new Row(entry, family, null, null, ex.Message);
-            }
-        }
     }
 }

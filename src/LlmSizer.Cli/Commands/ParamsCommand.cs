@@ -1,11 +1,10 @@
 using System.CommandLine;
-using System.Globalization;
-using System.Text.Json;
 using LlmSizer.Architecture;
 using LlmSizer.Architecture.Families;
 using LlmSizer.Cli.Output;
+using LlmSizer.Contract;
+using LlmSizer.Memory;
 using LlmSizer.Errors;
-using LlmSizer.Tensors;
 using Spectre.Console;
 
 namespace LlmSizer.Cli.Commands;
@@ -42,15 +41,20 @@ internal sealed class ParamsCommand : ICliCommand
         .AcceptOnlyFromAmong("layernorm", "rmsnorm");
 
     /// <summary>Creates the command.</summary>
-    /// <param name="resolve">Turns MODEL into a model; <see cref="ModelResolver.Resolve"/> by default (tests pass fakes).</param>
+    /// <param name="resolve">Turns MODEL into a model; <see cref="Sizer.Load(string)"/> by default (tests pass fakes).</param>
     public ParamsCommand(Func<string, ModelInfo>? resolve = null)
     {
-        _resolve = resolve ?? ModelResolver.Resolve;
+        _resolve = resolve ?? Sizer.Load;
     }
 
     public Command Create(CliContext context)
     {
         var command = new Command("params", "Count a model's parameters exactly: total, active, groups, tensors.");
+        CommonOptions.AddExamples(command,
+            "llmsize params llama-3.1-8b",
+            "llmsize params ./model-folder --check",
+            "llmsize params model.gguf --json --tensors",
+            "llmsize params --layers 12 --hidden 768 --heads 12 --vocab 50257 --max-positions 1024 --learned-positions --bias --tied");
         command.Arguments.Add(_model);
         foreach (var option in new Option[]
         {
@@ -67,33 +71,31 @@ internal sealed class ParamsCommand : ICliCommand
 
     private int Execute(CliContext context, ParseResult parseResult)
     {
-        var model = Resolve(parseResult);
-        var report = model.Parameters();
-        InventoryComparison? comparison = null;
-        if (parseResult.GetValue(_check))
+        var result = Sizer.Parameters(new ParametersRequest
         {
-            if (model.Family is null || model.Architecture is null || model.Source is not (ModelSourceKind.Safetensors or ModelSourceKind.Gguf))
-            {
-                throw new InvalidSettingException("--check", $"--check: expected checkpoint files (safetensors or GGUF) with a config to compare against; found a {ParamsRendering.SourceName(model.Source)} model.");
-            }
-
-            comparison = InventoryComparison.Compare(model.Family.Generate(model.Architecture), model.Inventory);
-        }
-
-        var options = new ParamsRendering.Options(parseResult.GetValue(_tensors), parseResult.GetValue(_layersDetail));
+            Model = Model(parseResult),
+            Check = parseResult.GetValue(_check),
+            Tensors = parseResult.GetValue(_tensors),
+            LayersDetail = parseResult.GetValue(_layersDetail),
+        });
         if (parseResult.GetValue(_json))
         {
-            JsonOutput.Write(context.Out, w => ParamsRendering.WriteJson(w, model, report, options, comparison));
+            JsonOutput.Write(context.Out, ContractJson.Serialize(ContractMapper.Params(result)));
         }
         else
         {
-            ParamsRendering.WriteTables(context.Console, model, report, options, comparison);
+            ParamsRendering.WriteTables(context.Console, result);
         }
 
-        return comparison is { IsMatch: false } ? ExitCodes.DoesNotFit : ExitCodes.Success;
+        foreach (var warning in result.Model.Warnings)
+        {
+            context.Error.WriteLine("warning: " + warning);
+        }
+
+        return result.Check is { IsMatch: false } ? ExitCodes.DoesNotFit : ExitCodes.Success;
     }
 
-    private ModelInfo Resolve(ParseResult parseResult)
+    private ModelRequest Model(ParseResult parseResult)
     {
         var modelArg = parseResult.GetValue(_model);
         var manualFlags = new[] { _layers, _hidden, _heads, _vocab, _kvHeads, _intermediate, _headDim, _maxPositions, _experts, _topK, _expertIntermediate, _norm }
@@ -113,7 +115,7 @@ internal sealed class ParamsCommand : ICliCommand
                 throw new UsageException($"give either MODEL ('{modelArg}') or manual architecture flags ({string.Join(", ", manualFlags)}), not both.");
             }
 
-            return _resolve(modelArg);
+            return new ModelRequest { Loaded = _resolve(modelArg) };
         }
 
         if (manualFlags.Count == 0)
@@ -121,53 +123,44 @@ internal sealed class ParamsCommand : ICliCommand
             throw new UsageException("params: expected a MODEL (catalog id, config.json, folder) or manual flags --layers --hidden --heads --vocab (see 'llmsize params --help').");
         }
 
-        var manual = new ManualArchitecture
+        return new ModelRequest
         {
-            Layers = Required(parseResult, _layers),
-            Hidden = Required(parseResult, _hidden),
-            Heads = Required(parseResult, _heads),
-            Vocab = Required(parseResult, _vocab),
-            KvHeads = Optional(parseResult, _kvHeads),
-            Intermediate = Optional(parseResult, _intermediate),
-            HeadDim = Optional(parseResult, _headDim),
-            MaxPositions = Optional(parseResult, _maxPositions),
-            Experts = Optional(parseResult, _experts),
-            TopK = Optional(parseResult, _topK),
-            ExpertIntermediate = Optional(parseResult, _expertIntermediate),
-            Gated = parseResult.GetValue(_gated),
-            Tied = parseResult.GetValue(_tied),
-            Bias = parseResult.GetValue(_bias),
-            LearnedPositions = parseResult.GetValue(_learnedPositions),
-            Norm = parseResult.GetValue(_norm) switch
+            Manual = new ManualArchitecture
             {
-                "layernorm" => NormKind.LayerNorm,
-                "rmsnorm" => NormKind.RmsNorm,
-                _ => null,
+                Layers = Required(parseResult, _layers, SettingNames.Layers),
+                Hidden = Required(parseResult, _hidden, SettingNames.Hidden),
+                Heads = Required(parseResult, _heads, SettingNames.Heads),
+                Vocab = Required(parseResult, _vocab, SettingNames.Vocab),
+                KvHeads = Optional(parseResult, _kvHeads, SettingNames.KvHeads),
+                Intermediate = Optional(parseResult, _intermediate, SettingNames.Intermediate),
+                HeadDim = Optional(parseResult, _headDim, SettingNames.HeadDim),
+                MaxPositions = Optional(parseResult, _maxPositions, SettingNames.MaxPositions),
+                Experts = Optional(parseResult, _experts, SettingNames.Experts),
+                TopK = Optional(parseResult, _topK, SettingNames.TopK),
+                ExpertIntermediate = Optional(parseResult, _expertIntermediate, SettingNames.ExpertIntermediate),
+                Gated = parseResult.GetValue(_gated),
+                Tied = parseResult.GetValue(_tied),
+                Bias = parseResult.GetValue(_bias),
+                LearnedPositions = parseResult.GetValue(_learnedPositions),
+                Norm = parseResult.GetValue(_norm) switch
+                {
+                    "layernorm" => NormKind.LayerNorm,
+                    "rmsnorm" => NormKind.RmsNorm,
+                    _ => null,
+                },
             },
         };
-        var spec = manual.ToSpec();
-        return ModelResolver.FromSpec("manual", ModelSourceKind.Manual, (spec, ManualFamily.Instance));
     }
 
     private static Option<string?> Number(string name, string description) => new(name) { Description = description, HelpName = "N" };
 
-    private static int Required(ParseResult parseResult, Option<string?> option) =>
-        Optional(parseResult, option)
-        ?? throw new InvalidSettingException(option.Name, $"{option.Name}: expected a positive integer (manual architectures need --layers, --hidden, --heads and --vocab); found none.");
+    private static int Required(ParseResult parseResult, Option<string?> option, string setting) =>
+        Optional(parseResult, option, setting)
+        ?? throw new InvalidSettingException(setting, "expected a positive integer (manual architectures need --layers, --hidden, --heads and --vocab); found none.");
 
-    private static int? Optional(ParseResult parseResult, Option<string?> option)
+    private static int? Optional(ParseResult parseResult, Option<string?> option, string setting)
     {
         var text = parseResult.GetValue(option);
-        if (text is null)
-        {
-            return null;
-        }
-
-        if (!int.TryParse(text.Replace("_", "", StringComparison.Ordinal), NumberStyles.AllowLeadingSign | NumberStyles.AllowThousands, CultureInfo.InvariantCulture, out var value))
-        {
-            throw new InvalidSettingException(option.Name, $"{option.Name}: expected a positive integer; found \"{text}\".");
-        }
-
-        return value;
+        return text is null ? null : ManualArchitecture.ParseDimension(setting, text);
     }
 }

@@ -1,6 +1,6 @@
 using System.Globalization;
-using System.Text.Json;
 using LlmSizer.Architecture;
+using LlmSizer.Contract;
 using LlmSizer.Tensors;
 using LlmSizer.Units;
 using Spectre.Console;
@@ -11,214 +11,14 @@ namespace LlmSizer.Cli.Output;
 /// (DESIGN.md §4). Rendering only: every number comes from the library.</summary>
 internal static class ParamsRendering
 {
-    /// <summary>What to include besides the summary.</summary>
-    /// <param name="Tensors">Every tensor.</param>
-    /// <param name="LayersDetail">Parameters per layer.</param>
-    public sealed record Options(bool Tensors, bool LayersDetail);
-
-    /// <summary>The JSON name of a source kind.</summary>
-    public static string SourceName(ModelSourceKind source) => source switch
+    public static void WriteTables(IAnsiConsole console, ParametersResult result)
     {
-        ModelSourceKind.Catalog => "catalog",
-        ModelSourceKind.Config => "config",
-        ModelSourceKind.Safetensors => "safetensors",
-        ModelSourceKind.Gguf => "gguf",
-        ModelSourceKind.Hub => "hub",
-        ModelSourceKind.Manual => "manual",
-        _ => source.ToString().ToLowerInvariant(),
-    };
-
-    /// <summary>The stable JSON name of a group.</summary>
-    public static string GroupName(TensorGroup group) => group switch
-    {
-        TensorGroup.Embedding => "embedding",
-        TensorGroup.Attention => "attention",
-        TensorGroup.Mlp => "mlp",
-        TensorGroup.Experts => "experts",
-        TensorGroup.Norm => "norm",
-        TensorGroup.LmHead => "lm_head",
-        TensorGroup.Other => "other",
-        _ => group.ToString().ToLowerInvariant(),
-    };
-
-    /// <summary>Bits per weight (display only; computed in <see cref="ParameterReport.BitsPerWeight"/>).</summary>
-    public static double BitsPerWeight(ParameterReport report) => report.BitsPerWeight;
-
-    public static void WriteJson(Utf8JsonWriter w, ModelInfo model, ParameterReport report, Options options, InventoryComparison? comparison)
-    {
-        w.WriteStartObject();
-        w.WriteString("model", model.Name);
-        w.WriteString("source", SourceName(model.Source));
-        if (model.Files.Count > 0)
-        {
-            w.WriteStartArray("files");
-            foreach (var f in model.Files)
-            {
-                w.WriteStringValue(f);
-            }
-
-            w.WriteEndArray();
-        }
-
-        if (model.Architecture is { } a)
-        {
-            w.WriteStartObject("architecture");
-            WriteArchitecture(w, a);
-            w.WriteEndObject();
-        }
-        else
-        {
-            w.WriteNull("architecture");
-        }
-
-        w.WriteStartObject("parameters");
-        w.WriteCount("total", report.Total);
-        w.WriteCount("active", report.Active);
-        w.WriteStartObject("groups");
-        foreach (var group in Enum.GetValues<TensorGroup>())
-        {
-            w.WriteNumber(GroupName(group), report.Groups.TryGetValue(group, out var c) ? c.Value : 0);
-        }
-
-        w.WriteEndObject();
-        w.WriteEndObject();
-        w.WriteNumber("tensors", report.TensorCount);
-        w.WriteStartObject("by_dtype");
-        foreach (var (dtype, count) in report.ByDataType)
-        {
-            w.WriteNumber(dtype.Name, count.Value);
-        }
-
-        w.WriteEndObject();
-        w.WriteStartObject("bytes_by_dtype");
-        foreach (var group in model.Inventory.Parameters.GroupBy(t => t.DataType))
-        {
-            w.WriteNumber(group.Key.Name, group.Aggregate(ByteSize.Zero, (s, t) => s + t.Bytes).Bytes);
-        }
-
-        w.WriteEndObject();
-        w.WriteNumber("weight_bytes", report.WeightBytes.Bytes);
-        w.WriteNumber("bits_per_weight", Math.Round(BitsPerWeight(report), 4));
-        w.WriteNumberOrNull("file_bytes", model.FileBytes?.Bytes);
-
-        if (options.LayersDetail)
-        {
-            w.WriteStartArray("layers");
-            foreach (var (layer, count) in report.ByLayer)
-            {
-                w.WriteStartObject();
-                w.WriteNumber("layer", layer);
-                w.WriteNumber("parameters", count.Value);
-                w.WriteEndObject();
-            }
-
-            w.WriteEndArray();
-        }
-
-        if (options.Tensors)
-        {
-            w.WriteStartArray("tensor_list");
-            foreach (var t in model.Inventory.Tensors)
-            {
-                WriteTensor(w, t);
-            }
-
-            w.WriteEndArray();
-        }
-
-        if (comparison is not null)
-        {
-            w.WriteStartObject("check");
-            w.WriteBoolean("match", comparison.IsMatch);
-            w.WriteNumber("matched", comparison.Matched);
-            w.WriteStartArray("missing");
-            foreach (var t in comparison.Missing)
-            {
-                WriteTensor(w, t);
-            }
-
-            w.WriteEndArray();
-            w.WriteStartArray("extra");
-            foreach (var t in comparison.Extra)
-            {
-                WriteTensor(w, t);
-            }
-
-            w.WriteEndArray();
-            w.WriteStartArray("misshapen");
-            foreach (var m in comparison.Misshapen)
-            {
-                w.WriteStartObject();
-                w.WriteString("name", m.Name);
-                w.WriteString("expected_shape", m.Expected.ShapeText());
-                w.WriteString("actual_shape", m.Actual.ShapeText());
-                w.WriteNumber("expected_elements", m.Expected.Elements);
-                w.WriteNumber("actual_elements", m.Actual.Elements);
-                w.WriteEndObject();
-            }
-
-            w.WriteEndArray();
-            w.WriteEndObject();
-        }
-
-        w.WriteEndObject();
-    }
-
-    private static void WriteArchitecture(Utf8JsonWriter w, ArchitectureSpec a)
-    {
-        w.WriteString("family", a.Family);
-        w.WriteStringOrNull("model_class", a.ModelClass);
-        w.WriteNumber("layers", a.Layers);
-        w.WriteNumberOrNull("decoder_layers", a.DecoderLayers);
-        w.WriteNumber("hidden", a.Hidden);
-        w.WriteNumber("heads", a.Heads);
-        w.WriteNumber("kv_heads", a.KvHeads);
-        w.WriteNumber("head_dim", a.HeadDim);
-        w.WriteNumber("v_head_dim", a.VHeadDim);
-        w.WriteNumber("intermediate", a.Intermediate);
-        w.WriteNumber("vocab", a.Vocab);
-        w.WriteNumberOrNull("max_positions", a.MaxPositions);
-        w.WriteBoolean("tied_embeddings", a.TiedEmbeddings);
-        w.WriteString("mlp", a.Mlp == MlpKind.Gated ? "gated" : "dense");
-        w.WriteString("norm", a.Norm switch { NormKind.LayerNorm => "layernorm", NormKind.LayerNormNoBias => "layernorm_no_bias", _ => "rmsnorm" });
-        w.WriteNumberOrNull("experts", a.Moe?.Experts);
-        w.WriteNumberOrNull("active_experts", a.Moe?.ActiveExperts);
-        w.WriteNumberOrNull("expert_intermediate", a.Moe?.ExpertIntermediate);
-        w.WriteNumberOrNull("shared_experts", a.Moe?.SharedExperts);
-        w.WriteNumberOrNull("kv_lora_rank", a.Mla?.KvLoraRank);
-        w.WriteNumberOrNull("q_lora_rank", a.Mla?.QLoraRank);
-        w.WriteNumberOrNull("sliding_window", a.SlidingWindow);
-        w.WriteBoolean("encoder_only", a.IsEncoderOnly);
-        w.WriteStringOrNull("torch_dtype", a.TorchDtype);
-    }
-
-    private static void WriteTensor(Utf8JsonWriter w, TensorInfo t)
-    {
-        w.WriteStartObject();
-        w.WriteString("name", t.Name);
-        w.WriteStartArray("shape");
-        foreach (var d in t.Shape)
-        {
-            w.WriteNumberValue(d);
-        }
-
-        w.WriteEndArray();
-        w.WriteString("dtype", t.DataType.Name);
-        w.WriteNumber("elements", t.Elements);
-        w.WriteNumber("bytes", t.Bytes.Bytes);
-        w.WriteString("group", GroupName(t.Group));
-        if (t.Kind != TensorKind.Parameter)
-        {
-            w.WriteString("kind", t.Kind == TensorKind.Buffer ? "buffer" : "quantization_aux");
-        }
-
-        w.WriteEndObject();
-    }
-
-    public static void WriteTables(IAnsiConsole console, ModelInfo model, ParameterReport report, Options options, InventoryComparison? comparison)
-    {
+        var model = result.Model;
+        var report = result.Report;
+        var options = result.Options;
+        var comparison = result.Check;
         var total = report.Total;
-        console.MarkupLine($"[bold]{Markup.Escape(model.Name)}[/] ({SourceName(model.Source)}): [bold]{total.ToExactString()}[/] parameters ({total.ToShortString()})");
+        console.MarkupLine($"[bold]{Markup.Escape(model.Name)}[/] ({ContractMapper.SourceName(model.Source)}): [bold]{total.ToExactString()}[/] parameters ({total.ToShortString()})");
         if (model.Architecture is { } a)
         {
             console.WriteLine(ArchitectureSummary(a));
@@ -237,13 +37,13 @@ internal static class ParamsRendering
                 continue;
             }
 
-            groups.AddRow(GroupName(group), count.ToExactString(), count.ToShortString(), Percent(count.Value, total.Value));
+            groups.AddRow(ContractMapper.GroupName(group), count.ToExactString(), count.ToShortString(), Percent(report.SharePercent(count)));
         }
 
         groups.AddRow("[bold]total[/]", $"[bold]{total.ToExactString()}[/]", total.ToShortString(), "100.0%");
         if (report.Active != total)
         {
-            groups.AddRow("active per token", report.Active.ToExactString(), report.Active.ToShortString(), Percent(report.Active.Value, total.Value));
+            groups.AddRow("active per token", report.Active.ToExactString(), report.Active.ToShortString(), Percent(report.SharePercent(report.Active)));
         }
 
         console.Write(groups);
@@ -253,20 +53,18 @@ internal static class ParamsRendering
         storage.AddColumn(new TableColumn("Parameters").RightAligned());
         storage.AddColumn(new TableColumn("Bytes").RightAligned());
         storage.AddColumn(new TableColumn("Size").RightAligned());
-        foreach (var group in model.Inventory.Parameters.GroupBy(t => t.DataType))
+        foreach (var ((dtype, count), (_, bytes)) in report.ByDataType.Zip(report.BytesByDataType))
         {
-            var bytes = group.Aggregate(ByteSize.Zero, (s, t) => s + t.Bytes);
-            var count = new ParameterCount(group.Sum(t => t.Elements));
-            storage.AddRow(group.Key.Name, count.ToExactString(), N(bytes.Bytes), bytes.ToString());
+            storage.AddRow(dtype.Name, count.ToExactString(), N(bytes.Bytes), bytes.ToString());
         }
 
         storage.AddRow("[bold]weights[/]", total.ToExactString(), N(report.WeightBytes.Bytes), report.WeightBytes.ToString());
         console.Write(storage);
         var fileNote = model.FileBytes is { } fb ? $"; files {N(fb.Bytes)} bytes ({fb})" : "";
-        console.WriteLine($"{report.TensorCount.ToString(CultureInfo.InvariantCulture)} tensors; {BitsPerWeight(report).ToString("0.##", CultureInfo.InvariantCulture)} bits per weight{fileNote}");
-        if (model.Source is ModelSourceKind.Catalog or ModelSourceKind.Config or ModelSourceKind.Manual)
+        console.WriteLine($"{report.TensorCount.ToString(CultureInfo.InvariantCulture)} tensors; {report.BitsPerWeight.ToString("0.##", CultureInfo.InvariantCulture)} bits per weight{fileNote}");
+        if (model.StorageNote is { } note)
         {
-            console.WriteLine("Bytes assume every tensor in BF16 (2 bytes); see 'llmsize memory' for other precisions.");
+            console.WriteLine(note + "; see 'llmsize memory' for other precisions.");
         }
 
         if (options.LayersDetail)
@@ -368,8 +166,8 @@ internal static class ParamsRendering
         return $"{a.Family}{(a.ModelClass is null ? "" : $" ({a.ModelClass})")}: {string.Join(", ", parts)}";
     }
 
-    private static string Percent(long part, long whole) =>
-        whole == 0 ? "-" : (part * 100.0 / whole).ToString("0.0", CultureInfo.InvariantCulture) + "%";
+    private static string Percent(double? share) =>
+        share is { } v ? v.ToString("0.0", CultureInfo.InvariantCulture) + "%" : "-";
 
     private static string N(long value) => value.ToString("N0", CultureInfo.InvariantCulture);
 }

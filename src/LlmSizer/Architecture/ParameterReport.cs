@@ -19,6 +19,9 @@ public sealed record ParameterReport
     /// <summary>Parameters per storage type.</summary>
     public required IReadOnlyList<KeyValuePair<DataType, ParameterCount>> ByDataType { get; init; }
 
+    /// <summary>Bytes of the parameter tensors per storage type, in the order of <see cref="ByDataType"/>.</summary>
+    public required IReadOnlyList<KeyValuePair<DataType, ByteSize>> BytesByDataType { get; init; }
+
     /// <summary>Parameters per layer.</summary>
     public required IReadOnlyList<KeyValuePair<int, ParameterCount>> ByLayer { get; init; }
 
@@ -31,6 +34,11 @@ public sealed record ParameterReport
     /// <summary>The average stored bits per parameter (weight bytes × 8 / total), or 0 for an empty model.</summary>
     public double BitsPerWeight => Total.Value == 0 ? 0 : WeightBytes.Bytes * 8.0 / Total.Value;
 
+    /// <summary>A part's share of the total, in percent (null for an empty model).</summary>
+    /// <param name="part">The part.</param>
+    /// <returns>The percentage, or null.</returns>
+    public double? SharePercent(ParameterCount part) => Total.Value == 0 ? null : part.Value * 100.0 / Total.Value;
+
     /// <summary>Computes the report of an inventory.</summary>
     /// <param name="inventory">The tensors.</param>
     /// <returns>The report.</returns>
@@ -40,6 +48,8 @@ public sealed record ParameterReport
         Active = inventory.ActiveParameters,
         Groups = inventory.ByGroup(),
         ByDataType = inventory.ByDataType(),
+        BytesByDataType = inventory.Parameters.GroupBy(t => t.DataType)
+            .Select(g => new KeyValuePair<DataType, ByteSize>(g.Key, g.Aggregate(ByteSize.Zero, (s, t) => s + t.Bytes))).ToList(),
         ByLayer = inventory.ByLayer(),
         TensorCount = inventory.Parameters.Count(),
         WeightBytes = inventory.ParameterBytes,

@@ -36,6 +36,10 @@ public static class ModelCatalog
     public static IReadOnlyList<CatalogEntry> All =>
         [.. Entries.Value.Values.Distinct().OrderBy(e => e.Id, StringComparer.Ordinal)];
 
+    /// <summary>Every entry with its family and exact size (or its error), sorted by id.</summary>
+    /// <returns>The summaries.</returns>
+    public static IReadOnlyList<CatalogSummary> Summaries() => [.. All.Select(CatalogSummary.Of)];
+
     /// <summary>Finds an entry by id or alias, case-insensitively.</summary>
     /// <param name="id">The id.</param>
     /// <param name="entry">The entry, when found.</param>

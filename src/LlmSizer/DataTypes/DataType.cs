@@ -80,7 +80,7 @@ public sealed partial record DataType
         TryParse(name, out var type)
             ? type
             : throw new Errors.InvalidSettingException(setting,
-                $"{setting}: unknown data type '{name}' (known: {string.Join(", ", All.Select(t => t.Name.ToLowerInvariant()))}).");
+                $"unknown data type '{name}' (known: {string.Join(", ", All.Select(t => t.Name.ToLowerInvariant()))}).");
 
     /// <summary>Finds a type by its GGML type id.</summary>
     /// <param name="ggmlTypeId">The id from a GGUF tensor info.</param>

@@ -72,15 +72,24 @@ public sealed class UnknownModelException : LlmSizerException
     }
 }
 
-/// <summary>A setting (a CLI flag or a workload option) has an invalid value or conflicts with another.</summary>
+/// <summary>A setting of a request (a workload option, a manual architecture number, a GPU choice) has an invalid value
+/// or conflicts with another.</summary>
+/// <remarks>The setting is named by its logical name (<c>context</c>, <c>tensor_parallel</c>, <c>dtype</c>; see
+/// <see cref="Memory.SettingNames"/>), never by a front end's spelling of it: the CLI shows <c>context</c>, the web API
+/// <c>context</c>. <see cref="Detail"/> is the message without the setting, so each front end can prefix its own name.</remarks>
 public sealed class InvalidSettingException : LlmSizerException
 {
-    internal InvalidSettingException(string setting, string message)
-        : base(message)
+    internal InvalidSettingException(string setting, string detail)
+        : base(setting + ": " + detail)
     {
         Setting = setting;
+        Detail = detail;
     }
 
-    /// <summary>The setting (flag name) at fault, e.g. "--tp".</summary>
+    /// <summary>The logical setting at fault, e.g. <c>tensor_parallel</c>.</summary>
     public string Setting { get; }
+
+    /// <summary>What was expected and what was found, without the setting's name, e.g.
+    /// <c>expected a divisor of the 32 attention heads; found 3.</c></summary>
+    public string Detail { get; }
 }

@@ -1,13 +1,12 @@
 using LlmSizer.Architecture;
 using LlmSizer.DataTypes;
 using LlmSizer.Errors;
-using LlmSizer.Quantization;
-using LlmSizer.Tensors;
 using static LlmSizer.Memory.MemoryEstimator;
 
 namespace LlmSizer.Memory;
 
-/// <summary>Inference memory per engine profile.</summary>
+/// <summary>Inference memory per engine profile. Bytes are computed here from the prepared sums; every formula is a
+/// closure, formatted only when read.</summary>
 internal static class InferenceMemory
 {
     private static readonly DataType[] LlamaCppKvTypes =
@@ -17,79 +16,115 @@ internal static class InferenceMemory
 
     private static readonly DataType[] HfKvTypes = [DataType.F32, DataType.F16, DataType.BF16];
 
+    private const string VllmPreallocationWarning =
+        "vLLM pre-allocates gpu_memory_utilization × GPU memory and fills what is left with KV cache; nvidia-smi shows that, not this requirement.";
+
     public static MemoryEstimate Estimate(EstimatePlan p)
     {
-        var kvType = KvType(p);
-        p.Assume("engine", p.Engine switch { InferenceEngine.LlamaCpp => "llamacpp", InferenceEngine.Hf => "hf", _ => "vllm" });
-        p.Assume("kv_dtype", kvType.Name.ToLowerInvariant() + (p.W.KvDtype is null ? " (default)" : ""));
+        p.KvType = KvType(p);
         switch (p.Engine)
         {
             case InferenceEngine.LlamaCpp:
-                LlamaCpp(p, kvType);
-                break;
+                LlamaCpp(p);
+                return p.Build(LlamaCppAssumptions);
             case InferenceEngine.Hf:
-                Hf(p, kvType);
-                break;
+                Hf(p);
+                return p.Build(HfAssumptions);
             default:
-                Vllm(p, kvType);
-                break;
+                Vllm(p);
+                return p.Build(VllmAssumptions);
+        }
+    }
+
+    private static List<Assumption> Common(EstimatePlan p)
+    {
+        var list = p.CommonAssumptions();
+        list.Add(new("engine", WorkloadNames.Name(p.Engine), p.W.Engine is null, p.W.Engine is null ? "llamacpp for GGUF, vllm otherwise" : null));
+        list.Add(new("kv_dtype", p.KvType.Name.ToLowerInvariant(), p.W.KvType is null,
+            p.W.KvType is null ? (p.Engine == InferenceEngine.LlamaCpp ? "llama.cpp's f16" : "the compute dtype") : null));
+        return list;
+    }
+
+    private static IReadOnlyList<Assumption> VllmAssumptions(EstimatePlan p)
+    {
+        var list = Common(p);
+        list.Add(new("block_size", (long)VllmBlockSize));
+        list.Add(new("max_num_batched_tokens", p.MaxBatched, p.W.Vllm.MaxBatchedTokens is null, p.W.Vllm.MaxBatchedTokens is null ? "max(context, 2048)" : null));
+        list.Add(new("max_num_seqs", (long)p.W.Vllm.MaxSeqs, p.W.Vllm.MaxSeqs == VllmSettings.Default.MaxSeqs));
+        list.Add(new("gpu_util", p.W.Vllm.GpuUtilization, p.W.Vllm.GpuUtilization == VllmSettings.Default.GpuUtilization));
+        if (p.W.Vllm.MaxMultimodalTokens is { } mm)
+        {
+            list.Add(new("profile_seqs", p.ProfileSeqs, false, $"max_num_batched_tokens // max_mm_tokens {N(mm)}"));
         }
 
-        return p.Build();
+        AddOverhead(list, p);
+        return list;
     }
+
+    private static IReadOnlyList<Assumption> HfAssumptions(EstimatePlan p)
+    {
+        var list = Common(p);
+        list.Add(new("attention", p.W.Attention == AttentionKernel.Eager ? "eager" : "sdpa/flash", p.W.Attention is null));
+        AddOverhead(list, p);
+        return list;
+    }
+
+    private static IReadOnlyList<Assumption> LlamaCppAssumptions(EstimatePlan p)
+    {
+        var list = Common(p);
+        var l = p.W.LlamaCpp;
+        list.Add(new("n_ctx", p.NCtx, false, $"context × batch, KV cells padded to {LlamaCppCtxPad}: {N(p.KvCells)}"));
+        list.Add(new("n_seq_max", (long)p.W.Batch));
+        list.Add(new("ubatch", p.Ubatch, l.Ubatch == LlamaCppSettings.Default.Ubatch));
+        list.Add(new("flash_attn", WorkloadNames.Name(l.FlashAttention), l.FlashAttention == FlashAttention.Auto, l.FlashAttention == FlashAttention.Auto ? "on" : null));
+        list.Add(new("swa_full", l.SwaFull, !l.SwaFull));
+        AddOverhead(list, p);
+        return list;
+    }
+
+    private static void AddOverhead(List<Assumption> list, EstimatePlan p) =>
+        list.Add(new("overhead", Mib(p.OverheadBytes), p.W.Overhead is null));
 
     private static DataType KvType(EstimatePlan p)
     {
         var allowed = p.Engine switch { InferenceEngine.LlamaCpp => LlamaCppKvTypes, InferenceEngine.Hf => HfKvTypes, _ => VllmKvTypes };
-        if (p.W.KvDtype is null)
-        {
-            return p.Engine == InferenceEngine.LlamaCpp ? DataType.F16 : (p.ComputeType == DataType.F32 ? DataType.F32 : p.ComputeType);
-        }
-
-        if (p.W.KvDtype.Equals("auto", StringComparison.OrdinalIgnoreCase))
+        if (p.W.KvType is not { } t)
         {
             return p.Engine == InferenceEngine.LlamaCpp ? DataType.F16 : p.ComputeType;
         }
 
-        if (!DataType.TryParse(p.W.KvDtype, out var t) || !allowed.Contains(t))
+        if (Array.IndexOf(allowed, t) < 0)
         {
-            throw new InvalidSettingException("--kv-dtype",
-                $"--kv-dtype: expected one of {string.Join(", ", allowed.Select(a => a.Name.ToLowerInvariant()))} for this engine; found '{p.W.KvDtype}'.");
+            throw new InvalidSettingException(SettingNames.KvDtype,
+                $"expected one of {string.Join(", ", allowed.Select(a => a.Name.ToLowerInvariant()))} for engine {WorkloadNames.Name(p.Engine)}; found '{t.Name.ToLowerInvariant()}'.");
         }
 
         return t;
     }
 
-    private static string WeightFormula(EstimatePlan p, long perGpu)
-    {
-        var stored = p.Stored;
-        var parts = stored.Tensors.GroupBy(t => t.DataType).OrderByDescending(g => g.Sum(t => t.Bytes.Bytes))
-            .Select(g => $"{N(g.Sum(t => t.Elements))} × {g.Key.Name} ({g.Key.BitsPerElement:0.###} bit)");
-        var split = p.Tp * p.Pp > 1 ? $", split over tp {p.Tp} × pp {p.Pp} (largest stage {Gib(perGpu)})" : "";
-        return "Σ tensors: " + string.Join(" + ", parts) + split;
-    }
+    private static Func<string> WeightFormula(EstimatePlan p, long perGpu) => () =>
+        p.Stored.Formula + (p.Tp * p.Pp > 1 ? $", split over tp {p.Tp} × pp {p.Pp} (largest stage {Gib(perGpu)})" : "");
 
-    private static void Overhead(EstimatePlan p, long defaultBytes, string why)
+    private static void Overhead(EstimatePlan p, long defaultBytes, Func<string> why)
     {
-        long o = p.W.OverheadBytes ?? defaultBytes;
-        p.Assume("overhead", Mib(o) + (p.W.OverheadBytes is null ? " (default)" : ""));
-        p.Add("overhead", o, o * p.W.Gpus, p.W.OverheadBytes is null ? why : "overridden by --overhead",
+        long o = p.W.Overhead?.Bytes ?? defaultBytes;
+        p.OverheadBytes = o;
+        p.Add("overhead", o, checked(o * p.Gpus), p.W.Overhead is null ? why : static () => "overridden by the overhead setting",
             "memory-physics.md §5 (CUDA context, cuBLAS/NCCL workspaces)");
     }
 
     // ---------------------------------------------------------------- vLLM
-    private static void Vllm(EstimatePlan p, DataType kvType)
+    private static void Vllm(EstimatePlan p)
     {
         var spec = p.Spec;
-        var (wGpu, wReplica) = p.WeightShares(p.Stored);
-        p.Add("weights", wGpu, wReplica * p.Dp, WeightFormula(p, wGpu), "exact tensor sizes (safetensors/GGUF layouts; DataType table)");
+        var kvType = p.KvType;
+        var (wGpu, wReplica) = p.WeightShares();
+        p.Add("weights", wGpu, checked(wReplica * p.Dp), WeightFormula(p, wGpu), "exact tensor sizes (safetensors/GGUF layouts; DataType table)");
 
         int ctx = p.Context, b = p.W.Batch;
-        long maxBatched = p.W.MaxBatchedTokens ?? Math.Max(ctx, 2048);
-        p.Assume("block_size", VllmBlockSize);
-        p.Assume("max_num_batched_tokens", maxBatched + (p.W.MaxBatchedTokens is null ? " (default: max(context, 2048))" : ""));
-        p.Assume("max_num_seqs", p.W.MaxSeqs);
-        p.Assume("gpu_util", p.W.GpuUtil);
+        var vllm = p.W.Vllm;
+        long maxBatched = vllm.MaxBatchedTokens ?? Math.Max(ctx, 2048);
+        p.MaxBatched = maxBatched;
 
         // Per sequence: cdiv(len, block) blocks per full-attention layer; SWA layers per SlidingWindowSpec.max_memory_usage_bytes:
         // (cdiv(min(window − 1 + max_num_batched_tokens, max_model_len), block) + 1) blocks (vllm/v1/kv_cache_interface.py).
@@ -97,12 +132,11 @@ internal static class InferenceMemory
         long swaTokens = spec.SlidingWindow is { } sw
             ? Math.Min(fullTokens, (KvCache.CeilDiv(Math.Min(sw - 1 + maxBatched, ctx), VllmBlockSize) + 1) * VllmBlockSize)
             : fullTokens;
-        var (kvGpu, perTokenFull) = KvPerStage(p, kvType, l => spec.LayerKind(l) == AttentionLayerKind.Sliding ? swaTokens : fullTokens);
+        var (kvGpu, perTokenFull) = KvPerStage(p, fullTokens, swaTokens);
         long kvGpuTotal = checked(kvGpu * b);
-        string swaText = spec.SlidingWindow is not null && swaTokens < fullTokens ? $"; sliding-window layers hold {N(swaTokens)} tokens" : "";
-        p.Add("kv_cache", kvGpuTotal, checked(kvGpuTotal * p.W.Gpus),
-            $"{b} seq × {N(fullTokens)} tokens (context {N(ctx)} rounded up to {VllmBlockSize}-token blocks) × {N(perTokenFull)} B/token/GPU" +
-            $" ({KvText(p, kvType)}){swaText}",
+        p.Add("kv_cache", kvGpuTotal, checked(kvGpuTotal * p.Gpus),
+            () => $"{b} seq × {N(fullTokens)} tokens (context {N(ctx)} rounded up to {VllmBlockSize}-token blocks) × {N(perTokenFull)} B/token/GPU" +
+                  $" ({KvText(p, kvType)})" + (spec.SlidingWindow is not null && swaTokens < fullTokens ? $"; sliding-window layers hold {N(swaTokens)} tokens" : ""),
             "vllm/v1/kv_cache_interface.py page_size_bytes; memory-physics.md §1.1, §1.5");
 
         // Profile-run activation peak (torch.cuda.max_memory_allocated minus weights). The dummy forward over
@@ -134,52 +168,56 @@ internal static class InferenceMemory
         // each carries a largest image (vLLM V0 worker/model_runner.py profile_run), and the wrapper's forward (llava.py,
         // pixtral.py) keeps inputs_embeds (h per token) and the encoder output (max_mm_tokens × h per sequence) alive
         // while the language model runs.
-        long seqs = p.W.MaxSeqs;
+        long seqs = vllm.MaxSeqs;
         long mmExtra = 0, encoderOut = 0;
-        if (p.W.MaxMultimodalTokens is { } mm)
+        if (vllm.MaxMultimodalTokens is { } mm)
         {
             seqs = Math.Max(1, Math.Min(seqs, maxBatched / mm));
             mmExtra = h;
             encoderOut = checked(seqs * mm * h * cb);
-            p.Assume("profile_seqs", $"{seqs} (max_num_batched_tokens // max_mm_tokens {N(mm)})");
         }
 
+        p.ProfileSeqs = seqs;
         long perTok = checked((Math.Max(mlpElems, attnElems) + mmExtra) * cb);
         long layer = checked(maxBatched * perTok + encoderOut);
         long sampler = checked(maxBatched * h * cb + seqs * spec.Vocab * VllmSamplerBytesPerLogit);
         long act = Math.Max(layer, sampler);
-        string stages =
-            $"max(layer stage: {N(maxBatched)} batched tokens × (max(MLP 3h + 3i/t, attention 3h + (2a + 2kv)·d/t){(mmExtra > 0 ? " + h inputs_embeds" : "")}) × {cb} B = {N(perTok)} B/token{(encoderOut > 0 ? $" + encoder output {Gib(encoderOut)}" : "")} = {Gib(layer)}; " +
-            $"sampler stage: {N(maxBatched)} × h × {cb} B + {seqs} seqs (max_num_seqs) × vocab {N(spec.Vocab)} × {VllmSamplerBytesPerLogit} B (top-k/top-p sort, fp32) = {Gib(sampler)})";
-        p.Add("activations", act, act * p.W.Gpus, stages,
+        p.Add("activations", act, checked(act * p.Gpus),
+            () => $"max(layer stage: {N(maxBatched)} batched tokens × (max(MLP 3h + 3i/t, attention 3h + (2a + 2kv)·d/t){(mmExtra > 0 ? " + h inputs_embeds" : "")}) × {cb} B = {N(perTok)} B/token{(encoderOut > 0 ? $" + encoder output {Gib(encoderOut)}" : "")} = {Gib(layer)}; " +
+                  $"sampler stage: {N(maxBatched)} × h × {cb} B + {seqs} seqs (max_num_seqs) × vocab {N(spec.Vocab)} × {VllmSamplerBytesPerLogit} B (top-k/top-p sort, fp32) = {Gib(sampler)})",
             "vLLM profile run (llama.py forward liveness; sampler.py _apply_top_k_top_p); memory-physics.md §3.2; vllm #10517, PR #10511");
-        long baseOver = p.W.GpuMemoryBytes switch
+        long? gpuMemory = p.W.GpuMemory?.Bytes;
+        long baseOver = gpuMemory switch
         {
             null => VllmOverheadBytes,
             <= VllmConsumerGpuMaxBytes => VllmConsumerOverheadBytes,
             _ => VllmDatacenterOverheadBytes,
         };
-        string cls = p.W.GpuMemoryBytes switch
+        long over = baseOver + (p.Tp > 1 ? VllmTpOverheadBytes : 0);
+        Overhead(p, over, () => "non-torch memory (CUDA context, cuBLAS, NCCL): " + gpuMemory switch
         {
             null => "GPU not given: 1 GiB, between the consumer (0.35) and H100 (1.79) measurements",
-            <= VllmConsumerGpuMaxBytes => $"{Gib(p.W.GpuMemoryBytes.Value)} GPU (≤ 32 GiB, consumer class): 0.35 GiB as logged on RTX 3090 (vllm #10517)",
-            _ => $"{Gib(p.W.GpuMemoryBytes.Value)} GPU (> 32 GiB, data-centre class): 1.79 GiB as logged on H100 (vllm PR #10511)",
-        };
-        long over = baseOver + (p.Tp > 1 ? VllmTpOverheadBytes : 0);
-        Overhead(p, over, "non-torch memory (CUDA context, cuBLAS, NCCL): " + cls + (p.Tp > 1 ? " + NCCL/custom all-reduce 1.79 GiB at TP > 1" : ""));
-        p.Warnings.Add($"vLLM pre-allocates gpu_memory_utilization ({p.W.GpuUtil:0.##}) × GPU memory and fills what is left with KV cache; nvidia-smi shows that, not this requirement.");
+            <= VllmConsumerGpuMaxBytes => $"{Gib(gpuMemory.Value)} GPU (≤ 32 GiB, consumer class): 0.35 GiB as logged on RTX 3090 (vllm #10517)",
+            _ => $"{Gib(gpuMemory.Value)} GPU (> 32 GiB, data-centre class): 1.79 GiB as logged on H100 (vllm PR #10511)",
+        } + (p.Tp > 1 ? " + NCCL/custom all-reduce 1.79 GiB at TP > 1" : ""));
+        p.Warn(VllmPreallocationWarning);
+        if (p.W.LlamaCpp != LlamaCppSettings.Default)
+        {
+            p.Warn("the llama.cpp settings (ubatch, flash_attention, swa_full) do not apply to engine vllm and are ignored.");
+        }
     }
 
     // ---------------------------------------------------------------- Hugging Face generate()
-    private static void Hf(EstimatePlan p, DataType kvType)
+    private static void Hf(EstimatePlan p)
     {
         var spec = p.Spec;
-        var (wGpu, wReplica) = p.WeightShares(p.Stored);
-        p.Add("weights", wGpu, wReplica * p.Dp, WeightFormula(p, wGpu), "exact tensor sizes");
+        var kvType = p.KvType;
+        var (wGpu, wReplica) = p.WeightShares();
+        p.Add("weights", wGpu, checked(wReplica * p.Dp), WeightFormula(p, wGpu), "exact tensor sizes");
         int ctx = p.Context, b = p.W.Batch;
-        var (kvGpu, perTok) = KvPerStage(p, kvType, _ => ctx);
+        var (kvGpu, perTok) = KvPerStage(p, ctx, ctx);
         long kv = checked(kvGpu * b);
-        p.Add("kv_cache", kv, kv * p.W.Gpus, $"DynamicCache: {b} seq × {N(ctx)} tokens × {N(perTok)} B/token ({KvText(p, kvType)})",
+        p.Add("kv_cache", kv, checked(kv * p.Gpus), () => $"DynamicCache: {b} seq × {N(ctx)} tokens × {N(perTok)} B/token ({KvText(p, kvType)})",
             "transformers DynamicCache grows per token, no padding; memory-physics.md §1.5");
 
         // Prefill transient: one layer's working set over the prompt, plus eager attention scores when not using SDPA/FA.
@@ -187,101 +225,87 @@ internal static class InferenceMemory
         long inter = InterOf(spec);
         long perToken = checked((4L * spec.Hidden + (long)(spec.Heads + 2 * spec.KvHeads) * spec.HeadDim + 3 * inter) * cb);
         long act = checked((long)b * ctx * perToken / p.Tp);
-        string formula = $"prefill of {b} × {N(ctx)} tokens × (4h + (a + 2kv)·d + 3i) × {cb} B";
-        if (!p.W.FlashAttentionKernels)
+        bool eager = p.W.Attention == AttentionKernel.Eager;
+        long scores = 0;
+        if (eager)
         {
-            long scores = checked(2L * b * (spec.Heads / p.Tp) * ctx * ctx * cb);
+            scores = checked(2L * b * (spec.Heads / p.Tp) * ctx * ctx * cb);
             act = checked(act + scores);
-            formula += $" + eager attention scores and softmax 2 × b·a·s² × {cb} B = {Gib(scores)}";
         }
 
-        p.Assume("attention", p.W.FlashAttentionKernels ? "sdpa/flash" : "eager");
-        p.Add("activations", act, act * p.W.Gpus, formula, "memory-physics.md §3.3 (llm_tutorial_optimization.md)");
+        p.Add("activations", act, checked(act * p.Gpus),
+            () => $"prefill of {b} × {N(ctx)} tokens × (4h + (a + 2kv)·d + 3i) × {cb} B" + (eager ? $" + eager attention scores and softmax 2 × b·a·s² × {cb} B = {Gib(scores)}" : ""),
+            "memory-physics.md §3.3 (llm_tutorial_optimization.md)");
         long logits = checked(2L * b * spec.Vocab * 4);
-        p.Add("logits", logits, logits * p.W.Gpus, $"{b} seq × vocab {N(spec.Vocab)} × 4 B × 2 (fp32 logits of the last position + softmax; logits_to_keep = 1)",
+        p.Add("logits", logits, checked(logits * p.Gpus), () => $"{b} seq × vocab {N(spec.Vocab)} × 4 B × 2 (fp32 logits of the last position + softmax; logits_to_keep = 1)",
             "transformers generate() with logits_to_keep; memory-physics.md §3.3");
-        Overhead(p, DefaultOverheadBytes, "CUDA context and cuBLAS workspace (512 MiB, lazy module loading); not counted by torch.cuda.max_memory_allocated");
+        Overhead(p, DefaultOverheadBytes, static () => "CUDA context and cuBLAS workspace (512 MiB, lazy module loading); not counted by torch.cuda.max_memory_allocated");
     }
 
     // ---------------------------------------------------------------- llama.cpp
-    private static void LlamaCpp(EstimatePlan p, DataType kvType)
+    private static void LlamaCpp(EstimatePlan p)
     {
         var spec = p.Spec;
+        var kvType = p.KvType;
+        var settings = p.W.LlamaCpp;
         int b = p.W.Batch;
         long nCtx = checked((long)p.Context * b);
         long kvSize = KvCache.Pad(nCtx, LlamaCppCtxPad);
-        long ub = Math.Min(p.W.Ubatch, nCtx); // n_ubatch ≤ n_batch ≤ n_ctx (llama-context.cpp)
+        long ub = Math.Min(settings.Ubatch, nCtx); // n_ubatch ≤ n_batch ≤ n_ctx (llama-context.cpp)
+        p.NCtx = nCtx;
+        p.KvCells = kvSize;
+        p.Ubatch = ub;
         bool quantV = kvType.BlockElements > 1;
-        bool fa = p.W.FlashAttn switch
+        bool fa = settings.FlashAttention != FlashAttention.Off;
+        if (quantV && settings.FlashAttention == FlashAttention.Off)
         {
-            FlashAttention.On => true,
-            FlashAttention.Off => false,
-            _ => true,
-        };
-        if (quantV && p.W.FlashAttn == FlashAttention.Off)
-        {
-            throw new InvalidSettingException("--kv-dtype",
-                $"--kv-dtype: llama.cpp refuses a quantized V cache without flash attention (\"V cache quantization requires flash_attn\"); expected f16, bf16 or f32 with --flash-attn off; found {kvType.Name.ToLowerInvariant()}.");
+            throw new InvalidSettingException(SettingNames.KvDtype,
+                $"llama.cpp refuses a quantized V cache without flash attention (\"V cache quantization requires flash_attn\"); expected f16, bf16 or f32 with flash_attention off; found {kvType.Name.ToLowerInvariant()}.");
         }
 
         if (quantV)
         {
-            p.Warnings.Add($"a {kvType.Name.ToLowerInvariant()} V cache needs flash attention: llama.cpp refuses to create the context without it (older builds silently used f16).");
+            p.Warn($"a {kvType.Name.ToLowerInvariant()} V cache needs flash attention: llama.cpp refuses to create the context without it (older builds silently used f16).");
         }
 
-        if (p.W.FlashAttn == FlashAttention.Auto)
+        if (settings.FlashAttention == FlashAttention.Auto)
         {
-            p.Warnings.Add("--flash-attn auto is assumed to resolve to on (CPU, CUDA and Metal support it); a device without it uses the larger non-FA compute buffer.");
+            p.Warn("flash attention auto is assumed to resolve to on (CPU, CUDA and Metal support it); a device without it uses the larger non-FA compute buffer.");
         }
 
-        p.Assume("n_ctx", $"{N(nCtx)} (context × batch), KV cells padded to {LlamaCppCtxPad}: {N(kvSize)}");
-        p.Assume("n_seq_max", b);
-        p.Assume("ubatch", ub);
-        p.Assume("flash_attn", p.W.FlashAttn.ToString().ToLowerInvariant() + (p.W.FlashAttn == FlashAttention.Auto ? " (on)" : ""));
-        p.Assume("swa_full", p.W.SwaFull);
+        if (p.W.Vllm != VllmSettings.Default)
+        {
+            p.Warn("the vLLM settings (gpu_utilization, max_batched_tokens, max_seqs, max_multimodal_tokens) do not apply to engine llamacpp and are ignored.");
+        }
 
         // Weights: the model buffer on the GPUs holds everything but token_embd, which llama.cpp keeps in host memory
         // (the input layer is always on the CPU; e.g. 1640.62 MiB CPU buffer for Command-R, llama.cpp PR #6122).
-        long embd = 0, device = 0;
-        var stage = new long[p.Pp];
-        foreach (var t in p.Stored.Tensors)
-        {
-            if (TensorRoles.Of(t) == TensorRole.TokenEmbedding)
-            {
-                embd = checked(embd + t.Bytes.Bytes);
-                continue;
-            }
-
-            int s = t.Layer is { } l ? p.StageOf(Math.Min(l, spec.Layers - 1)) : p.Pp - 1;
-            stage[s] = checked(stage[s] + t.Bytes.Bytes);
-            device = checked(device + t.Bytes.Bytes);
-        }
-
-        p.Add("weights", stage.Max(), device * p.Dp, WeightFormula(p, stage.Max()) + $"; token_embd ({Mib(embd)}) stays in host memory",
+        var (embd, stageMax, device) = p.Stored.LlamaCppShares(p.Pp);
+        p.Add("weights", stageMax, checked(device * p.Dp), () => WeightFormula(p, stageMax)() + $"; token_embd ({Mib(embd)}) stays in host memory",
             "llama.cpp model buffer = Σ ggml_nbytes of the tensors on the device (src/llama-model.cpp)");
-        p.Add("host_weights", embd, embd * p.Dp, "token_embd in the CPU model buffer (llama.cpp keeps the input embedding on the host)",
+        p.Add("host_weights", embd, checked(embd * p.Dp), static () => "token_embd in the CPU model buffer (llama.cpp keeps the input embedding on the host)",
             "llama.cpp src/llama-model.cpp (dev_input = CPU); memory-physics.md §7 item 11", onDevice: false);
 
         // KV: one K and one V tensor per layer, kv_size cells; SWA layers get
         // size_swa = GGML_PAD(min(n_ctx, n_swa × n_seq_max + n_ubatch), 256) unless --swa-full (src/llama-kv-cache-iswa.cpp).
-        long swaSize = spec.SlidingWindow is { } sw && !p.W.SwaFull
-            ? KvCache.Pad(Math.Min(kvSize, (long)sw * b + ub), LlamaCppCtxPad)
+        long swaSize = spec.SlidingWindow is { } sw && !settings.SwaFull
+            ? KvCache.Pad(Math.Min(kvSize, checked((long)sw * b + ub)), LlamaCppCtxPad)
             : kvSize;
-        var (kvGpu, perTok) = KvPerStage(p, kvType, l => spec.LayerKind(l) == AttentionLayerKind.Sliding ? swaSize : kvSize);
-        string swa = spec.SlidingWindow is not null ? $"; sliding-window layers {N(swaSize)} cells" : "";
-        p.Add("kv_cache", kvGpu, kvGpu * p.Dp, $"{N(kvSize)} cells × {N(perTok)} B/cell ({KvText(p, kvType)}){swa}",
+        var (kvGpu, perTok) = KvPerStage(p, kvSize, swaSize);
+        p.Add("kv_cache", kvGpu, checked(kvGpu * p.Dp),
+            () => $"{N(kvSize)} cells × {N(perTok)} B/cell ({KvText(p, kvType)})" + (spec.SlidingWindow is not null ? $"; sliding-window layers {N(swaSize)} cells" : ""),
             "llama.cpp src/llama-kv-cache.cpp (ggml_row_size(type, n_embd_k_gqa) per cell and layer); memory-physics.md §1.1, §1.5");
 
         // Output buffer: n_outputs_max (= n_seq_max) × n_vocab × 4 B of logits, in host memory (llama-context.cpp output_reserve).
         long output = checked((long)b * spec.Vocab * 4);
-        p.Add("output_buffer", output, output * p.Dp, $"{b} seq × vocab {N(spec.Vocab)} × 4 B (f32 logits), host memory",
+        p.Add("output_buffer", output, checked(output * p.Dp), () => $"{b} seq × vocab {N(spec.Vocab)} × 4 B (f32 logits), host memory",
             "llama.cpp src/llama-context.cpp output_reserve", onDevice: false);
 
         var (compute, cformula) = LlamaCppCompute.Bytes(spec, kvSize, ub, fa);
-        long copies = p.Pp > 1 ? 4 : 1; // GGML_SCHED_MAX_COPIES with pipeline parallelism (llama.cpp PR #6122)
-        p.Add("compute_buffer", compute, compute * p.Pp * p.Dp, cformula + (copies > 1 ? " (pipeline parallel: n_copies = 4 on the inputs)" : ""),
+        bool copies = p.Pp > 1; // GGML_SCHED_MAX_COPIES = 4 with pipeline parallelism (llama.cpp PR #6122)
+        p.Add("compute_buffer", compute, checked(compute * p.Pp * p.Dp), () => cformula() + (copies ? " (pipeline parallel: n_copies = 4 on the inputs)" : ""),
             "llama.cpp ggml_backend_sched_reserve worst-case graph; memory-physics.md §3.1");
-        Overhead(p, DefaultOverheadBytes, "CUDA context (512 MiB, lazy module loading); llama.cpp's own buffers are exact");
+        Overhead(p, DefaultOverheadBytes, static () => "CUDA context (512 MiB, lazy module loading); llama.cpp's own buffers are exact");
     }
 
     // ---------------------------------------------------------------- shared
@@ -289,22 +313,30 @@ internal static class InferenceMemory
         spec.Moe is { } moe ? Math.Max(spec.Intermediate, moe.ExpertIntermediate * moe.ActiveExperts + moe.SharedIntermediate) : spec.Intermediate;
 
     /// <summary>KV bytes per sequence on the GPU holding the most (largest pipeline stage), and the per-token bytes of a
-    /// full-attention layer set (for the formula text).</summary>
-    internal static (long PerGpu, long PerTokenFull) KvPerStage(EstimatePlan p, DataType kvType, Func<int, long> tokensOfLayer)
+    /// full-attention layer set (for the formula text). Sliding-window layers hold <paramref name="swaTokens"/> tokens,
+    /// the others <paramref name="fullTokens"/>.</summary>
+    internal static (long PerGpu, long PerTokenFull) KvPerStage(EstimatePlan p, long fullTokens, long swaTokens)
     {
         var spec = p.Spec;
-        var stage = new long[p.Pp];
+        var perLayer = p.Prepared.KvBytesPerLayer(spec, p.Tp, p.Engine, p.KvType);
+        int layers = perLayer.Length;
+        Span<long> stage = p.Pp <= 64 ? stackalloc long[p.Pp] : new long[p.Pp];
         long perToken = 0;
-        int layers = spec.CachedLayers;
         for (int l = 0; l < layers; l++)
         {
-            long bytes = KvCache.BytesPerToken(spec, l, p.Tp, p.Engine, kvType);
+            long bytes = perLayer[l];
             perToken = checked(perToken + bytes);
-            int s = (int)((long)l * p.Pp / layers);
-            stage[s] = checked(stage[s] + bytes * tokensOfLayer(l));
+            int s = PipelineStages.StageOf(l, layers, p.Pp);
+            stage[s] = checked(stage[s] + bytes * (spec.LayerKind(l) == AttentionLayerKind.Sliding ? swaTokens : fullTokens));
         }
 
-        return (stage.Max(), perToken);
+        long max = 0;
+        foreach (var v in stage)
+        {
+            max = Math.Max(max, v);
+        }
+
+        return (max, perToken);
     }
 
     internal static string KvText(EstimatePlan p, DataType kvType)

@@ -21,7 +21,7 @@ namespace LlmSizer.Memory;
 /// </list></remarks>
 internal static class LlamaCppCompute
 {
-    public static (long Bytes, string Formula) Bytes(ArchitectureSpec spec, long nKv, long ub, bool fa)
+    public static (long Bytes, Func<string> Formula) Bytes(ArchitectureSpec spec, long nKv, long ub, bool fa)
     {
         long h = spec.Hidden;
         long ff = InferenceMemory.InterOf(spec);
@@ -29,10 +29,15 @@ internal static class LlamaCppCompute
         long layer = fa
             ? checked(ub * (14 * ff + 4 * h) + nKv * ub * 2)
             : checked(ub * Math.Max(24 * h, 10 * ff) + nKv * ub * (4L * spec.Heads + 4));
-        string outText = $"output stage: ubatch {ub} × (vocab {N(spec.Vocab)} + 2·h {2 * h}) × 4 B = {Mib(output)}";
-        string layerText = fa
-            ? $"layer stage (flash attention): ubatch × (14·n_ff + 4·h) + f16 KQ mask n_kv {N(nKv)} × ubatch × 2 B = {Mib(layer)}"
-            : $"layer stage (no flash attention): ubatch × max(24·h, 10·n_ff) + f32 KQ + mask n_kv {N(nKv)} × ubatch × (4·heads + 4) B = {Mib(layer)}";
-        return (Math.Max(output, layer), $"max({outText}; {layerText})");
+        string Formula()
+        {
+            string outText = $"output stage: ubatch {ub} × (vocab {N(spec.Vocab)} + 2·h {2 * h}) × 4 B = {Mib(output)}";
+            string layerText = fa
+                ? $"layer stage (flash attention): ubatch × (14·n_ff + 4·h) + f16 KQ mask n_kv {N(nKv)} × ubatch × 2 B = {Mib(layer)}"
+                : $"layer stage (no flash attention): ubatch × max(24·h, 10·n_ff) + f32 KQ + mask n_kv {N(nKv)} × ubatch × (4·heads + 4) B = {Mib(layer)}";
+            return $"max({outText}; {layerText})";
+        }
+
+        return (Math.Max(output, layer), Formula);
     }
 }

@@ -3,7 +3,6 @@ using LlmSizer.Architecture;
 using LlmSizer.DataTypes;
 using LlmSizer.Errors;
 using LlmSizer.Quantization;
-using LlmSizer.Tensors;
 using LlmSizer.Units;
 
 namespace LlmSizer.Memory;
@@ -51,24 +50,32 @@ public static class MemoryEstimator
     public const long VllmTpOverheadBytes = 1833 * ByteSize.MiB; // 1.79 GiB = 1832.96 MiB
 
     /// <summary>Estimates the memory of <paramref name="model"/> under <paramref name="workload"/>.</summary>
-    /// <param name="model">The model (architecture and tensors).</param>
+    /// <param name="model">The model (architecture and tensors); prepared once and kept (<see cref="PreparedModel.For"/>).</param>
     /// <param name="workload">The workload.</param>
     /// <returns>The estimate.</returns>
     /// <exception cref="InvalidSettingException">A setting is invalid or conflicts with another or with the model.</exception>
     /// <exception cref="ModelConfigException">The model has no architecture (needed for KV cache and activations).</exception>
-    public static MemoryEstimate Estimate(ModelInfo model, Workload workload)
+    public static MemoryEstimate Estimate(ModelInfo model, Workload workload) => Estimate(PreparedModel.For(model), workload);
+
+    /// <summary>Estimates the memory of a prepared model under <paramref name="workload"/>: only arithmetic on the
+    /// prepared sums; formula texts and assumptions are built when first read.</summary>
+    /// <param name="model">The prepared model.</param>
+    /// <param name="workload">The workload.</param>
+    /// <returns>The estimate.</returns>
+    /// <exception cref="InvalidSettingException">A setting is invalid or conflicts with another or with the model.</exception>
+    /// <exception cref="ModelConfigException">The model has no architecture (needed for KV cache and activations).</exception>
+    public static MemoryEstimate Estimate(PreparedModel model, Workload workload)
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(workload);
         try
         {
             var plan = EstimatePlan.Create(model, workload);
-            return workload.Mode == WorkloadMode.Training ? TrainingMemory.Estimate(plan) : InferenceMemory.Estimate(plan);
+            return workload.Training is not null ? TrainingMemory.Estimate(plan) : InferenceMemory.Estimate(plan);
         }
         catch (OverflowException)
         {
-            throw new InvalidSettingException("--context",
-                $"--context: expected a workload whose memory fits in 64 bits; found context {workload.Context} × batch {workload.Batch}, which overflows.");
+            throw SettingErrors.Overflow(workload);
         }
     }
 
@@ -79,10 +86,68 @@ public static class MemoryEstimator
     internal static string N(long v) => v.ToString("N0", CultureInfo.InvariantCulture);
 }
 
-/// <summary>The validated inputs of one estimate, shared by the inference and training paths.</summary>
+/// <summary>The defaults the estimator applies when a workload leaves a setting out: one place, used by the estimator,
+/// the solvers and every front end's help text.</summary>
+public static class EngineDefaults
+{
+    /// <summary>The context assumed when none is given: 4096 tokens, or the model's maximum when that is smaller.</summary>
+    /// <param name="spec">The architecture.</param>
+    /// <returns>The context.</returns>
+    public static int Context(ArchitectureSpec spec)
+    {
+        ArgumentNullException.ThrowIfNull(spec);
+        return Math.Min(4096, spec.MaxPositions is > 0 ? spec.MaxPositions.Value : 4096);
+    }
+
+    /// <summary>The engine assumed when none is given: llama.cpp for GGUF files and formats, vLLM otherwise.</summary>
+    /// <param name="format">The weight format.</param>
+    /// <param name="source">Where the model came from.</param>
+    /// <returns>The engine.</returns>
+    public static InferenceEngine Engine(WeightFormat format, ModelSourceKind source)
+    {
+        ArgumentNullException.ThrowIfNull(format);
+        return format.IsGguf || source == ModelSourceKind.Gguf ? InferenceEngine.LlamaCpp : InferenceEngine.Vllm;
+    }
+
+    /// <summary>The weight format assumed when none is given: the checkpoint's own types for a file, the config's
+    /// <c>torch_dtype</c> (bf16 when it has none) otherwise.</summary>
+    /// <param name="spec">The architecture.</param>
+    /// <param name="source">Where the model came from.</param>
+    /// <returns>The format and the reason.</returns>
+    public static (WeightFormat Format, string Reason) Format(ArchitectureSpec spec, ModelSourceKind source)
+    {
+        ArgumentNullException.ThrowIfNull(spec);
+        if (source is ModelSourceKind.Gguf or ModelSourceKind.Safetensors)
+        {
+            return (WeightFormat.Native, "the checkpoint's own tensor types");
+        }
+
+        return spec.TorchDtype?.ToLowerInvariant() switch
+        {
+            "float16" or "fp16" or "f16" or "half" => (WeightFormat.F16, "config torch_dtype float16"),
+            "float32" or "fp32" or "f32" or "float" => (WeightFormat.F32, "config torch_dtype float32"),
+            "bfloat16" or "bf16" => (WeightFormat.BF16, "config torch_dtype bfloat16"),
+            null => (WeightFormat.BF16, "no torch_dtype in the config"),
+            _ => (WeightFormat.BF16, "config torch_dtype " + spec.TorchDtype),
+        };
+    }
+}
+
+/// <summary>The messages of workload errors, in one place (house style C.4).</summary>
+internal static class SettingErrors
+{
+    public static InvalidSettingException Positive(string setting, long value) =>
+        new(setting, $"expected a positive number; found {value.ToString(CultureInfo.InvariantCulture)}.");
+
+    public static InvalidSettingException Overflow(Workload w) =>
+        new(SettingNames.Context, $"expected a workload whose memory fits in 64 bits (8 EiB); found context {w.Context?.ToString(CultureInfo.InvariantCulture) ?? "(default)"} × batch {w.Batch.ToString(CultureInfo.InvariantCulture)}, which overflows.");
+}
+
+/// <summary>The validated inputs of one estimate, shared by the inference and training paths, and the values each
+/// path derived (kept so the assumptions can be listed after the fact).</summary>
 internal sealed class EstimatePlan
 {
-    public required ModelInfo Model { get; init; }
+    public required PreparedModel Prepared { get; init; }
 
     public required ArchitectureSpec Spec { get; init; }
 
@@ -90,11 +155,15 @@ internal sealed class EstimatePlan
 
     public required WeightFormat Format { get; init; }
 
-    public required TensorInventory Stored { get; init; }
+    public required string? FormatDefaultReason { get; init; }
+
+    public required StoredWeights Stored { get; init; }
 
     public required InferenceEngine Engine { get; init; }
 
     public required int Context { get; init; }
+
+    public required int Gpus { get; init; }
 
     public required int Dp { get; init; }
 
@@ -102,284 +171,243 @@ internal sealed class EstimatePlan
 
     public required int Pp { get; init; }
 
-    public required DataType ComputeType { get; init; }
+    public DataType ComputeType => Stored.ComputeType;
 
-    public List<KeyValuePair<string, string>> Assumptions { get; } = [];
+    public TrainingSettings T => W.Training ?? TrainingSettings.Default;
 
-    public List<string> Warnings { get; } = [];
+    public List<string>? Warnings { get; private set; }
 
-    public List<MemoryComponent> Components { get; } = [];
+    public List<MemoryComponent> Components { get; } = new(8);
 
-    public void Assume(string name, object value) =>
-        Assumptions.Add(new(name, value is Enum or bool
-            ? value.ToString()!.ToLowerInvariant()
-            : Convert.ToString(value, CultureInfo.InvariantCulture) ?? ""));
+    // Values the engine paths derive; read back by the assumption lists.
+    public DataType KvType { get; set; } = DataType.F16;
 
-    public void Add(string name, long perGpu, long total, string formula, string source, bool onDevice = true) =>
-        Components.Add(new MemoryComponent(name, new ByteSize(perGpu), new ByteSize(total), formula, source, onDevice));
+    public long MaxBatched { get; set; }
 
-    public MemoryEstimate Build() => new()
+    public long ProfileSeqs { get; set; }
+
+    public long NCtx { get; set; }
+
+    public long KvCells { get; set; }
+
+    public long Ubatch { get; set; }
+
+    public long OverheadBytes { get; set; }
+
+    public long LoraTrainable { get; set; }
+
+    public int LoraRank { get; set; }
+
+    public void Warn(string warning) => (Warnings ??= []).Add(warning);
+
+    public void Add(string name, long perGpu, long total, Func<string> formula, string source, bool onDevice = true) =>
+        Components.Add(new MemoryComponent(name, perGpu, total, formula, source, onDevice));
+
+    public MemoryEstimate Build(Func<EstimatePlan, IReadOnlyList<Assumption>> assumptions) =>
+        new(Prepared.Model.Name, W.Mode, Gpus, Components, (IReadOnlyList<string>?)Warnings ?? [], () => assumptions(this));
+
+    /// <summary>The assumptions every estimate shares, first in the list.</summary>
+    public List<Assumption> CommonAssumptions()
     {
-        Model = Model.Name,
-        Mode = W.Mode,
-        Gpus = W.Gpus,
-        Components = Components,
-        Assumptions = Assumptions,
-        Warnings = Warnings,
-    };
-
-    private static TensorInventory? GeneratedFromArchitecture(ArchitectureSpec spec)
-    {
-        if (!ArchitectureRegistry.Default.TryGet(spec.Family, out var family))
+        var list = new List<Assumption>(24)
         {
-            return null;
-        }
-
-        try
-        {
-            return family.Generate(spec);
-        }
-        catch (LlmSizerException)
-        {
-            return null;
-        }
+            new("mode", WorkloadNames.Name(W.Mode)),
+            new("dtype", Format.Name, W.Format is null && !T.Qlora, FormatDefaultReason),
+            new("weight_format", Format.Description),
+            new("context", (long)Context, W.Context is null, W.Context is null ? "4096 or the model's maximum, whichever is smaller" : null),
+            new("batch", (long)W.Batch),
+            new("gpus", (long)Gpus, W.Gpus is null, W.Gpus is null ? "tensor_parallel × pipeline_parallel" : null),
+            new("tp", (long)Tp),
+            new("pp", (long)Pp),
+            new("dp", (long)Dp),
+        };
+        return list;
     }
 
-    public static EstimatePlan Create(ModelInfo model, Workload w)
+    public static EstimatePlan Create(PreparedModel prepared, Workload w)
     {
-        var spec = model.Architecture ?? throw new ModelConfigException(model.Name, null,
+        var model = prepared.Model;
+        var spec = prepared.Architecture ?? throw new ModelConfigException(model.Name, null,
             $"{model.Name}: architecture: expected layers, heads and head_dim to estimate memory; found none.");
-        Positive(w.Batch, "--batch");
-        Positive(w.Gpus, "--gpus");
-        Positive(w.Tp, "--tp");
-        Positive(w.Pp, "--pp");
-        Positive(w.Ubatch, "--ubatch");
-        Positive(w.MaxSeqs, "--max-seqs");
-        Positive(w.GradientAccumulation, "--grad-accum");
+        var t = w.Training;
+        Positive(w.Batch, SettingNames.Batch);
+        Positive(w.TensorParallel, SettingNames.TensorParallel);
+        Positive(w.PipelineParallel, SettingNames.PipelineParallel);
+        if (w.Gpus is { } g)
+        {
+            Positive(g, SettingNames.Gpus);
+        }
+
+        Positive(w.LlamaCpp.Ubatch, SettingNames.Ubatch);
+        Positive(w.Vllm.MaxSeqs, SettingNames.MaxSeqs);
         if (w.Context is { } c && c <= 0)
         {
-            throw new InvalidSettingException("--context", $"--context: expected a positive number of tokens; found {c}.");
+            throw new InvalidSettingException(SettingNames.Context, $"expected a positive number of tokens; found {c}.");
         }
 
-        if (w.Zero is < 0 or > 3)
+        if (w.Vllm.MaxMultimodalTokens is <= 0)
         {
-            throw new InvalidSettingException("--zero", $"--zero: expected 0, 1, 2 or 3; found {w.Zero}.");
+            throw new InvalidSettingException(SettingNames.MaxMultimodalTokens, $"expected a positive token count; found {w.Vllm.MaxMultimodalTokens}.");
         }
 
-        if (w.MaxMultimodalTokens is <= 0)
+        if (w.Vllm.MaxBatchedTokens is <= 0)
         {
-            throw new InvalidSettingException("--max-mm-tokens", $"--max-mm-tokens: expected a positive token count; found {w.MaxMultimodalTokens}.");
+            throw new InvalidSettingException(SettingNames.MaxBatchedTokens, $"expected a positive token count; found {w.Vllm.MaxBatchedTokens}.");
         }
 
-        if (w.GpuMemoryBytes is <= 0)
+        if (w.GpuMemory is { Bytes: <= 0 })
         {
-            throw new InvalidSettingException("--gpu-memory", $"--gpu-memory: expected a positive size; found {w.GpuMemoryBytes} bytes.");
+            throw new InvalidSettingException(SettingNames.GpuMemory, $"expected a positive size; found {w.GpuMemory.Value.Bytes} bytes.");
         }
 
-        if (double.IsNaN(w.GpuUtil) || w.GpuUtil <= 0 || w.GpuUtil > 1)
+        double util = w.Vllm.GpuUtilization;
+        if (double.IsNaN(util) || util <= 0 || util > 1)
         {
-            throw new InvalidSettingException("--gpu-util", $"--gpu-util: expected a fraction in (0, 1]; found {w.GpuUtil.ToString(CultureInfo.InvariantCulture)}.");
+            throw new InvalidSettingException(SettingNames.GpuUtilization, $"expected a fraction in (0, 1]; found {util.ToString(CultureInfo.InvariantCulture)}.");
         }
 
-        if (w.LoraRank is < 0)
+        if (w.Overhead is { Bytes: < 0 })
         {
-            throw new InvalidSettingException("--lora-rank", $"--lora-rank: expected a positive rank; found {w.LoraRank}.");
+            throw new InvalidSettingException(SettingNames.Overhead, $"expected a non-negative size; found {w.Overhead.Value.Bytes} bytes.");
         }
 
-        if (w.OverheadBytes is < 0)
+        if (t is not null)
         {
-            throw new InvalidSettingException("--overhead", $"--overhead: expected a non-negative size; found {w.OverheadBytes}.");
+            Positive(t.GradientAccumulation, SettingNames.GradientAccumulation);
+            if (t.ZeroStage is < 0 or > 3)
+            {
+                throw new InvalidSettingException(SettingNames.ZeroStage, $"expected 0, 1, 2 or 3; found {t.ZeroStage}.");
+            }
+
+            if (t.LoraRank is <= 0)
+            {
+                throw new InvalidSettingException(SettingNames.LoraRank, $"expected a positive rank (omit it for full fine-tuning); found {t.LoraRank}.");
+            }
         }
 
         // Weight format.
-        bool fromFile = model.Source is ModelSourceKind.Gguf or ModelSourceKind.Safetensors;
         WeightFormat format;
-        if (w.Qlora)
+        string? formatReason = null;
+        if (t is { Qlora: true })
         {
-            if (w.Mode != WorkloadMode.Training)
+            if (w.Format is { } d && d is not { Kind: WeightFormatKind.Bnb4 } && !(d.UniformType is { } u && (u == DataType.BF16 || u == DataType.F16)))
             {
-                throw new InvalidSettingException("--qlora", "--qlora: expected --mode training; found --mode inference.");
-            }
-
-            if (w.Dtype is { } d && WeightFormat.Parse(d) is var f0 && f0 is not { Kind: WeightFormatKind.Bnb4 } && !(f0.UniformType is { } u && (u == DataType.BF16 || u == DataType.F16)))
-            {
-                throw new InvalidSettingException("--qlora", $"--qlora: expected --dtype bf16, f16 or nf4 (the compute dtype of the NF4 base); found {d}.");
+                throw new InvalidSettingException(SettingNames.Qlora, $"expected dtype bf16, f16 or nf4 (the compute dtype of the NF4 base); found dtype {d.Name}.");
             }
 
             format = WeightFormat.Parse("nf4-dq");
         }
+        else if (w.Format is { } given)
+        {
+            format = given;
+        }
         else
         {
-            format = w.Dtype is null ? (fromFile ? WeightFormat.Native : SpecDefault(spec)) : WeightFormat.Parse(w.Dtype);
+            (format, formatReason) = EngineDefaults.Format(spec, model.Source);
         }
 
-        var engine = w.Engine ?? (format.IsGguf || model.Source == ModelSourceKind.Gguf ? InferenceEngine.LlamaCpp : InferenceEngine.Vllm);
-        if (w.Mode == WorkloadMode.Inference && engine == InferenceEngine.LlamaCpp &&
+        if (prepared.WeightsGenerated && format.Kind == WeightFormatKind.Native)
+        {
+            format = WeightFormat.F16;
+            formatReason = "f16: the file holds no weight tensors";
+        }
+
+        var engine = w.Engine ?? EngineDefaults.Engine(format, model.Source);
+        if (t is null && engine == InferenceEngine.LlamaCpp &&
             format.Kind is not (WeightFormatKind.LlamaCpp or WeightFormatKind.Native or WeightFormatKind.Uniform))
         {
-            throw new InvalidSettingException("--dtype", $"--dtype: --engine llamacpp expects a GGUF type (f16, bf16, f32, q8_0, q4_k_m ...); found {format.Name}.");
+            throw new InvalidSettingException(SettingNames.Dtype, $"engine llamacpp expects a GGUF type (f16, bf16, f32, q8_0, q4_k_m ...); found {format.Name}.");
         }
 
-        if (w.Mode == WorkloadMode.Training)
+        if (t is not null)
         {
-            bool lora = (w.LoraRank ?? 0) > 0 || w.Qlora;
+            bool lora = t.LoraRank is > 0 || t.Qlora;
             if (format.IsGguf)
             {
-                throw new InvalidSettingException("--dtype", $"--dtype: training expects f32, f16 or bf16 weights (or --qlora); found {format.Name}.");
+                throw new InvalidSettingException(SettingNames.Dtype, $"training expects f32, f16 or bf16 weights (or qlora); found {format.Name}.");
             }
 
             if (format.IsQuantized && !lora)
             {
-                throw new InvalidSettingException("--lora-rank", $"--lora-rank: quantized weights ({format.Name}) train only through LoRA adapters; expected a rank; found none.");
+                throw new InvalidSettingException(SettingNames.LoraRank, $"quantized weights ({format.Name}) train only through LoRA adapters; expected a rank; found none.");
             }
         }
 
         // Parallelism.
-        int tp = w.Tp, pp = w.Pp;
-        if (engine == InferenceEngine.LlamaCpp && w.Mode == WorkloadMode.Inference)
+        int tp = w.TensorParallel, pp = w.PipelineParallel;
+        int gpus = w.GpuCount;
+        if (engine == InferenceEngine.LlamaCpp && t is null)
         {
             if (tp > 1)
             {
-                throw new InvalidSettingException("--tp", $"--tp: llama.cpp splits layers across GPUs (use --gpus N or --pp N); expected 1; found {tp}.");
+                throw new InvalidSettingException(SettingNames.TensorParallel, $"llama.cpp splits layers across GPUs (use gpus or pipeline_parallel); expected 1; found {tp}.");
             }
 
-            pp = Math.Max(pp, w.Gpus);
+            pp = Math.Max(pp, gpus);
         }
 
-        if (w.Gpus % (tp * pp) != 0)
+        if (gpus % checked(tp * pp) != 0)
         {
-            throw new InvalidSettingException("--gpus", $"--gpus: expected a multiple of tp × pp = {tp * pp}; found {w.Gpus}.");
+            throw new InvalidSettingException(SettingNames.Gpus, $"expected a multiple of tensor_parallel × pipeline_parallel = {tp * pp}; found {gpus}.");
         }
 
         if (spec.Heads % tp != 0)
         {
-            throw new InvalidSettingException("--tp", $"--tp: expected a divisor of the {spec.Heads} attention heads; found {tp}.");
+            throw new InvalidSettingException(SettingNames.TensorParallel, $"expected a divisor of the {spec.Heads} attention heads; found {tp}.");
         }
 
         if (spec.KvHeads > 0 && spec.KvHeads % tp != 0 && tp % spec.KvHeads != 0)
         {
-            throw new InvalidSettingException("--tp", $"--tp: expected a divisor or a multiple of the {spec.KvHeads} KV heads; found {tp}.");
+            throw new InvalidSettingException(SettingNames.TensorParallel, $"expected a divisor or a multiple of the {spec.KvHeads} KV heads; found {tp}.");
         }
 
         if (pp > spec.Layers)
         {
-            throw new InvalidSettingException(engine == InferenceEngine.LlamaCpp ? "--gpus" : "--pp", $"--pp: expected at most {spec.Layers} stages (one per layer); found {pp}.");
+            throw new InvalidSettingException(engine == InferenceEngine.LlamaCpp && w.PipelineParallel < pp ? SettingNames.Gpus : SettingNames.PipelineParallel,
+                $"expected at most {spec.Layers} pipeline stages (one per layer); found {pp}.");
         }
 
-        int maxPos = spec.MaxPositions ?? 4096;
-        int context = w.Context ?? Math.Min(4096, maxPos);
-        var warnings = new List<string>();
-        if (spec.MaxPositions is { } mp && context > mp)
-        {
-            warnings.Add($"context {context} exceeds the model's trained maximum of {mp} tokens (max_position_embeddings); quality may degrade without RoPE scaling.");
-        }
-
-        var unq = w.UnquantizedDtype is null ? (DataType?)null : DataType.Parse(w.UnquantizedDtype, "--unquantized-dtype");
-        var inventory = model.Inventory;
-        if (inventory.TotalParameters.Value == 0 && GeneratedFromArchitecture(spec) is { } generated)
-        {
-            // A vocab-only GGUF (llama.cpp's test files) has the hyper-parameters but no tensors: size the weights
-            // from the architecture instead of reporting zero, and say so.
-            inventory = generated;
-            if (format.Kind == WeightFormatKind.Native)
-            {
-                format = WeightFormat.Parse("f16");
-            }
-
-            warnings.Add($"{model.Name} holds no weight tensors; weights are generated from its architecture ({spec.Family}) and stored as {format.Name} unless --dtype says otherwise.");
-        }
-        else if (inventory.TotalParameters.Value == 0)
-        {
-            warnings.Add($"{model.Name} holds no weight tensors and family '{spec.Family}' has no tensor generator here; the weights are not counted (KV cache and buffers are).");
-        }
-
-        var stored = format.Apply(inventory, spec, unq);
-        var compute = ComputeTypeOf(format, stored);
+        int context = w.Context ?? EngineDefaults.Context(spec);
         var plan = new EstimatePlan
         {
-            Model = model,
+            Prepared = prepared,
             Spec = spec,
             W = w,
             Format = format,
-            Stored = stored,
+            FormatDefaultReason = formatReason,
+            Stored = prepared.Stored(format, w.UnquantizedType),
             Engine = engine,
             Context = context,
+            Gpus = gpus,
             Tp = tp,
             Pp = pp,
-            Dp = w.Gpus / (tp * pp),
-            ComputeType = compute,
+            Dp = gpus / (tp * pp),
         };
-        plan.Warnings.AddRange(warnings);
-        plan.Assume("mode", w.Mode);
-        plan.Assume("dtype", format.Name + (w.Dtype is null && !w.Qlora ? " (default)" : ""));
-        plan.Assume("weight_format", format.Description);
-        plan.Assume("context", context + (w.Context is null ? " (default)" : ""));
-        plan.Assume("batch", w.Batch);
-        plan.Assume("gpus", w.Gpus);
-        plan.Assume("tp", tp);
-        plan.Assume("pp", pp);
-        plan.Assume("dp", plan.Dp);
+        if (spec.MaxPositions is { } mp && context > mp)
+        {
+            plan.Warn($"context {context} exceeds the model's trained maximum of {mp} tokens (max_position_embeddings); quality may degrade without RoPE scaling.");
+        }
+
+        if (prepared.WeightsGenerated)
+        {
+            plan.Warn($"{model.Name} holds no weight tensors; weights are generated from its architecture ({spec.Family}) and stored as {format.Name} unless dtype says otherwise.");
+        }
+        else if (prepared.TotalParameters == 0)
+        {
+            plan.Warn($"{model.Name} holds no weight tensors and family '{spec.Family}' has no tensor generator here; the weights are not counted (KV cache and buffers are).");
+        }
+
         return plan;
     }
 
-    private static WeightFormat SpecDefault(ArchitectureSpec spec) =>
-        spec.TorchDtype?.ToLowerInvariant() switch
-        {
-            "float16" or "fp16" or "f16" => WeightFormat.F16,
-            "float32" or "fp32" or "f32" => WeightFormat.F32,
-            _ => WeightFormat.BF16,
-        };
-
-    private static DataType ComputeTypeOf(WeightFormat format, TensorInventory stored)
-    {
-        if (format.UniformType is { } u && (u == DataType.F32 || u == DataType.F16 || u == DataType.BF16))
-        {
-            return u;
-        }
-
-        if (format.Kind == WeightFormatKind.Native)
-        {
-            var main = stored.ByDataType().OrderByDescending(p => p.Value.Value).FirstOrDefault().Key;
-            if (main == DataType.F32 || main == DataType.F16)
-            {
-                return main;
-            }
-        }
-
-        return format.UnquantizedType == DataType.F16 ? DataType.F16 : DataType.BF16;
-    }
-
-    private static void Positive(int value, string flag)
+    private static void Positive(int value, string setting)
     {
         if (value <= 0)
         {
-            throw new InvalidSettingException(flag, $"{flag}: expected a positive number; found {value}.");
+            throw SettingErrors.Positive(setting, value);
         }
     }
 
-    /// <summary>Stage of a layer under a contiguous pipeline split.</summary>
-    public int StageOf(int layer) => (int)((long)layer * Pp / Spec.Layers);
-
-    /// <summary>Weight bytes per GPU (the largest stage's TP shard) and over one model replica (tp × pp GPUs).</summary>
-    /// <remarks>TP shards every matrix (column/row-parallel linears, vocab-parallel embedding and head; Megatron-LM §3)
-    /// and replicates vectors; PP puts the input embedding on the first stage, the final norm and head on the last.</remarks>
-    public (long PerGpu, long Replica) WeightShares(TensorInventory inv)
-    {
-        var stage = new long[Pp];
-        long replica = 0;
-        foreach (var t in inv.Tensors)
-        {
-            long bytes = t.Bytes.Bytes;
-            int s = t.Layer is { } l ? StageOf(Math.Min(l, Spec.Layers - 1))
-                : TensorRoles.Of(t) is TensorRole.TokenEmbedding or TensorRole.PositionEmbedding ? 0 : Pp - 1;
-            long shard = t.Shape.Length >= 2 ? KvCache.CeilDiv(bytes, Tp) : bytes;
-            stage[s] = checked(stage[s] + shard);
-            replica = checked(replica + shard * Tp);
-        }
-
-        return (stage.Max(), replica);
-    }
-
-    /// <summary>The largest number of layers one pipeline stage holds.</summary>
-    public int LayersPerStage => Enumerable.Range(0, Pp).Max(s => Enumerable.Range(0, Spec.Layers).Count(l => StageOf(l) == s));
+    /// <summary>Weight bytes per GPU (the largest stage's TP shard) and over one model replica.</summary>
+    public (long PerGpu, long Replica) WeightShares() => Stored.Shares(Tp, Pp);
 }

@@ -1,3 +1,7 @@
+using LlmSizer.DataTypes;
+using LlmSizer.Quantization;
+using LlmSizer.Units;
+
 namespace LlmSizer.Memory;
 
 /// <summary>What the GPU memory is for.</summary>
@@ -71,42 +75,123 @@ public enum FlashAttention
     Off,
 }
 
-/// <summary>Everything about how a model is run that changes its memory. Every field has a default; the estimate's
-/// assumptions list the values it used.</summary>
+/// <summary>The attention kernel of PyTorch-based runs (transformers' <c>attn_implementation</c> names).</summary>
+public enum AttentionKernel
+{
+    /// <summary>FlashAttention-2: no s×s score matrix is kept.</summary>
+    Flash,
+
+    /// <summary>PyTorch scaled-dot-product attention with its memory-efficient or flash backend: no s×s scores kept.</summary>
+    Sdpa,
+
+    /// <summary>Eager attention: the s×s scores, the softmax (and in training the dropout mask) are materialised.</summary>
+    Eager,
+}
+
+/// <summary>Everything about how a model is run that changes its memory. Every field has a default; null means "the
+/// engine's or the model's own default", resolved once by the estimator and reported among the estimate's
+/// <see cref="MemoryEstimate.Assumptions"/> with the reason.</summary>
+/// <remarks>Front ends parse user text into this record at their edge (<see cref="Requests.WorkloadParser"/>); no string reaches
+/// the estimator. Engine-specific knobs live in <see cref="Vllm"/>, <see cref="LlamaCpp"/> (PyTorch runs take <see cref="Attention"/>);
+/// a workload with <see cref="Training"/> set is a training workload.</remarks>
 public sealed record Workload
 {
-    /// <summary>Inference or training.</summary>
-    public WorkloadMode Mode { get; init; } = WorkloadMode.Inference;
+    /// <summary>Inference (no <see cref="Training"/>) or training.</summary>
+    public WorkloadMode Mode => Training is null ? WorkloadMode.Inference : WorkloadMode.Training;
 
-    /// <summary>The weight format name (see <see cref="Quantization.WeightFormat.Parse"/>); null picks the checkpoint's own
-    /// types for a file, bf16 otherwise.</summary>
-    public string? Dtype { get; init; }
+    /// <summary>The weight format; null picks the checkpoint's own types for a file, the config's dtype otherwise.</summary>
+    public WeightFormat? Format { get; init; }
 
     /// <summary>The type of tensors a quantized format leaves unquantized (null: the format's default).</summary>
-    public string? UnquantizedDtype { get; init; }
+    public DataType? UnquantizedType { get; init; }
 
     /// <summary>Tokens per sequence (prompt + generated for inference, sequence length for training); null: 4096 or the
-    /// model's maximum, whichever is smaller.</summary>
+    /// model's maximum, whichever is smaller (<see cref="EngineDefaults.Context"/>).</summary>
     public int? Context { get; init; }
 
     /// <summary>Sequences processed together (concurrent sequences for inference; the micro-batch for training).</summary>
     public int Batch { get; init; } = 1;
 
-    /// <summary>The KV cache type: f16, bf16, f32, fp8, q8_0, q5_1, q5_0, q4_1, q4_0, iq4_nl (null: f16 for llama.cpp,
-    /// the weights' 16-bit type elsewhere).</summary>
-    public string? KvDtype { get; init; }
+    /// <summary>The KV cache type (null: f16 for llama.cpp, the compute type elsewhere).</summary>
+    public DataType? KvType { get; init; }
 
-    /// <summary>GPUs in total (data parallel = gpus / (tp × pp)).</summary>
-    public int Gpus { get; init; } = 1;
+    /// <summary>GPUs in total (null: tensor parallel × pipeline parallel); data parallel = gpus / (tp × pp).</summary>
+    public int? Gpus { get; init; }
 
     /// <summary>Tensor-parallel size.</summary>
-    public int Tp { get; init; } = 1;
+    public int TensorParallel { get; init; } = 1;
 
     /// <summary>Pipeline-parallel size.</summary>
-    public int Pp { get; init; } = 1;
+    public int PipelineParallel { get; init; } = 1;
+
+    /// <summary>The inference engine (null: llamacpp for GGUF formats, vllm otherwise).</summary>
+    public InferenceEngine? Engine { get; init; }
+
+    /// <summary>The attention kernel of PyTorch runs (training and <see cref="InferenceEngine.Hf"/>); null: sdpa/flash.</summary>
+    public AttentionKernel? Attention { get; init; }
+
+    /// <summary>Usable memory of one GPU, when known. vLLM's default non-torch memory depends on the GPU class it implies.</summary>
+    public ByteSize? GpuMemory { get; init; }
+
+    /// <summary>The per-GPU runtime overhead (CUDA context, cuBLAS workspaces, NCCL); null: the engine default.</summary>
+    public ByteSize? Overhead { get; init; }
+
+    /// <summary>vLLM settings.</summary>
+    public VllmSettings Vllm { get; init; } = VllmSettings.Default;
+
+    /// <summary>llama.cpp settings.</summary>
+    public LlamaCppSettings LlamaCpp { get; init; } = LlamaCppSettings.Default;
+
+    /// <summary>Training settings; null for inference.</summary>
+    public TrainingSettings? Training { get; init; }
+
+    /// <summary>The GPU count this workload uses: <see cref="Gpus"/>, or tp × pp when not given.</summary>
+    public int GpuCount => Gpus ?? checked(TensorParallel * PipelineParallel);
+}
+
+/// <summary>vLLM's knobs that change memory.</summary>
+public sealed record VllmSettings
+{
+    /// <summary>The defaults (vLLM's own).</summary>
+    public static VllmSettings Default { get; } = new();
+
+    /// <summary><c>gpu_memory_utilization</c> (vLLM default 0.9).</summary>
+    public double GpuUtilization { get; init; } = 0.9;
+
+    /// <summary><c>max_num_batched_tokens</c> for the profile run (null: max(context, 2048)).</summary>
+    public int? MaxBatchedTokens { get; init; }
+
+    /// <summary><c>max_num_seqs</c> for the profile run's sampler (vLLM default 256).</summary>
+    public int MaxSeqs { get; init; } = 256;
+
+    /// <summary>The most multimodal (e.g. image) tokens one prompt can carry; null for a text-only model.</summary>
+    public int? MaxMultimodalTokens { get; init; }
+}
+
+/// <summary>llama.cpp's knobs that change memory.</summary>
+public sealed record LlamaCppSettings
+{
+    /// <summary>The defaults (llama-server's own).</summary>
+    public static LlamaCppSettings Default { get; } = new();
+
+    /// <summary>Physical batch <c>n_ubatch</c> (default 512).</summary>
+    public int Ubatch { get; init; } = 512;
+
+    /// <summary>Flash attention (default auto).</summary>
+    public FlashAttention FlashAttention { get; init; } = FlashAttention.Auto;
+
+    /// <summary><c>swa_full</c>: full-size cache for sliding-window layers (default off).</summary>
+    public bool SwaFull { get; init; }
+}
+
+/// <summary>The training side of a workload.</summary>
+public sealed record TrainingSettings
+{
+    /// <summary>Full fine-tuning with mixed-precision AdamW, no ZeRO, no recompute.</summary>
+    public static TrainingSettings Default { get; } = new();
 
     /// <summary>ZeRO stage 0–3 (3 = FSDP FULL_SHARD, 2 = SHARD_GRAD_OP).</summary>
-    public int Zero { get; init; }
+    public int ZeroStage { get; init; }
 
     /// <summary>The optimizer.</summary>
     public OptimizerKind Optimizer { get; init; } = OptimizerKind.AdamW;
@@ -114,64 +199,27 @@ public sealed record Workload
     /// <summary>Train in pure 16-bit (no fp32 master weights; 16-bit optimizer states) instead of mixed precision.</summary>
     public bool PureLowPrecision { get; init; }
 
-    /// <summary>LoRA rank; null or 0 for full fine-tuning.</summary>
+    /// <summary>LoRA rank; null for full fine-tuning (QLoRA defaults to 16).</summary>
     public int? LoraRank { get; init; }
 
-    /// <summary>LoRA target modules (q,k,v,o,gate,up,down or "all"/"all-linear"); null means all linear layers.</summary>
-    public IReadOnlyList<string>? LoraTargets { get; init; }
+    /// <summary>LoRA target modules; null means all linear layers.</summary>
+    public LoraTargets? LoraTargets { get; init; }
 
-    /// <summary>QLoRA: the base model in NF4 with double quantization, LoRA adapters, paged 8-bit-capable optimizer.</summary>
+    /// <summary>QLoRA: the base model in NF4 with double quantization, LoRA adapters.</summary>
     public bool Qlora { get; init; }
 
     /// <summary>Activation recomputation.</summary>
     public Recompute Recompute { get; init; } = Recompute.None;
 
-    /// <summary>Whether attention uses FlashAttention/SDPA memory-efficient kernels (training and HF inference).</summary>
-    public bool FlashAttentionKernels { get; init; } = true;
-
     /// <summary>Megatron sequence parallelism (shards the non-tensor-parallel activations over TP).</summary>
     public bool SequenceParallel { get; init; }
 
-    /// <summary>Paged optimizer (bitsandbytes paged AdamW, QLoRA §3): optimizer states live in CUDA unified memory and are
-    /// evicted to host memory under pressure; they are then reported as host memory, not device memory.</summary>
+    /// <summary>Paged optimizer (bitsandbytes paged AdamW, QLoRA §3): states reported as host memory.</summary>
     public bool PagedOptimizer { get; init; }
 
-    /// <summary>Optimizer step fused into backward (torchtune <c>optimizer_in_bwd</c>): each gradient is applied and freed
-    /// as soon as it is produced, so only the largest tensor's gradient is alive at once.</summary>
+    /// <summary>Optimizer step fused into backward (torchtune <c>optimizer_in_bwd</c>).</summary>
     public bool OptimizerInBackward { get; init; }
 
     /// <summary>Gradient accumulation steps (does not change memory; recorded).</summary>
     public int GradientAccumulation { get; init; } = 1;
-
-    /// <summary>The inference engine (null: llamacpp for GGUF formats, vllm otherwise).</summary>
-    public InferenceEngine? Engine { get; init; }
-
-    /// <summary>llama.cpp physical batch (n_ubatch).</summary>
-    public int Ubatch { get; init; } = 512;
-
-    /// <summary>llama.cpp flash attention.</summary>
-    public FlashAttention FlashAttn { get; init; } = FlashAttention.Auto;
-
-    /// <summary>llama.cpp <c>--swa-full</c>: full-size cache for sliding-window layers.</summary>
-    public bool SwaFull { get; init; }
-
-    /// <summary>vLLM <c>gpu_memory_utilization</c>.</summary>
-    public double GpuUtil { get; init; } = 0.9;
-
-    /// <summary>vLLM <c>max_num_batched_tokens</c> for the profile run (null: max(context, 2048)).</summary>
-    public int? MaxBatchedTokens { get; init; }
-
-    /// <summary>vLLM <c>max_num_seqs</c> for the profile run.</summary>
-    public int MaxSeqs { get; init; } = 256;
-
-    /// <summary>vLLM: the most multimodal (e.g. image) tokens one prompt can carry (<c>max_mm_tokens</c>); null for a
-    /// text-only model. It caps the profile run's sequences and adds the embeddings the multimodal wrapper keeps.</summary>
-    public int? MaxMultimodalTokens { get; init; }
-
-    /// <summary>Total memory of one GPU in bytes, when known (null: not given). vLLM's default non-torch memory depends on
-    /// the GPU class it implies (see <see cref="MemoryEstimator.VllmConsumerGpuMaxBytes"/>).</summary>
-    public long? GpuMemoryBytes { get; init; }
-
-    /// <summary>The per-GPU runtime overhead in bytes (CUDA context, cuBLAS workspaces, NCCL); null: the engine default.</summary>
-    public long? OverheadBytes { get; init; }
 }

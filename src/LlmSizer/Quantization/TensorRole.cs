@@ -2,23 +2,53 @@ using LlmSizer.Tensors;
 
 namespace LlmSizer.Quantization;
 
-/// <summary>The role of a tensor as llama.cpp's quantizer sees it (<c>LLM_TENSOR_*</c> names).</summary>
-internal enum TensorRole
+/// <summary>The role of a tensor as llama.cpp's quantizer sees it (<c>LLM_TENSOR_*</c> names); the estimator uses it
+/// to place tensors (embedding on the first pipeline stage, head on the last) and to pick LoRA targets.</summary>
+public enum TensorRole
 {
+    /// <summary>The token embedding (<c>token_embd</c>, <c>embed_tokens</c>).</summary>
     TokenEmbedding,
+
+    /// <summary>The output head (<c>output</c>, <c>lm_head</c>).</summary>
     Output,
+
+    /// <summary>The query projection.</summary>
     AttnQ,
+
+    /// <summary>The key projection.</summary>
     AttnK,
+
+    /// <summary>The value projection.</summary>
     AttnV,
+
+    /// <summary>A fused query-key-value projection.</summary>
     AttnQkv,
+
+    /// <summary>The attention output projection.</summary>
     AttnOutput,
+
+    /// <summary>The MLP gate projection.</summary>
     FfnGate,
+
+    /// <summary>The MLP up projection.</summary>
     FfnUp,
+
+    /// <summary>The MLP down projection.</summary>
     FfnDown,
+
+    /// <summary>An MoE router.</summary>
     Router,
+
+    /// <summary>A position (or token-type) embedding table.</summary>
     PositionEmbedding,
+
+    /// <summary>A norm weight or bias.</summary>
     Norm,
+
+    /// <summary>Any other matrix.</summary>
     OtherMatrix,
+
+    /// <summary>Any other vector.</summary>
     OtherVector,
 }
 
@@ -27,7 +57,11 @@ internal enum TensorRole
 /// Hugging Face names follow the official checkpoints (<c>self_attn.v_proj</c>, <c>mlp.down_proj</c>, GPT-2 <c>c_attn</c> ...).</remarks>
 internal static class TensorRoles
 {
-    public static TensorRole Of(TensorInfo t)
+    /// <summary>The role of a tensor: the one its generator or reader set, else the name classifier's.</summary>
+    public static TensorRole Of(TensorInfo t) => t.Role ?? Classify(t);
+
+    /// <summary>Classifies a tensor by its name and shape (the one classifier for tensors whose source set no role).</summary>
+    internal static TensorRole Classify(TensorInfo t)
     {
         var n = t.Name;
         bool matrix = t.Shape.Length >= 2;

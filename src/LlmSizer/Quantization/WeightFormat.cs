@@ -113,11 +113,11 @@ public sealed class WeightFormat
     /// <param name="setting">The flag it came from, for the message.</param>
     /// <returns>The format.</returns>
     /// <exception cref="InvalidSettingException">The name is unknown; the message lists the known names.</exception>
-    public static WeightFormat Parse(string? name, string setting = "--dtype") =>
+    public static WeightFormat Parse(string? name, string setting = "dtype") =>
         TryParse(name, out var f)
             ? f
             : throw new InvalidSettingException(setting,
-                $"{setting}: expected one of {string.Join(", ", KnownNames)}; found '{name}'.");
+                $"expected one of {string.Join(", ", KnownNames)}; found '{name}'.");
 
     /// <summary>Tries to parse a format name; see <see cref="Parse"/>.</summary>
     /// <param name="name">The name.</param>

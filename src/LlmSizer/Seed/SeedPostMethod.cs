@@ -41,6 +41,15 @@ public static class SeedPostMethod
     /// <summary>The post's assumed input-data memory in its rule of thumb, in its "MB" (MiB).</summary>
     public const int PostInputMiB = 50;
 
+    /// <summary>The MLP width of the exact model: 4 × the embedding size (GPT-2's <c>n_inner</c> default).</summary>
+    public const int ExactIntermediate = 4 * EmbeddingSize;
+
+    /// <summary>What the exact model is.</summary>
+    public const string ExactModelDescription = "GPT-2-style: learned position embeddings, biases, LayerNorms, 4x MLP";
+
+    /// <summary>How the exact training estimate is made.</summary>
+    public const string ExactTrainingMethod = "llmsize memory estimator, training: mixed-precision AdamW model states (ZeRO, Rajbhandari et al. 2020) + layer activations (Korthikanti et al. 2022), embedding output and cross-entropy logits; no recomputation, no FlashAttention";
+
     /// <summary>Computes every figure of the post and the exact figures beside them.</summary>
     /// <returns>The result.</returns>
     public static SeedPostResult Compute()
@@ -107,13 +116,11 @@ public static class SeedPostMethod
     /// GPT-2-era attention that stores the s × s scores), one GPU.</summary>
     public static Workload ExactTrainingWorkload { get; } = new()
     {
-        Mode = WorkloadMode.Training,
-        Dtype = "f16",
+        Format = Quantization.WeightFormat.F16,
         Context = AssumedPositions,
         Batch = 1,
-        Optimizer = OptimizerKind.AdamW,
-        Recompute = Recompute.None,
-        FlashAttentionKernels = false,
+        Attention = AttentionKernel.Eager,
+        Training = new TrainingSettings { Optimizer = OptimizerKind.AdamW, Recompute = Recompute.None },
     };
 
     /// <summary>The exact training estimate of the GPT-style models, from the library's memory estimator
@@ -207,6 +214,12 @@ public sealed record SeedTrainingEstimate
     /// <summary>Activation bytes: the transformer layers (no recomputation, 16-bit), the embedding output and the
     /// cross-entropy logits, as the memory estimator counts them.</summary>
     public required long ActivationBytes { get; init; }
+
+    /// <summary>Model states and activations of the tied model.</summary>
+    public long TotalBytesTied => checked(ModelStatesBytesTied + ActivationBytes);
+
+    /// <summary>Model states and activations of the untied model.</summary>
+    public long TotalBytesUntied => checked(ModelStatesBytesUntied + ActivationBytes);
 }
 
 /// <summary>Every figure of the post, computed, and the exact figures beside them.</summary>
@@ -260,6 +273,9 @@ public sealed record SeedPostResult
     /// <summary>The gradients the rule of thumb leaves out (FP32, same size as the parameters), MiB.</summary>
     public required int TrainingGradientsMiB { get; init; }
 
+    /// <summary>The post's training total with the gradients it leaves out.</summary>
+    public int TrainingTotalWithGradientsMiB => checked(TrainingTotalMiB + TrainingGradientsMiB);
+
     /// <summary>The exact GPT-style model with a tied head.</summary>
     public required SeedExactModel ExactTied { get; init; }
 
@@ -276,4 +292,9 @@ public sealed record SeedPostResult
     /// <param name="bytes">Bytes.</param>
     /// <returns>MiB.</returns>
     public static double MiB(long bytes) => bytes / (double)ByteSize.MiB;
+
+    /// <summary>Bytes in SI megabytes (10^6), for display beside <see cref="MiB"/>.</summary>
+    /// <param name="bytes">The bytes.</param>
+    /// <returns>The MB.</returns>
+    public static double MB(long bytes) => bytes / 1e6;
 }

@@ -39,6 +39,10 @@ public sealed record TensorInfo
     /// <summary>Whether the tensor is a parameter, a buffer or quantization side data.</summary>
     public TensorKind Kind { get; init; } = TensorKind.Parameter;
 
+    /// <summary>The tensor's role (embedding, Q/K/V, MLP, router, head ...), when its generator or reader knows it; null
+    /// leaves it to the name classifier (<see cref="Quantization.TensorRoles"/>). Copies made with <c>with</c> keep it.</summary>
+    public Quantization.TensorRole? Role { get; init; }
+
     /// <summary>The decoder/encoder layer index, when the tensor belongs to one.</summary>
     public int? Layer { get; init; }
 

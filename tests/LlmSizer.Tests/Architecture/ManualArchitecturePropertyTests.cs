@@ -121,11 +121,11 @@ public class ManualArchitecturePropertyTests
     }
 
     [Theory]
-    [InlineData(0, 512, 8, 100, "--layers")]
-    [InlineData(2, -1, 8, 100, "--hidden")]
-    [InlineData(2, 512, 0, 100, "--heads")]
-    [InlineData(2, 512, 8, 0, "--vocab")]
-    [InlineData(2, 500, 7, 100, "--heads")]
+    [InlineData(0, 512, 8, 100, "layers")]
+    [InlineData(2, -1, 8, 100, "hidden")]
+    [InlineData(2, 512, 0, 100, "heads")]
+    [InlineData(2, 512, 8, 0, "vocab")]
+    [InlineData(2, 500, 7, 100, "heads")]
     public void ToSpec_Invalid_ThrowsNamingFlag(int layers, int hidden, int heads, int vocab, string flag)
     {
         var m = new ManualArchitecture { Layers = layers, Hidden = hidden, Heads = heads, Vocab = vocab };
@@ -148,7 +148,7 @@ public class ManualArchitecturePropertyTests
     {
         var ex = Assert.Throws<InvalidSettingException>(() => new ManualArchitecture { Layers = 1, Hidden = 64, Heads = 8, KvHeads = 3, Vocab = 10 }.ToSpec());
 
-        Assert.Equal("--kv-heads", ex.Setting);
+        Assert.Equal("kv_heads", ex.Setting);
     }
 
     [Fact]
@@ -156,7 +156,7 @@ public class ManualArchitecturePropertyTests
     {
         var ex = Assert.Throws<InvalidSettingException>(() => new ManualArchitecture { Layers = 1, Hidden = 64, Heads = 8, Vocab = 10, Experts = 4 }.ToSpec());
 
-        Assert.Equal("--top-k", ex.Setting);
+        Assert.Equal("top_k", ex.Setting);
     }
 
     [Fact]

@@ -1,3 +1,4 @@
+using LlmSizer.Tests.Memory;
 using LlmSizer.Architecture;
 using LlmSizer.Checkpoints;
 using LlmSizer.Errors;
@@ -189,7 +190,7 @@ public sealed class GgufSplitTests : IDisposable
         // When
         var model = CheckpointLoader.TryLoad(path)!;
         var spec = model.Architecture!;
-        var e = MemoryEstimator.Estimate(model, new Workload { Engine = InferenceEngine.Hf, Context = 1000, KvDtype = "f16" });
+        var e = MemoryEstimator.Estimate(model, new FlatWorkload { Engine = InferenceEngine.Hf, Context = 1000, KvDtype = "f16" });
 
         // Then: layers 1 and 3 hold no KV; the largest count stays in KvHeads.
         Assert.Equal(2, spec.KvHeads);
@@ -201,7 +202,7 @@ public sealed class GgufSplitTests : IDisposable
         Assert.Equal(48_000L, e["kv_cache"].Bytes);
 
         // llama.cpp: 1,000 cells padded to 256 → 1,024 cells × 48 B (f16 K and V rows) = 49,152 B.
-        var cpp = MemoryEstimator.Estimate(model, new Workload { Engine = InferenceEngine.LlamaCpp, Context = 1000 });
+        var cpp = MemoryEstimator.Estimate(model, new FlatWorkload { Engine = InferenceEngine.LlamaCpp, Context = 1000 });
         Assert.Equal(49_152L, cpp["kv_cache"].Bytes);
     }
 

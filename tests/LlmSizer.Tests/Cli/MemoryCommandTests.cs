@@ -15,7 +15,9 @@ public class MemoryCommandTests
         var root = doc.RootElement;
         Assert.Equal("llama-3.1-8b", root.GetProperty("model").GetString());
         Assert.Equal("inference", root.GetProperty("mode").GetString());
-        Assert.Equal("8192", root.GetProperty("assumptions").GetProperty("context").GetString());
+        // The contract: assumption values are typed (a number here); assumptions_text keeps the one-string form.
+        Assert.Equal(8192, root.GetProperty("assumptions").GetProperty("context").GetInt64());
+        Assert.Equal("8192", root.GetProperty("assumptions_text").GetProperty("context").GetString());
         Assert.Equal(1, root.GetProperty("gpus").GetInt32());
         var components = root.GetProperty("components").EnumerateArray().ToList();
         var names = components.Select(c => c.GetProperty("name").GetString()).ToList();
@@ -130,6 +132,6 @@ public class MemoryCommandTests
         using var doc = JsonDocument.Parse(r.Stdout);
         var kv = doc.RootElement.GetProperty("components").EnumerateArray().First(c => c.GetProperty("name").GetString() == "kv_cache");
         Assert.Equal(6_160L * 131_072, kv.GetProperty("bytes").GetInt64());
-        Assert.Equal("2048", doc.RootElement.GetProperty("assumptions").GetProperty("max_num_batched_tokens").GetString());
+        Assert.Equal(2048, doc.RootElement.GetProperty("assumptions").GetProperty("max_num_batched_tokens").GetInt64());
     }
 }

@@ -1,3 +1,4 @@
+using LlmSizer.Tests.Memory;
 using LlmSizer.Errors;
 using LlmSizer.Memory;
 using LlmSizer.Units;
@@ -10,7 +11,7 @@ public class MemoryEstimatorTests
     public void Bf16Weights_Llama3_8B_Are14_96GiB()
     {
         // measured.json case 1: "model_weights 14.96 GiB" = 8,030,261,248 × 2 B.
-        var e = MemoryEstimator.Estimate(MemoryTestModels.Llama3_8B(), new Workload { Engine = InferenceEngine.Vllm, Context = 8192 });
+        var e = MemoryEstimator.Estimate(MemoryTestModels.Llama3_8B(), new FlatWorkload { Engine = InferenceEngine.Vllm, Context = 8192 });
         Assert.Equal(8_030_261_248L * 2, e["weights"].Bytes);
         Assert.Equal(14.96, Math.Round(e["weights"].Bytes / (double)ByteSize.GiB, 2));
     }
@@ -19,15 +20,15 @@ public class MemoryEstimatorTests
     public void Tp2_HalvesWeightsPerGpu()
     {
         // measured.json case 2: 7.48 GiB per GPU at TP 2.
-        var e = MemoryEstimator.Estimate(MemoryTestModels.Llama3_8B(), new Workload { Engine = InferenceEngine.Vllm, Context = 8192, Tp = 2, Gpus = 2 });
+        var e = MemoryEstimator.Estimate(MemoryTestModels.Llama3_8B(), new FlatWorkload { Engine = InferenceEngine.Vllm, Context = 8192, Tp = 2, Gpus = 2 });
         Assert.Equal(7.48, Math.Round(e["weights"].Bytes / (double)ByteSize.GiB, 2));
     }
 
     [Fact]
     public void Estimate_ListsEveryAssumption_AndSumsComponents()
     {
-        var e = MemoryEstimator.Estimate(MemoryTestModels.Llama3_8B(), new Workload());
-        var names = e.Assumptions.Select(a => a.Key).ToList();
+        var e = MemoryEstimator.Estimate(MemoryTestModels.Llama3_8B(), new FlatWorkload());
+        var names = e.Assumptions.Select(a => a.Name).ToList();
         foreach (var key in new[] { "mode", "dtype", "context", "batch", "engine", "kv_dtype", "overhead", "tp", "gpus" })
         {
             Assert.Contains(key, names);
@@ -42,16 +43,16 @@ public class MemoryEstimatorTests
     public void ContextBeyondMaxPositions_IsAWarningNotAnError()
     {
         var m = MemoryTestModels.Llama2_7B();
-        var e = MemoryEstimator.Estimate(m, new Workload { Context = 8192 });
+        var e = MemoryEstimator.Estimate(m, new FlatWorkload { Context = 8192 });
         Assert.Contains(e.Warnings, w => w.Contains("4096"));
     }
 
     [Theory]
-    [InlineData(-5, "--context")]
-    [InlineData(0, "--context")]
+    [InlineData(-5, "context")]
+    [InlineData(0, "context")]
     public void NegativeContext_IsAnError(int ctx, string flag)
     {
-        var ex = Assert.Throws<InvalidSettingException>(() => MemoryEstimator.Estimate(MemoryTestModels.Llama3_8B(), new Workload { Context = ctx }));
+        var ex = Assert.Throws<InvalidSettingException>(() => MemoryEstimator.Estimate(MemoryTestModels.Llama3_8B(), new FlatWorkload { Context = ctx }));
         Assert.Equal(flag, ex.Setting);
     }
 
@@ -61,51 +62,51 @@ public class MemoryEstimatorTests
     [InlineData(double.NaN)]
     public void GpuUtil_OutsideUnitInterval_IsAnError(double util)
     {
-        var ex = Assert.Throws<InvalidSettingException>(() => MemoryEstimator.Estimate(MemoryTestModels.Llama3_8B(), new Workload { GpuUtil = util }));
-        Assert.Equal("--gpu-util", ex.Setting);
+        var ex = Assert.Throws<InvalidSettingException>(() => MemoryEstimator.Estimate(MemoryTestModels.Llama3_8B(), new FlatWorkload { GpuUtil = util }));
+        Assert.Equal("gpu_utilization", ex.Setting);
     }
 
     [Fact]
     public void Training_GgufMix_IsAnError()
     {
-        var ex = Assert.Throws<InvalidSettingException>(() => MemoryEstimator.Estimate(MemoryTestModels.Llama3_8B(), new Workload { Mode = WorkloadMode.Training, Dtype = "q4_k_m" }));
-        Assert.Equal("--dtype", ex.Setting);
+        var ex = Assert.Throws<InvalidSettingException>(() => MemoryEstimator.Estimate(MemoryTestModels.Llama3_8B(), new FlatWorkload { Mode = WorkloadMode.Training, Dtype = "q4_k_m" }));
+        Assert.Equal("dtype", ex.Setting);
     }
 
     [Fact]
     public void GpusNotMultipleOfTpTimesPp_IsAnError()
     {
-        var ex = Assert.Throws<InvalidSettingException>(() => MemoryEstimator.Estimate(MemoryTestModels.Llama3_8B(), new Workload { Tp = 2, Gpus = 3 }));
-        Assert.Equal("--gpus", ex.Setting);
+        var ex = Assert.Throws<InvalidSettingException>(() => MemoryEstimator.Estimate(MemoryTestModels.Llama3_8B(), new FlatWorkload { Tp = 2, Gpus = 3 }));
+        Assert.Equal("gpus", ex.Setting);
     }
 
     [Fact]
     public void AbsurdWorkload_OverflowIsASettingError()
     {
         var ex = Assert.Throws<InvalidSettingException>(() => MemoryEstimator.Estimate(MemoryTestModels.Llama3_8B(),
-            new Workload { Engine = InferenceEngine.Hf, Context = int.MaxValue, Batch = int.MaxValue }));
-        Assert.Equal("--context", ex.Setting);
+            new FlatWorkload { Engine = InferenceEngine.Hf, Context = int.MaxValue, Batch = int.MaxValue }));
+        Assert.Equal("context", ex.Setting);
     }
 
     [Fact]
     public void UnknownDtype_IsAnError()
     {
-        var ex = Assert.Throws<InvalidSettingException>(() => MemoryEstimator.Estimate(MemoryTestModels.Llama3_8B(), new Workload { Dtype = "fp12" }));
-        Assert.Equal("--dtype", ex.Setting);
+        var ex = Assert.Throws<InvalidSettingException>(() => MemoryEstimator.Estimate(MemoryTestModels.Llama3_8B(), new FlatWorkload { Dtype = "fp12" }));
+        Assert.Equal("dtype", ex.Setting);
     }
 
     [Fact]
     public void UnknownKvDtype_ForEngine_IsAnError()
     {
-        var ex = Assert.Throws<InvalidSettingException>(() => MemoryEstimator.Estimate(MemoryTestModels.Llama3_8B(), new Workload { Engine = InferenceEngine.Vllm, KvDtype = "q4_0" }));
-        Assert.Equal("--kv-dtype", ex.Setting);
+        var ex = Assert.Throws<InvalidSettingException>(() => MemoryEstimator.Estimate(MemoryTestModels.Llama3_8B(), new FlatWorkload { Engine = InferenceEngine.Vllm, KvDtype = "q4_0" }));
+        Assert.Equal("kv_dtype", ex.Setting);
     }
 
     [Fact]
     public void LlamaCpp_QuantizedVWithoutFlashAttention_IsRefused()
     {
         var ex = Assert.Throws<InvalidSettingException>(() => MemoryEstimator.Estimate(MemoryTestModels.Llama3_8B(),
-            new Workload { Engine = InferenceEngine.LlamaCpp, Dtype = "q4_k_m", KvDtype = "q4_0", FlashAttn = FlashAttention.Off }));
+            new FlatWorkload { Engine = InferenceEngine.LlamaCpp, Dtype = "q4_k_m", KvDtype = "q4_0", FlashAttn = FlashAttention.Off }));
         Assert.Contains("flash attention", ex.Message);
     }
 
@@ -115,7 +116,7 @@ public class MemoryEstimatorTests
         // measured.json case 15: compute buffer 105.00 MiB (llamafile PR #552, Aug 2024) ≈ logits 50688 × 512 × 4 = 99 MiB + n_embd terms.
         // Current llama.cpp keeps two n_embd × n_ubatch f32 tensors: 99 + 12 = 111 MiB (LlamaCppCompute remarks).
         var m = MemoryTestModels.Llama("trilm-3.9b", 30, 3072, 24, 24, 128, 9216, 50688, 2048);
-        var e = MemoryEstimator.Estimate(m, new Workload { Engine = InferenceEngine.LlamaCpp, Context = 512, Dtype = "f16", FlashAttn = FlashAttention.Off });
+        var e = MemoryEstimator.Estimate(m, new FlatWorkload { Engine = InferenceEngine.LlamaCpp, Context = 512, Dtype = "f16", FlashAttn = FlashAttention.Off });
         Assert.Equal(111L * ByteSize.MiB, e["compute_buffer"].Bytes);
     }
 
@@ -123,7 +124,7 @@ public class MemoryEstimatorTests
     public void Solver_MaxContext_IsLargestThatFits()
     {
         var m = MemoryTestModels.Llama3_8B();
-        var w = new Workload { Engine = InferenceEngine.Hf };
+        var w = new FlatWorkload { Engine = InferenceEngine.Hf };
         var budget = ByteSize.FromGiB(24);
         int ctx = MemorySolver.MaxContext(m, w, budget);
         Assert.True(ctx > 0);
@@ -135,7 +136,7 @@ public class MemoryEstimatorTests
     public void Solver_BestFittingFormat_PicksHighestPrecisionThatFits()
     {
         var m = MemoryTestModels.Llama3_8B();
-        var r = MemorySolver.BestFittingFormat(m, new Workload { Engine = InferenceEngine.LlamaCpp, Context = 4096 }, ByteSize.FromGiB(8));
+        var r = MemorySolver.BestFittingFormat(m, new FlatWorkload { Engine = InferenceEngine.LlamaCpp, Context = 4096 }, ByteSize.FromGiB(8));
         Assert.NotNull(r);
         Assert.Equal("q6_k", r.Value.Format.Name);
     }
@@ -146,7 +147,7 @@ public class MemoryEstimatorTests
         // measured.json case 1: total 79.22 GiB × 0.9 − weights 14.96 − activation 1.26 − non-torch 1.79 = 53.29 GiB available KV.
         // With the logged non-torch 1.79 GiB as --overhead, ours must land within 2 % of 53.29 GiB.
         var m = MemoryTestModels.Llama3_8B();
-        var (kv, _) = MemorySolver.VllmKvCapacity(m, new Workload { Context = 8192, OverheadBytes = (long)(1.79 * ByteSize.GiB) }, ByteSize.FromGiB(79.22));
+        var (kv, _) = MemorySolver.VllmKvCapacity(m, new FlatWorkload { Context = 8192, OverheadBytes = (long)(1.79 * ByteSize.GiB) }, ByteSize.FromGiB(79.22));
         Assert.InRange(kv.Bytes / (double)ByteSize.GiB, 53.29 * 0.98, 53.29 * 1.02);
     }
 }
@@ -161,7 +162,7 @@ public class VllmProfileTests
         // Hand calculation (vLLM llama.py liveness at SiluAndMul): previous output + residual + MLP input = 3h, gate_up 2i,
         // act i → (3·4096 + 3·14336) × 2 B = 110,592 B per batched token; 20,000 tokens → 2,211,840,000 B.
         // Sampler stage: 20,000 × 4096 × 2 + 256 × 128,256 × 40 = 163,840,000 + 1,313,341,440 = 1,477,181,440 B (smaller).
-        var e = MemoryEstimator.Estimate(MemoryTestModels.Llama3_8B(), new Workload { Engine = InferenceEngine.Vllm, Context = 20000 });
+        var e = MemoryEstimator.Estimate(MemoryTestModels.Llama3_8B(), new FlatWorkload { Engine = InferenceEngine.Vllm, Context = 20000 });
         Assert.Equal(2_211_840_000L, e["activations"].Bytes);
         Assert.Equal(0L, e["logits"].Bytes);
         // measured.json case 3 (vllm #10517): 17.06 − 14.99 = 2.07 GiB logged.
@@ -173,8 +174,8 @@ public class VllmProfileTests
     {
         // measured.json cases 3 and 4: 17.98 − 17.06 = 0.92 GiB for 9,000 more batched tokens.
         var m = MemoryTestModels.Llama3_8B();
-        var a = MemoryEstimator.Estimate(m, new Workload { Engine = InferenceEngine.Vllm, Context = 20000 })["activations"].Bytes;
-        var b = MemoryEstimator.Estimate(m, new Workload { Engine = InferenceEngine.Vllm, Context = 29000 })["activations"].Bytes;
+        var a = MemoryEstimator.Estimate(m, new FlatWorkload { Engine = InferenceEngine.Vllm, Context = 20000 })["activations"].Bytes;
+        var b = MemoryEstimator.Estimate(m, new FlatWorkload { Engine = InferenceEngine.Vllm, Context = 29000 })["activations"].Bytes;
         Assert.Equal(9000L * 110_592, b - a);
         Assert.InRange((b - a) / GiB, 0.91, 0.93 + 0.005);
     }
@@ -187,7 +188,7 @@ public class VllmProfileTests
         // Sampler: 8192 × 4096 × 2 + 256 × 128,256 × 40 = 67,108,864 + 1,313,341,440 = 1,380,450,304 B; layer stage is
         // 8192 × 110,592 = 905,969,664 (TP1) or 8192 × (3·4096 + 3·7168) × 2 = 528,482,304 (TP2), both smaller.
         // measured.json cases 1 and 2 (vllm PR #10511): 1.26 GiB at TP1 and at TP2.
-        var e = MemoryEstimator.Estimate(MemoryTestModels.Llama3_8B(), new Workload { Engine = InferenceEngine.Vllm, Context = 8192, Tp = tp, Gpus = tp });
+        var e = MemoryEstimator.Estimate(MemoryTestModels.Llama3_8B(), new FlatWorkload { Engine = InferenceEngine.Vllm, Context = 8192, Tp = tp, Gpus = tp });
         Assert.Equal(1_380_450_304L, e["activations"].Bytes);
         Assert.InRange(e["activations"].Bytes / GiB, 1.26 * 0.95, 1.26 * 1.05);
     }
@@ -200,14 +201,14 @@ public class VllmProfileTests
     {
         // RTX 3090 logs 0.35 GiB non-torch (vllm #10517); H100 logs 1.79 GiB at TP1 and 3.58 GiB at TP2 (vllm PR #10511).
         var e = MemoryEstimator.Estimate(MemoryTestModels.Llama3_8B(),
-            new Workload { Engine = InferenceEngine.Vllm, Context = 8192, Tp = tp, Gpus = tp, GpuMemoryBytes = (long)(gpuGiB * GiB) });
+            new FlatWorkload { Engine = InferenceEngine.Vllm, Context = 8192, Tp = tp, Gpus = tp, GpuMemoryBytes = (long)(gpuGiB * GiB) });
         Assert.Equal(expectedMiB * ByteSize.MiB, e["overhead"].Bytes);
     }
 
     [Fact]
     public void Overhead_UnknownGpu_Is1GiB()
     {
-        var e = MemoryEstimator.Estimate(MemoryTestModels.Llama3_8B(), new Workload { Engine = InferenceEngine.Vllm, Context = 8192 });
+        var e = MemoryEstimator.Estimate(MemoryTestModels.Llama3_8B(), new FlatWorkload { Engine = InferenceEngine.Vllm, Context = 8192 });
         Assert.Equal(ByteSize.GiB, e["overhead"].Bytes);
     }
 
@@ -219,7 +220,7 @@ public class VllmProfileTests
         // measured.json cases 3 and 4: RTX 3090 (23.58 GiB), gpu_memory_utilization 0.9; blocks of 16 tokens × 128 KiB.
         // Hand check for 20,000: 0.9 × 23.58 GiB = 21.222 GiB − weights 14.957 − activations 2.060 − non-torch 0.350
         // = 3.855 GiB / 2 MiB per block ≈ 1974 blocks (logged 1952, +1.1 %).
-        var (_, tokens) = MemorySolver.VllmKvCapacity(MemoryTestModels.Llama3_8B(), new Workload { Context = maxLen }, ByteSize.FromGiB(23.58));
+        var (_, tokens) = MemorySolver.VllmKvCapacity(MemoryTestModels.Llama3_8B(), new FlatWorkload { Context = maxLen }, ByteSize.FromGiB(23.58));
         Assert.InRange(tokens / 16, loggedBlocks * 0.98, loggedBlocks * 1.02);
     }
 
@@ -227,7 +228,7 @@ public class VllmProfileTests
     public void KvCapacity_H100_DefaultOverhead_MatchesLoggedAvailableKv()
     {
         // measured.json case 1: 0.9 × 79.22 − 14.96 − 1.26 − 1.79 = 53.29 GiB.
-        var (kv, _) = MemorySolver.VllmKvCapacity(MemoryTestModels.Llama3_8B(), new Workload { Context = 8192 }, ByteSize.FromGiB(79.22));
+        var (kv, _) = MemorySolver.VllmKvCapacity(MemoryTestModels.Llama3_8B(), new FlatWorkload { Context = 8192 }, ByteSize.FromGiB(79.22));
         Assert.InRange(kv.Bytes / GiB, 53.29 * 0.98, 53.29 * 1.02);
     }
 
@@ -238,7 +239,7 @@ public class VllmProfileTests
         // profile_run). Layer stage: 8192 × (3·4096 + 3·14336 + 4096 inputs_embeds) × 2 B = 8192 × 118,784 = 973,078,528,
         // + image embeddings 1 × 4160 × 4096 × 2 = 34,078,720 → 1,007,157,248 B. Sampler with 1 seq:
         // 8192 × 4096 × 2 + 128,256 × 40 = 72,239,104 (smaller).
-        var e = MemoryEstimator.Estimate(MemoryTestModels.Llama3_8B(), new Workload { Engine = InferenceEngine.Vllm, Context = 8192, MaxMultimodalTokens = 4160 });
+        var e = MemoryEstimator.Estimate(MemoryTestModels.Llama3_8B(), new FlatWorkload { Engine = InferenceEngine.Vllm, Context = 8192, MaxMultimodalTokens = 4160 });
         Assert.Equal(1_007_157_248L, e["activations"].Bytes);
     }
 
@@ -246,15 +247,15 @@ public class VllmProfileTests
     public void MaxMultimodalTokens_NotPositive_IsAnError()
     {
         var ex = Assert.Throws<LlmSizer.Errors.InvalidSettingException>(() =>
-            MemoryEstimator.Estimate(MemoryTestModels.Llama3_8B(), new Workload { Engine = InferenceEngine.Vllm, MaxMultimodalTokens = 0 }));
-        Assert.Equal("--max-mm-tokens", ex.Setting);
+            MemoryEstimator.Estimate(MemoryTestModels.Llama3_8B(), new FlatWorkload { Engine = InferenceEngine.Vllm, MaxMultimodalTokens = 0 }));
+        Assert.Equal("max_multimodal_tokens", ex.Setting);
     }
 
     [Fact]
     public void GpuMemory_NotPositive_IsAnError()
     {
         var ex = Assert.Throws<LlmSizer.Errors.InvalidSettingException>(() =>
-            MemoryEstimator.Estimate(MemoryTestModels.Llama3_8B(), new Workload { Engine = InferenceEngine.Vllm, GpuMemoryBytes = 0 }));
-        Assert.Equal("--gpu-memory", ex.Setting);
+            MemoryEstimator.Estimate(MemoryTestModels.Llama3_8B(), new FlatWorkload { Engine = InferenceEngine.Vllm, GpuMemoryBytes = 0 }));
+        Assert.Equal("gpu_memory", ex.Setting);
     }
 }

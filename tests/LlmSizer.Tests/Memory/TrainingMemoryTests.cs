@@ -1,3 +1,4 @@
+using LlmSizer.Tests.Memory;
 using LlmSizer.Architecture;
 using LlmSizer.DataTypes;
 using LlmSizer.Errors;
@@ -30,14 +31,14 @@ public class TrainingMemoryTests
     [InlineData(3, 1_875_000_000L)]
     public void MixedPrecisionAdamW_ZeroStages_MatchPaperFigure1(int zero, long expected)
     {
-        var e = MemoryEstimator.Estimate(Psi(7_500_000_000), new Workload { Mode = WorkloadMode.Training, Dtype = "bf16", Gpus = 64, Zero = zero, Context = 16 });
+        var e = MemoryEstimator.Estimate(Psi(7_500_000_000), new FlatWorkload { Mode = WorkloadMode.Training, Dtype = "bf16", Gpus = 64, Zero = zero, Context = 16 });
         Assert.Equal(expected, States(e));
     }
 
     [Fact]
     public void MixedPrecisionAdamW_Is16BytesPerParameter()
     {
-        var e = MemoryEstimator.Estimate(Psi(1_000_000), new Workload { Mode = WorkloadMode.Training, Dtype = "bf16", Context = 16 });
+        var e = MemoryEstimator.Estimate(Psi(1_000_000), new FlatWorkload { Mode = WorkloadMode.Training, Dtype = "bf16", Context = 16 });
         Assert.Equal(16_000_000, States(e));
         Assert.Equal(2_000_000, e["weights"].Bytes);
         Assert.Equal(4_000_000, e["master_weights"].Bytes);
@@ -53,7 +54,7 @@ public class TrainingMemoryTests
     [InlineData(OptimizerKind.AdamW8Bit, 2_000_000L + 489 * 2 * 4)]
     public void Optimizers_StateBytes(OptimizerKind o, long expected)
     {
-        var e = MemoryEstimator.Estimate(Psi(1_000_000), new Workload { Mode = WorkloadMode.Training, Dtype = "bf16", Optimizer = o, Context = 16 });
+        var e = MemoryEstimator.Estimate(Psi(1_000_000), new FlatWorkload { Mode = WorkloadMode.Training, Dtype = "bf16", Optimizer = o, Context = 16 });
         Assert.Equal(expected, e["optimizer_states"].Bytes);
     }
 
@@ -61,7 +62,7 @@ public class TrainingMemoryTests
     public void PureBf16_HasNoMasterWeights_AndBf16States()
     {
         // memory-physics.md §4.1: pure bf16 = 2 + 2 + 4 (bf16 Adam moments) = 8 B/param.
-        var e = MemoryEstimator.Estimate(Psi(1_000_000), new Workload { Mode = WorkloadMode.Training, Dtype = "bf16", PureLowPrecision = true, Context = 16 });
+        var e = MemoryEstimator.Estimate(Psi(1_000_000), new FlatWorkload { Mode = WorkloadMode.Training, Dtype = "bf16", PureLowPrecision = true, Context = 16 });
         Assert.Equal(8_000_000, States(e));
         Assert.Null(e.Component("master_weights"));
     }
@@ -73,7 +74,8 @@ public class TrainingMemoryTests
         // q (4096+4096) + k (4096+1024) + v (4096+1024) + o (4096+4096) + gate, up (4096+14336) ×2 + down (14336+4096)
         // = 8192 + 5120 + 5120 + 8192 + 18432 × 3 = 81,920; × 16 = 1,310,720; × 32 layers = 41,943,040.
         // (memory-physics.md §4.2 prints 83,968 per layer / "42.0 M": its sum is off by 2,048; 81,920 is the right sum.)
-        var (trainable, matrices) = TrainingMemory.LoraParameters(MemoryTestModels.Llama3_8B().Inventory, 16, null);
+        var (dims, matrices) = PreparedModel.For(MemoryTestModels.Llama3_8B()).Lora(LoraTargets.AllLinear);
+        long trainable = 16 * dims;
         Assert.Equal(41_943_040, trainable);
         Assert.Equal(32 * 7, matrices);
     }
@@ -82,14 +84,16 @@ public class TrainingMemoryTests
     public void LoRA_QvOnly_Mt0LargeStyleCount()
     {
         // Llama-3-8B r = 8 on q,v: 32 × 8 × ((4096+4096) + (4096+1024)) = 3,407,872.
-        var (trainable, _) = TrainingMemory.LoraParameters(MemoryTestModels.Llama3_8B().Inventory, 8, ["q_proj", "v_proj"]);
+        Assert.True(LoraTargets.TryParse("q_proj,v_proj", out var targets, out _));
+        var (dims, _) = PreparedModel.For(MemoryTestModels.Llama3_8B()).Lora(targets);
+        long trainable = 8 * dims;
         Assert.Equal(3_407_872, trainable);
     }
 
     [Fact]
     public void QLoRA_BaseIsNf4_AdaptersTrainable()
     {
-        var e = MemoryEstimator.Estimate(MemoryTestModels.Llama3_8B(), new Workload { Mode = WorkloadMode.Training, Qlora = true, LoraRank = 16, Context = 512 });
+        var e = MemoryEstimator.Estimate(MemoryTestModels.Llama3_8B(), new FlatWorkload { Mode = WorkloadMode.Training, Qlora = true, LoraRank = 16, Context = 512 });
         // Base: ≈ 0.52–0.56 B/param for NF4 + fp16 leftovers on an 8B (memory-physics.md §4.2) → 5.2–5.9 GB.
         Assert.InRange(e["weights"].Bytes / 1e9, 5.2, 5.9);
         Assert.Equal(41_943_040L * 4, e["adapter_weights"].Bytes);
@@ -100,16 +104,16 @@ public class TrainingMemoryTests
     public void QLoRA_WithFp32Weights_IsAnError()
     {
         var ex = Assert.Throws<InvalidSettingException>(() => MemoryEstimator.Estimate(MemoryTestModels.Llama3_8B(),
-            new Workload { Mode = WorkloadMode.Training, Qlora = true, Dtype = "fp32" }));
-        Assert.Equal("--qlora", ex.Setting);
+            new FlatWorkload { Mode = WorkloadMode.Training, Qlora = true, Dtype = "fp32" }));
+        Assert.Equal("qlora", ex.Setting);
     }
 
     [Fact]
     public void FullRecompute_KeepsOnlyLayerInputs()
     {
         var m = MemoryTestModels.Llama3_8B();
-        var none = MemoryEstimator.Estimate(m, new Workload { Mode = WorkloadMode.Training, Context = 2048 });
-        var full = MemoryEstimator.Estimate(m, new Workload { Mode = WorkloadMode.Training, Context = 2048, Recompute = Recompute.Full });
+        var none = MemoryEstimator.Estimate(m, new FlatWorkload { Mode = WorkloadMode.Training, Context = 2048 });
+        var full = MemoryEstimator.Estimate(m, new FlatWorkload { Mode = WorkloadMode.Training, Context = 2048, Recompute = Recompute.Full });
         // Llama-style per layer per token: 8h + 4ad + 4kv·d + 8i = 32768 + 16384 + 4096 + 114688 = 167,936 B (≈168 KB, §4.3).
         long sb = 2048;
         Assert.Equal(32 * sb * 167_936 + sb * 4096 * 2, none["activations"].Bytes);
@@ -122,9 +126,9 @@ public class TrainingMemoryTests
     public void EagerAttention_AddsScoresUnlessSelectiveRecompute()
     {
         var m = MemoryTestModels.Llama3_8B();
-        var fa = MemoryEstimator.Estimate(m, new Workload { Mode = WorkloadMode.Training, Context = 1024 });
-        var eager = MemoryEstimator.Estimate(m, new Workload { Mode = WorkloadMode.Training, Context = 1024, FlashAttentionKernels = false });
-        var selective = MemoryEstimator.Estimate(m, new Workload { Mode = WorkloadMode.Training, Context = 1024, FlashAttentionKernels = false, Recompute = Recompute.Selective });
+        var fa = MemoryEstimator.Estimate(m, new FlatWorkload { Mode = WorkloadMode.Training, Context = 1024 });
+        var eager = MemoryEstimator.Estimate(m, new FlatWorkload { Mode = WorkloadMode.Training, Context = 1024, FlashAttentionKernels = false });
+        var selective = MemoryEstimator.Estimate(m, new FlatWorkload { Mode = WorkloadMode.Training, Context = 1024, FlashAttentionKernels = false, Recompute = Recompute.Selective });
         Assert.Equal(32L * 1024 * 4 * 32 * 1024, eager["activations"].Bytes - fa["activations"].Bytes); // L · s·b · 4·a·s
         Assert.Equal(fa["activations"], selective["activations"]);
     }

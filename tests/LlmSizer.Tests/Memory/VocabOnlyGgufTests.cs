@@ -1,3 +1,4 @@
+using LlmSizer.Tests.Memory;
 using LlmSizer.Memory;
 
 namespace LlmSizer.Tests.Memory;
@@ -17,7 +18,7 @@ public class VocabOnlyGgufTests
         Assert.Equal(0, model.Inventory.TotalParameters.Value);
 
         // When
-        var estimate = MemoryEstimator.Estimate(model, new Workload { Context = 4096 });
+        var estimate = MemoryEstimator.Estimate(model, new FlatWorkload { Context = 4096 });
 
         // Then: device weights + host token_embd = Llama-2-7B's 6,738,415,616 parameters x 2 bytes (F16), and a warning says so.
         long weights = estimate.Components.Where(c => c.Name is "weights" or "host_weights").Sum(c => c.Total.Bytes);

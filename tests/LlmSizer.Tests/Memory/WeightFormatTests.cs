@@ -113,7 +113,7 @@ public class WeightFormatTests
     public void Parse_Unknown_ListsKnownNames()
     {
         var ex = Assert.Throws<InvalidSettingException>(() => WeightFormat.Parse("q9_z"));
-        Assert.Equal("--dtype", ex.Setting);
+        Assert.Equal("dtype", ex.Setting);
         Assert.Contains("q4_k_m", ex.Message);
         Assert.Contains("gptq-int4", ex.Message);
         Assert.DoesNotContain('\n', ex.Message);

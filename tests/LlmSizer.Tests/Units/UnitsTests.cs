@@ -92,8 +92,8 @@ public class UnitsTests
     [Fact]
     public void DataType_UnknownName_ErrorListsKnownNames()
     {
-        var ex = Assert.Throws<LlmSizer.Errors.InvalidSettingException>(() => DataType.Parse("fp7", "--dtype"));
-        Assert.Contains("--dtype", ex.Message);
+        var ex = Assert.Throws<LlmSizer.Errors.InvalidSettingException>(() => DataType.Parse("fp7", "dtype"));
+        Assert.Contains("dtype", ex.Message);
         Assert.Contains("bf16", ex.Message);
     }
 }

@@ -1,0 +1,291 @@
+using System.Collections.Concurrent;
+using System.Globalization;
+using System.Runtime.CompilerServices;
+using LlmSizer.Architecture;
+using LlmSizer.DataTypes;
+using LlmSizer.Errors;
+using LlmSizer.Quantization;
+using LlmSizer.Tensors;
+
+namespace LlmSizer.Memory;
+
+/// <summary>A model made ready for many estimates: the per-tensor work (role, weight-format application, layer and
+/// pipeline-stage assignment, KV bytes per layer) is done once per model and format and kept, so each estimate — and
+/// every step of a solver or a fit sweep — costs only arithmetic on a few sums.</summary>
+/// <remarks>Thread-safe: caches fill concurrently. <see cref="For"/> keeps one prepared model per <see cref="ModelInfo"/>
+/// instance for as long as that instance lives.</remarks>
+public sealed class PreparedModel
+{
+    private static readonly ConditionalWeakTable<ModelInfo, PreparedModel> Prepared = [];
+
+    private readonly ConcurrentDictionary<(string Format, string? Unquantized), StoredWeights> _stored = new();
+    private readonly ConcurrentDictionary<(int Tp, InferenceEngine Engine, DataType Kv), long[]> _kvPerLayer = new();
+    private readonly ConcurrentDictionary<LoraTargets, (long DimensionSum, int Matrices)> _lora = new();
+    private long _largestParameter = -1;
+    private long _adafactorElements = -1;
+
+    private PreparedModel(ModelInfo model)
+    {
+        Model = model;
+        Architecture = model.Architecture;
+        Inventory = model.Inventory;
+        TotalParameters = model.Inventory.TotalParameters.Value;
+        if (TotalParameters == 0 && Architecture is { } spec)
+        {
+            // A vocab-only GGUF (llama.cpp's test files) has the hyper-parameters but no tensors: size the weights
+            // from the architecture instead of reporting zero, and say so.
+            if (ArchitectureRegistry.Default.TryGet(spec.Family, out var family))
+            {
+                try
+                {
+                    Inventory = family.Generate(spec);
+                    WeightsGenerated = true;
+                }
+                catch (LlmSizerException)
+                {
+                    // Hyper-parameters too incomplete to generate tensors: the weights stay uncounted (warned below).
+                }
+            }
+        }
+    }
+
+    /// <summary>The model.</summary>
+    public ModelInfo Model { get; }
+
+    /// <summary>The architecture, when known.</summary>
+    public ArchitectureSpec? Architecture { get; }
+
+    /// <summary>The tensors estimates size: the model's own, or generated from its architecture when the file holds no
+    /// weights (<see cref="WeightsGenerated"/>).</summary>
+    public TensorInventory Inventory { get; }
+
+    /// <summary>True when <see cref="Inventory"/> was generated from the architecture because the model holds no tensors.</summary>
+    public bool WeightsGenerated { get; }
+
+    /// <summary>The parameters of the model's own tensors.</summary>
+    public long TotalParameters { get; }
+
+    /// <summary>The prepared model of <paramref name="model"/>, made on first use and kept while the model lives.</summary>
+    /// <param name="model">The model.</param>
+    /// <returns>The prepared model.</returns>
+    public static PreparedModel For(ModelInfo model)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        return Prepared.GetValue(model, m => new PreparedModel(m));
+    }
+
+    /// <summary>The tensors as <paramref name="format"/> stores them, with their per-tensor placement data.</summary>
+    internal StoredWeights Stored(WeightFormat format, DataType? unquantized) =>
+        _stored.GetOrAdd((format.Name + "|" + format.Description, unquantized?.Name),
+            static (_, arg) => new StoredWeights(arg.Self, arg.Format.Apply(arg.Self.Inventory, arg.Self.Architecture, arg.Unquantized), arg.Format),
+            (Self: this, Format: format, Unquantized: unquantized));
+
+    /// <summary>KV bytes per token of each cached layer on one tensor-parallel rank.</summary>
+    internal long[] KvBytesPerLayer(ArchitectureSpec spec, int tp, InferenceEngine engine, DataType kvType) =>
+        _kvPerLayer.GetOrAdd((tp, engine, kvType), static (key, s) =>
+        {
+            var bytes = new long[s.CachedLayers];
+            for (int l = 0; l < bytes.Length; l++)
+            {
+                bytes[l] = KvCache.BytesPerToken(s, l, key.Tp, key.Engine, key.Kv);
+            }
+
+            return bytes;
+        }, spec);
+
+    /// <summary>The largest parameter tensor's elements (the one gradient alive with the optimizer in backward).</summary>
+    internal long LargestParameterElements
+    {
+        get
+        {
+            if (_largestParameter < 0)
+            {
+                long max = 0;
+                foreach (var t in Model.Inventory.Tensors)
+                {
+                    if (t.Kind == TensorKind.Parameter)
+                    {
+                        max = Math.Max(max, t.Elements);
+                    }
+                }
+
+                _largestParameter = max;
+            }
+
+            return _largestParameter;
+        }
+    }
+
+    /// <summary>Adafactor's factored second-moment values: Σ (rows + cols) per matrix, full size per vector.</summary>
+    internal long AdafactorElements
+    {
+        get
+        {
+            if (_adafactorElements < 0)
+            {
+                long elems = 0;
+                foreach (var t in Model.Inventory.Tensors)
+                {
+                    if (t.Kind == TensorKind.Parameter)
+                    {
+                        elems = checked(elems + (t.Shape.Length >= 2 ? t.StoredElements / t.Shape[^1] + t.Shape[^1] : t.Elements));
+                    }
+                }
+
+                _adafactorElements = elems;
+            }
+
+            return _adafactorElements;
+        }
+    }
+
+    /// <summary>LoRA: Σ (d_in + d_out) over the adapted matrices (the trainable count is rank × this; Hu et al. 2021 §4),
+    /// and the number of adapted matrices.</summary>
+    internal (long DimensionSum, int Matrices) Lora(LoraTargets targets) =>
+        _lora.GetOrAdd(targets, static (set, inv) =>
+        {
+            long total = 0;
+            int count = 0;
+            foreach (var t in inv.Tensors)
+            {
+                if (t.Kind != TensorKind.Parameter || t.Shape.Length < 2 || t.Layer is null || !set.Roles.Contains(TensorRoles.Of(t)) ||
+                    !t.Name.EndsWith("weight", StringComparison.Ordinal))
+                {
+                    continue;
+                }
+
+                long dIn = t.Shape[^1];
+                long dOut = t.Elements / dIn; // stacked expert tensors count each expert's output rows
+                total = checked(total + dIn + dOut);
+                count++;
+            }
+
+            return (total, count);
+        }, Model.Inventory);
+}
+
+/// <summary>A model's tensors in one weight format, with each tensor's bytes, layer and role in flat arrays and the
+/// per-parallelism sums cached.</summary>
+internal sealed class StoredWeights
+{
+    private readonly long[] _bytes;
+    private readonly int[] _layer;
+    private readonly TensorRole[] _role;
+    private readonly bool[] _matrix;
+    private readonly ConcurrentDictionary<(int Tp, int Pp), (long PerGpu, long Replica)> _shares = new();
+    private readonly ConcurrentDictionary<int, (long HostEmbedding, long LargestStage, long Device)> _llamaCpp = new();
+    private readonly int _layers;
+    private string? _formula;
+
+    public StoredWeights(PreparedModel model, TensorInventory stored, WeightFormat format)
+    {
+        Inventory = stored;
+        Format = format;
+        _layers = model.Architecture?.Layers ?? 1;
+        int n = stored.Tensors.Length;
+        _bytes = new long[n];
+        _layer = new int[n];
+        _role = new TensorRole[n];
+        _matrix = new bool[n];
+        long largestBlockLinear = 0;
+        for (int i = 0; i < n; i++)
+        {
+            var t = stored.Tensors[i];
+            _bytes[i] = t.Bytes.Bytes;
+            _layer[i] = t.Layer ?? -1;
+            _role[i] = TensorRoles.Of(t);
+            _matrix[i] = t.Shape.Length >= 2;
+            if (t.Kind == TensorKind.Parameter && t.Shape.Length >= 2 && t.Layer is not null)
+            {
+                largestBlockLinear = Math.Max(largestBlockLinear, t.Elements);
+            }
+        }
+
+        LargestLayerMatrix = largestBlockLinear;
+        ComputeType = ComputeTypeOf(format, stored);
+    }
+
+    public TensorInventory Inventory { get; }
+
+    public WeightFormat Format { get; }
+
+    /// <summary>The type activations and the default KV cache use (the 16-bit type of the weights, or f32).</summary>
+    public DataType ComputeType { get; }
+
+    /// <summary>The largest layer matrix's elements (one dequantized weight alive in QLoRA's forward).</summary>
+    public long LargestLayerMatrix { get; }
+
+    /// <summary>Weight bytes per GPU (the largest stage's TP shard) and over one model replica (tp × pp GPUs).</summary>
+    /// <remarks>TP shards every matrix (column/row-parallel linears, vocab-parallel embedding and head; Megatron-LM §3)
+    /// and replicates vectors; PP puts the input embedding on the first stage, the final norm and head on the last.</remarks>
+    public (long PerGpu, long Replica) Shares(int tp, int pp) => _shares.GetOrAdd((tp, pp), static (key, self) =>
+    {
+        var stage = new long[key.Pp];
+        long replica = 0;
+        for (int i = 0; i < self._bytes.Length; i++)
+        {
+            long bytes = self._bytes[i];
+            int s = self._layer[i] >= 0 ? PipelineStages.StageOf(Math.Min(self._layer[i], self._layers - 1), self._layers, key.Pp)
+                : self._role[i] is TensorRole.TokenEmbedding or TensorRole.PositionEmbedding ? 0 : key.Pp - 1;
+            long shard = self._matrix[i] ? KvCache.CeilDiv(bytes, key.Tp) : bytes;
+            stage[s] = checked(stage[s] + shard);
+            replica = checked(replica + shard * key.Tp);
+        }
+
+        return (stage.Max(), replica);
+    }, this);
+
+    /// <summary>llama.cpp's split: token_embd stays in host memory (the input layer is always on the CPU; llama.cpp PR
+    /// #6122), every other tensor on the GPU of its layer's stage, non-layer tensors (output, final norm) on the last.</summary>
+    public (long HostEmbedding, long LargestStage, long Device) LlamaCppShares(int pp) => _llamaCpp.GetOrAdd(pp, static (stages, self) =>
+    {
+        long embd = 0, device = 0;
+        var stage = new long[stages];
+        for (int i = 0; i < self._bytes.Length; i++)
+        {
+            if (self._role[i] == TensorRole.TokenEmbedding)
+            {
+                embd = checked(embd + self._bytes[i]);
+                continue;
+            }
+
+            int s = self._layer[i] >= 0 ? PipelineStages.StageOf(Math.Min(self._layer[i], self._layers - 1), self._layers, stages) : stages - 1;
+            stage[s] = checked(stage[s] + self._bytes[i]);
+            device = checked(device + self._bytes[i]);
+        }
+
+        return (embd, stage.Max(), device);
+    }, this);
+
+    /// <summary>"Σ tensors: N × BF16 (16 bit) + …", the largest type first (built once, on first use).</summary>
+    public string Formula => _formula ??= "Σ tensors: " + string.Join(" + ", Inventory.Tensors.GroupBy(t => t.DataType)
+        .OrderByDescending(g => g.Sum(t => t.Bytes.Bytes))
+        .Select(g => string.Create(CultureInfo.InvariantCulture, $"{g.Sum(t => t.Elements):N0} × {g.Key.Name} ({g.Key.BitsPerElement:0.###} bit)")));
+
+    private static DataType ComputeTypeOf(WeightFormat format, TensorInventory stored)
+    {
+        if (format.UniformType is { } u && (u == DataType.F32 || u == DataType.F16 || u == DataType.BF16))
+        {
+            return u;
+        }
+
+        if (format.Kind == WeightFormatKind.Native)
+        {
+            var main = stored.ByDataType().OrderByDescending(p => p.Value.Value).FirstOrDefault().Key;
+            if (main == DataType.F32 || main == DataType.F16)
+            {
+                return main;
+            }
+        }
+
+        return format.UnquantizedType == DataType.F16 ? DataType.F16 : DataType.BF16;
+    }
+}
+
+/// <summary>The one pipeline-stage assignment: contiguous layer ranges, stage = ⌊layer × pp / layers⌋ (vLLM
+/// <c>get_pp_indices</c> and llama.cpp's even split agree on it for divisible counts).</summary>
+internal static class PipelineStages
+{
+    /// <summary>The stage of <paramref name="layer"/> of <paramref name="layers"/> split over <paramref name="pp"/> stages.</summary>
+    public static int StageOf(int layer, int layers, int pp) => layers <= 0 ? 0 : (int)((long)layer * pp / layers);
+}

@@ -1,0 +1,170 @@
+using LlmSizer.Architecture;
+using LlmSizer.Architecture.Families;
+using LlmSizer.Catalog;
+using LlmSizer.Errors;
+using LlmSizer.Memory;
+using LlmSizer.Seed;
+using LlmSizer.Tensors;
+
+namespace LlmSizer;
+
+/// <summary>Which model a request is about: exactly one of a model argument (catalog id, file, folder), a model already
+/// loaded, or an architecture given by numbers.</summary>
+public sealed record ModelRequest
+{
+    /// <summary>A catalog id (<c>llama-3.1-8b</c>), a config.json, a model folder, a checkpoint file.</summary>
+    public string? Model { get; init; }
+
+    /// <summary>A model already loaded (e.g. by <see cref="Sizer.Load(string)"/>).</summary>
+    public ModelInfo? Loaded { get; init; }
+
+    /// <summary>An architecture given by numbers.</summary>
+    public ManualArchitecture? Manual { get; init; }
+
+    /// <summary>A request for a model argument.</summary>
+    /// <param name="model">The argument.</param>
+    public static implicit operator ModelRequest(string model) => new() { Model = model };
+
+    /// <summary>A request for a model argument.</summary>
+    /// <param name="model">The argument.</param>
+    /// <returns>The request.</returns>
+    public static ModelRequest FromString(string model) => new() { Model = model };
+
+    internal ModelInfo Resolve()
+    {
+        int given = (Model is null ? 0 : 1) + (Loaded is null ? 0 : 1) + (Manual is null ? 0 : 1);
+        if (given != 1)
+        {
+            throw new InvalidSettingException(SettingNames.Model,
+                $"expected exactly one of a model (catalog id, config.json, folder, checkpoint) or a manual architecture; found {(given == 0 ? "none" : "both")}.");
+        }
+
+        return Loaded ?? (Manual is not null ? Sizer.Load(Manual) : Sizer.Load(Model!));
+    }
+}
+
+/// <summary>A request to count a model's parameters.</summary>
+public sealed record ParametersRequest
+{
+    /// <summary>The model.</summary>
+    public required ModelRequest Model { get; init; }
+
+    /// <summary>Compare the checkpoint's tensors with those its config implies.</summary>
+    public bool Check { get; init; }
+
+    /// <summary>Include every tensor in the result's documents.</summary>
+    public bool Tensors { get; init; }
+
+    /// <summary>Include parameters per layer in the result's documents.</summary>
+    public bool LayersDetail { get; init; }
+}
+
+/// <summary>What a parameters result shows besides the summary.</summary>
+/// <param name="Tensors">Every tensor.</param>
+/// <param name="LayersDetail">Parameters per layer.</param>
+public sealed record ParametersOptions(bool Tensors, bool LayersDetail);
+
+/// <summary>A model's parameter report, and the checkpoint check when asked for.</summary>
+/// <param name="Model">The model.</param>
+/// <param name="Report">Its parameters.</param>
+/// <param name="Check">The config-versus-checkpoint comparison, when asked for.</param>
+/// <param name="Options">What to show besides the summary.</param>
+public sealed record ParametersResult(ModelInfo Model, ParameterReport Report, InventoryComparison? Check, ParametersOptions Options);
+
+/// <summary>A request to estimate memory.</summary>
+public sealed record MemoryRequest
+{
+    /// <summary>The model.</summary>
+    public required ModelRequest Model { get; init; }
+
+    /// <summary>The workload (default: inference on one GPU with every engine default).</summary>
+    public Workload Workload { get; init; } = new();
+}
+
+/// <summary>The front door for callers (the CLI, the web API, NuGet users): load a model, count it, estimate its memory.
+/// Each method takes a typed request and returns a typed result; <see cref="Contract.ContractMapper"/> turns results into
+/// the JSON contract's documents.</summary>
+/// <example><code>
+/// var report = Sizer.Parameters("llama-3.1-8b").Report;              // 8,030,261,248 parameters
+/// var estimate = Sizer.Memory("llama-3.1-8b", new Workload { Context = 32768 });
+/// Console.WriteLine(estimate.PerGpu);                                 // bytes on one GPU
+/// </code></example>
+public static class Sizer
+{
+    /// <summary>Loads a model: a catalog id, a config.json, a model folder, a safetensors file or index, or a GGUF file.</summary>
+    /// <param name="model">The model argument.</param>
+    /// <returns>The model.</returns>
+    /// <exception cref="LlmSizerException">The argument names nothing readable, or what it names is invalid.</exception>
+    public static ModelInfo Load(string model) => ModelResolver.Resolve(model);
+
+    /// <summary>Builds a model from numbers.</summary>
+    /// <param name="manual">The architecture.</param>
+    /// <returns>The model, with its generated tensors.</returns>
+    /// <exception cref="InvalidSettingException">A number is invalid (the setting is named).</exception>
+    public static ModelInfo Load(ManualArchitecture manual)
+    {
+        ArgumentNullException.ThrowIfNull(manual);
+        return ModelResolver.FromSpec("manual", ModelSourceKind.Manual, (manual.ToSpec(), ManualFamily.Instance));
+    }
+
+    /// <summary>Counts a model's parameters.</summary>
+    /// <param name="model">The model argument.</param>
+    /// <returns>The result.</returns>
+    /// <exception cref="LlmSizerException">The model cannot be loaded.</exception>
+    public static ParametersResult Parameters(string model) => Parameters(new ParametersRequest { Model = model });
+
+    /// <summary>Counts a model's parameters, optionally checking its checkpoint against its config.</summary>
+    /// <param name="request">The request.</param>
+    /// <returns>The result.</returns>
+    /// <exception cref="LlmSizerException">The model cannot be loaded, or a check was asked of a model without checkpoint
+    /// files and a config.</exception>
+    public static ParametersResult Parameters(ParametersRequest request)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        var model = request.Model.Resolve();
+        InventoryComparison? check = null;
+        if (request.Check)
+        {
+            if (model.Family is null || model.Architecture is null || model.Source is not (ModelSourceKind.Safetensors or ModelSourceKind.Gguf))
+            {
+                throw new InvalidSettingException(SettingNames.Check,
+                    $"expected checkpoint files (safetensors or GGUF) with a config to compare against; found a {Contract.ContractMapper.SourceName(model.Source)} model.");
+            }
+
+            check = InventoryComparison.Compare(model.Family.Generate(model.Architecture), model.Inventory);
+        }
+
+        return new ParametersResult(model, model.Parameters(), check, new ParametersOptions(request.Tensors, request.LayersDetail));
+    }
+
+    /// <summary>Estimates a model's memory.</summary>
+    /// <param name="model">The model argument.</param>
+    /// <param name="workload">The workload (default: inference with every engine default).</param>
+    /// <returns>The estimate.</returns>
+    /// <exception cref="LlmSizerException">The model cannot be loaded, or a setting is invalid for it.</exception>
+    public static MemoryEstimate Memory(string model, Workload? workload = null) =>
+        Memory(new MemoryRequest { Model = model, Workload = workload ?? new Workload() });
+
+    /// <summary>Estimates memory.</summary>
+    /// <param name="request">The request.</param>
+    /// <returns>The estimate.</returns>
+    /// <exception cref="LlmSizerException">The model cannot be loaded, or a setting is invalid for it.</exception>
+    public static MemoryEstimate Memory(MemoryRequest request)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        return MemoryEstimator.Estimate(PreparedModel.For(request.Model.Resolve()), request.Workload);
+    }
+
+    /// <summary>Prepares a model for many estimates (a sweep, a solver, a fit plan).</summary>
+    /// <param name="model">The model.</param>
+    /// <returns>The prepared model.</returns>
+    public static PreparedModel Prepare(ModelInfo model) => PreparedModel.For(model);
+
+    /// <summary>The built-in catalog, each model counted.</summary>
+    /// <returns>The summaries, sorted by id.</returns>
+    public static IReadOnlyList<CatalogSummary> Models() => ModelCatalog.Summaries();
+
+    /// <summary>The worked example of the post "Sizing an LLM: Parameters", with errata and exact figures.</summary>
+    /// <returns>The result.</returns>
+    public static SeedPostResult Seed() => SeedPostMethod.Compute();
+}
