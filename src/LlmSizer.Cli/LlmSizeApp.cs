@@ -40,7 +40,7 @@ internal static class LlmSizeApp
                 parseError.ShowHelp = false;
                 var first = parseResult.Errors.OrderBy(e => e.Message.StartsWith("Required", StringComparison.Ordinal) ? 1 : 0).Select(e => e.Message).FirstOrDefault() ?? "invalid arguments";
                 first = string.Join(' ', first.Split(['\r', '\n', '\t'], StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
-                stderr.WriteLine($"error: {first} (see 'llmsize {CommandPath(parseResult)}--help')");
+                stderr.WriteLine($"error: {OneLine(first)} (see 'llmsize {CommandPath(parseResult)}--help')");
                 return ExitCodes.UsageError;
             }
 
@@ -53,7 +53,7 @@ internal static class LlmSizeApp
         }
         catch (UsageException ex)
         {
-            stderr.WriteLine("error: " + ex.Message);
+            stderr.WriteLine("error: " + OneLine(ex.Message));
             return ExitCodes.UsageError;
         }
         catch (InvalidSettingException ex)
@@ -106,11 +106,31 @@ internal static class LlmSizeApp
         return names.Count == 0 ? "" : string.Join(' ', names) + " ";
     }
 
-    /// <summary>Keeps a message to one line (library messages are one line already; .NET I/O messages may not be).</summary>
+    /// <summary>The longest error line printed; longer messages (an echoed 1 MiB argument) are cut.</summary>
+    private const int MaxMessageLength = 400;
+
+    /// <summary>Keeps a message to one safe line: the first line only (library messages are one line already; .NET I/O
+    /// messages may not be), control characters (ANSI escapes from an echoed argument) dropped, and long text cut.</summary>
     private static string OneLine(string message)
     {
         var i = message.IndexOfAny(['\r', '\n']);
-        return i < 0 ? message : message[..i];
+        var line = i < 0 ? message : message[..i];
+        var clean = new System.Text.StringBuilder(Math.Min(line.Length, MaxMessageLength + 1));
+        foreach (var c in line)
+        {
+            if (clean.Length == MaxMessageLength)
+            {
+                clean.Append('…');
+                break;
+            }
+
+            if (!char.IsControl(c))
+            {
+                clean.Append(c);
+            }
+        }
+
+        return clean.ToString();
     }
 }
 
