@@ -4,7 +4,6 @@ using LlmSizer.Architecture.Families;
 using LlmSizer.Cli.Output;
 using LlmSizer.Contract;
 using LlmSizer.Memory;
-using LlmSizer.Errors;
 using Spectre.Console;
 
 namespace LlmSizer.Cli.Commands;
@@ -156,7 +155,7 @@ internal sealed class ParamsCommand : ICliCommand
 
     private static int Required(ParseResult parseResult, Option<string?> option, string setting) =>
         Optional(parseResult, option, setting)
-        ?? throw new InvalidSettingException(setting, "expected a positive integer (manual architectures need --layers, --hidden, --heads and --vocab); found none.");
+        ?? ManualArchitecture.Missing(setting);
 
     private static int? Optional(ParseResult parseResult, Option<string?> option, string setting)
     {

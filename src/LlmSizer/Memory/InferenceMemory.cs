@@ -317,17 +317,20 @@ internal static class InferenceMemory
     /// the others <paramref name="fullTokens"/>.</summary>
     internal static (long PerGpu, long PerTokenFull) KvPerStage(EstimatePlan p, long fullTokens, long swaTokens)
     {
-        var spec = p.Spec;
-        var perLayer = p.Prepared.KvBytesPerLayer(spec, p.Tp, p.Engine, p.KvType);
+        var layout = p.Prepared.KvBytesPerLayer(p.Spec, p.Tp, p.Engine, p.KvType);
+        long perToken = checked(layout.FullSum + layout.SlidingSum);
+        if (p.Pp == 1)
+        {
+            return (checked(layout.FullSum * fullTokens + layout.SlidingSum * swaTokens), perToken);
+        }
+
+        var perLayer = layout.PerLayer;
         int layers = perLayer.Length;
         Span<long> stage = p.Pp <= 64 ? stackalloc long[p.Pp] : new long[p.Pp];
-        long perToken = 0;
         for (int l = 0; l < layers; l++)
         {
-            long bytes = perLayer[l];
-            perToken = checked(perToken + bytes);
             int s = PipelineStages.StageOf(l, layers, p.Pp);
-            stage[s] = checked(stage[s] + bytes * (spec.LayerKind(l) == AttentionLayerKind.Sliding ? swaTokens : fullTokens));
+            stage[s] = checked(stage[s] + perLayer[l] * (layout.Sliding[l] ? swaTokens : fullTokens));
         }
 
         long max = 0;

@@ -303,7 +303,7 @@ internal sealed class EstimatePlan
         }
         else
         {
-            (format, formatReason) = EngineDefaults.Format(spec, model.Source);
+            (format, formatReason) = prepared.DefaultFormat(spec);
         }
 
         if (prepared.WeightsGenerated && format.Kind == WeightFormatKind.Native)

@@ -19,7 +19,10 @@ public sealed class PreparedModel
     private static readonly ConditionalWeakTable<ModelInfo, PreparedModel> Prepared = [];
 
     private readonly ConcurrentDictionary<(string Format, string? Unquantized), StoredWeights> _stored = new();
-    private readonly ConcurrentDictionary<(int Tp, InferenceEngine Engine, DataType Kv), long[]> _kvPerLayer = new();
+    // Most callers reuse one WeightFormat instance: look it up by reference first (no string building per estimate).
+    private readonly ConcurrentDictionary<(WeightFormat Format, DataType? Unquantized), StoredWeights> _storedByInstance = new(ReferenceKeyComparer.Instance);
+    private (WeightFormat Format, string Reason)? _defaultFormat;
+    private readonly ConcurrentDictionary<(int Tp, InferenceEngine Engine, DataType Kv), KvLayout> _kvPerLayer = new();
     private readonly ConcurrentDictionary<LoraTargets, (long DimensionSum, int Matrices)> _lora = new();
     private long _largestParameter = -1;
     private long _adafactorElements = -1;
@@ -76,21 +79,38 @@ public sealed class PreparedModel
 
     /// <summary>The tensors as <paramref name="format"/> stores them, with their per-tensor placement data.</summary>
     internal StoredWeights Stored(WeightFormat format, DataType? unquantized) =>
+        _storedByInstance.TryGetValue((format, unquantized), out var hit) ? hit : _storedByInstance.GetOrAdd((format, unquantized), StoredByName(format, unquantized));
+
+    /// <summary>The default weight format of this model (<see cref="EngineDefaults.Format"/>), computed once.</summary>
+    internal (WeightFormat Format, string Reason) DefaultFormat(ArchitectureSpec spec) => _defaultFormat ??= EngineDefaults.Format(spec, Model.Source);
+
+    private StoredWeights StoredByName(WeightFormat format, DataType? unquantized) =>
         _stored.GetOrAdd((format.Name + "|" + format.Description, unquantized?.Name),
             static (_, arg) => new StoredWeights(arg.Self, arg.Format.Apply(arg.Self.Inventory, arg.Self.Architecture, arg.Unquantized), arg.Format),
             (Self: this, Format: format, Unquantized: unquantized));
 
-    /// <summary>KV bytes per token of each cached layer on one tensor-parallel rank.</summary>
-    internal long[] KvBytesPerLayer(ArchitectureSpec spec, int tp, InferenceEngine engine, DataType kvType) =>
+    /// <summary>KV bytes per token of each cached layer on one tensor-parallel rank, and their sums by layer kind.</summary>
+    internal KvLayout KvBytesPerLayer(ArchitectureSpec spec, int tp, InferenceEngine engine, DataType kvType) =>
         _kvPerLayer.GetOrAdd((tp, engine, kvType), static (key, s) =>
         {
             var bytes = new long[s.CachedLayers];
+            var sliding = new bool[bytes.Length];
+            long full = 0, swa = 0;
             for (int l = 0; l < bytes.Length; l++)
             {
                 bytes[l] = KvCache.BytesPerToken(s, l, key.Tp, key.Engine, key.Kv);
+                sliding[l] = s.LayerKind(l) == AttentionLayerKind.Sliding;
+                if (sliding[l])
+                {
+                    swa = checked(swa + bytes[l]);
+                }
+                else
+                {
+                    full = checked(full + bytes[l]);
+                }
             }
 
-            return bytes;
+            return new KvLayout(bytes, sliding, full, swa);
         }, spec);
 
     /// <summary>The largest parameter tensor's elements (the one gradient alive with the optimizer in backward).</summary>
@@ -162,6 +182,18 @@ public sealed class PreparedModel
 
             return (total, count);
         }, Model.Inventory);
+}
+
+/// <summary>Compares (format, type) keys by reference: the same instances hit, equal copies fall back to the name cache.</summary>
+internal sealed class ReferenceKeyComparer : IEqualityComparer<(WeightFormat Format, DataType? Unquantized)>
+{
+    public static ReferenceKeyComparer Instance { get; } = new();
+
+    public bool Equals((WeightFormat Format, DataType? Unquantized) x, (WeightFormat Format, DataType? Unquantized) y) =>
+        ReferenceEquals(x.Format, y.Format) && ReferenceEquals(x.Unquantized, y.Unquantized);
+
+    public int GetHashCode((WeightFormat Format, DataType? Unquantized) obj) =>
+        HashCode.Combine(RuntimeHelpers.GetHashCode(obj.Format), obj.Unquantized is null ? 0 : RuntimeHelpers.GetHashCode(obj.Unquantized));
 }
 
 /// <summary>A model's tensors in one weight format, with each tensor's bytes, layer and role in flat arrays and the
@@ -281,6 +313,10 @@ internal sealed class StoredWeights
         return format.UnquantizedType == DataType.F16 ? DataType.F16 : DataType.BF16;
     }
 }
+
+/// <summary>KV bytes per token of each cached layer (one TP rank), whether each layer slides, and the sums over full and
+/// sliding-window layers (the whole answer when there is one pipeline stage).</summary>
+internal sealed record KvLayout(long[] PerLayer, bool[] Sliding, long FullSum, long SlidingSum);
 
 /// <summary>The one pipeline-stage assignment: contiguous layer ranges, stage = ⌊layer × pp / layers⌋ (vLLM
 /// <c>get_pp_indices</c> and llama.cpp's even split agree on it for divisible counts).</summary>

@@ -180,6 +180,15 @@ public sealed record ManualArchitecture
     public static int ParseDimension(string setting, string text) =>
         Requests.SettingParser.ParseInt(setting, text, 1, Limits.TryGetValue(setting, out var max) ? max : int.MaxValue);
 
+    /// <summary>Raises the error for a required number that was not given.</summary>
+    /// <param name="setting">The setting: <see cref="SettingNames.Layers"/>, <see cref="SettingNames.Hidden"/>,
+    /// <see cref="SettingNames.Heads"/> or <see cref="SettingNames.Vocab"/>.</param>
+    /// <returns>Never returns.</returns>
+    /// <exception cref="InvalidSettingException">Always.</exception>
+    [System.Diagnostics.CodeAnalysis.DoesNotReturn]
+    public static int Missing(string setting) =>
+        throw new InvalidSettingException(setting, "expected a positive integer (manual architectures need layers, hidden, heads and vocab); found none.");
+
     private static void Positive(string flag, int value)
     {
         if (value <= 0)
