@@ -67,10 +67,10 @@ public static class GpuCatalog
     /// <summary>The entries closest to a name that may not match exactly, best first.</summary>
     /// <param name="name">The name.</param>
     /// <param name="max">At most this many (1 to 10).</param>
-    /// <returns>The best entry and those within one edit of it, at most <paramref name="max"/>.</returns>
-    /// <remarks>Scores are the optimal-string-alignment edit distance (a swap of two adjacent characters is one edit)
-    /// between the normalized name and each id, alias and driver name; ties go to the entry sharing more tokens
-    /// ("4090", "sxm", "80gb") with the name, then to the shorter id.</remarks>
+    /// <returns>The best entry and those within half an edit of it, at most <paramref name="max"/>.</returns>
+    /// <remarks>The score is an edit distance between the normalized name and each id, alias and driver name, in which
+    /// a swap of two adjacent characters costs one and a half edits (see <c>GpuNameMatcher.Score</c>); ties go to the
+    /// entry sharing more tokens ("4090", "sxm", "80gb") with the name, then to the shorter id.</remarks>
     public static IReadOnlyList<GpuSpec> Suggest(string? name, int max = 3)
     {
         max = Math.Clamp(max, 1, 10);
@@ -93,7 +93,7 @@ public static class GpuCatalog
             int best = int.MaxValue;
             foreach (var key in Index.Value.KeysOf[gpu.Id])
             {
-                best = Math.Min(best, GpuNameMatcher.Distance(query, key));
+                best = Math.Min(best, GpuNameMatcher.Score(query, key));
             }
 
             scored.Add((gpu, best, GpuNameMatcher.SharedTokens(queryTokens, Index.Value.TokensOf[gpu.Id])));

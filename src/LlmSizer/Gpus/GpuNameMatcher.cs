@@ -3,9 +3,14 @@ namespace LlmSizer.Gpus;
 /// <summary>Edit distance and token overlap for "did you mean" suggestions.</summary>
 internal static class GpuNameMatcher
 {
-    /// <summary>The optimal-string-alignment distance: insertions, deletions, substitutions and swaps of two adjacent
-    /// characters each cost one ("rtx4900" is one edit from "rtx4090").</summary>
-    public static int Distance(string a, string b)
+    /// <summary>The score used for suggestions, in half edits: the optimal-string-alignment distance plus the
+    /// Levenshtein distance, so an insertion, deletion or substitution costs 2 and a swap of two adjacent characters 3
+    /// ("rtx4900" scores 3 against "rtx4090" and 4 against "rtx4080", but 5 against "rtx3090").</summary>
+    public static int Score(string a, string b) => Distance(a, b, swaps: true) + Distance(a, b, swaps: false);
+
+    /// <summary>The edit distance: insertions, deletions and substitutions cost one, and with <paramref name="swaps"/>
+    /// a swap of two adjacent characters costs one too (optimal string alignment).</summary>
+    public static int Distance(string a, string b, bool swaps)
     {
         if (a.Length == 0)
         {
@@ -33,7 +38,7 @@ internal static class GpuNameMatcher
             {
                 int cost = a[i - 1] == b[j - 1] ? 0 : 1;
                 int d = Math.Min(Math.Min(prev[j] + 1, cur[j - 1] + 1), prev[j - 1] + cost);
-                if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1])
+                if (swaps && i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1])
                 {
                     d = Math.Min(d, prev2[j - 2] + 1);
                 }

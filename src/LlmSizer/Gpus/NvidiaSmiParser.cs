@@ -58,8 +58,7 @@ public static class NvidiaSmiParser
             }
 
             var where = "line " + (i + 1).ToString(CultureInfo.InvariantCulture);
-            if (gpus.Count == 0 && header is null && line.StartsWith("name", StringComparison.OrdinalIgnoreCase)
-                && line.Contains("memory.total", StringComparison.OrdinalIgnoreCase))
+            if (gpus.Count == 0 && header is null && IsHeader(line))
             {
                 header = Header.Read(line, where);
                 continue;
@@ -79,6 +78,14 @@ public static class NvidiaSmiParser
         }
 
         return gpus;
+    }
+
+    // A header names the columns: one is exactly "name" and one starts with "memory.total".
+    private static bool IsHeader(string line)
+    {
+        var columns = line.Split(',').Select(c => c.Trim()).ToArray();
+        return columns.Any(c => c.Equals("name", StringComparison.OrdinalIgnoreCase))
+            && columns.Any(c => c.StartsWith("memory.total", StringComparison.OrdinalIgnoreCase));
     }
 
     private static LocalGpu ReadBare(string line, string where, int ordinal)
