@@ -273,6 +273,21 @@ public class GpuCatalogTests
         Assert.Equal("t4", device.Spec?.Id);
     }
 
+    [Fact]
+    public void Docs_GpusPage_ListsEveryIdWithItsUsableMemory()
+    {
+        // Given docs/gpus.md (the table is the catalog, rendered)
+        var lines = File.ReadAllLines(Path.Combine(TestPaths.RepoRoot, "docs", "gpus.md"));
+
+        // Then every catalog row has a table row with its usable MiB
+        foreach (var g in GpuCatalog.All)
+        {
+            var row = lines.SingleOrDefault(l => l.StartsWith($"| `{g.Id}` |", StringComparison.Ordinal));
+            Assert.True(row is not null, $"docs/gpus.md has no row for {g.Id}");
+            Assert.Contains($"| {g.UsableMemory.Bytes / ByteSize.MiB:N0} |", row, StringComparison.Ordinal);
+        }
+    }
+
     private static void AssertHttps(string? url, string id)
     {
         Assert.True(Uri.TryCreate(url, UriKind.Absolute, out var uri) && uri.Scheme == Uri.UriSchemeHttps && uri.Host.Contains('.'), $"{id}: '{url}' is not an https URL");
