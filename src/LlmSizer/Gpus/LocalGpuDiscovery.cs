@@ -35,11 +35,18 @@ public static class LocalGpuDiscovery
 
     private const int MaxStderrChars = 4096;
 
+    private static readonly (string Tool, IReadOnlyList<string> Arguments, Func<string, IReadOnlyList<LocalGpu>> Parse)[] Tools =
+    [
+        ("nvidia-smi", NvidiaSmiArguments, NvidiaSmiParser.Parse),
+        ("rocm-smi", RocmSmiArguments, RocmSmiParser.Parse),
+    ];
+
     /// <summary>Runs the tools found and reads host memory.</summary>
     /// <param name="options">Where to look and the limits; null for the defaults.</param>
-    /// <returns>The GPUs (NVIDIA, then AMD), host memory, and notes on tools not found.</returns>
-    /// <exception cref="GpuDiscoveryException">A tool could not start, exited with an error, ran past the timeout,
-    /// printed more than the limit or printed unexpected output; or the meminfo file is malformed.</exception>
+    /// <returns>The GPUs (NVIDIA, then AMD), host memory, and notes on tools not found (or failing while the other
+    /// tool found GPUs).</returns>
+    /// <exception cref="GpuDiscoveryException">No GPU was found and a tool could not start, exited with an error, ran
+    /// past the timeout, printed more than the limit or printed unexpected output; or the meminfo file is malformed.</exception>
     public static LocalGpuReport Discover(LocalGpuDiscoveryOptions? options = null)
     {
         options ??= new LocalGpuDiscoveryOptions();
@@ -47,45 +54,48 @@ public static class LocalGpuDiscovery
         var gpus = new List<LocalGpu>();
         var notes = new List<string>();
 
-        var nvidia = FindExecutable("nvidia-smi", dirs);
-        if (nvidia is null)
+        // A tool that fails is an error only when no tool found a GPU: a broken rocm-smi on an NVIDIA machine (or the
+        // reverse) must not hide the cards the other tool reported. Otherwise the failure is kept as a note.
+        var failures = new List<GpuDiscoveryException>();
+        foreach (var (tool, args, parse) in Tools)
         {
-            notes.Add("nvidia-smi: not found on the search path.");
-        }
-        else
-        {
-            var output = Run("nvidia-smi", nvidia, NvidiaSmiArguments, options, out var exitCode);
-
-            // nvidia-smi exits 6 and prints "No devices were found" when the driver sees no GPU.
-            if (output.Contains("No devices were found", StringComparison.OrdinalIgnoreCase))
+            var executable = FindExecutable(tool, dirs);
+            if (executable is null)
             {
-                notes.Add("nvidia-smi: no devices were found.");
-            }
-            else if (exitCode != 0)
-            {
-                throw ExitError("nvidia-smi", exitCode, output);
-            }
-            else
-            {
-                gpus.AddRange(NvidiaSmiParser.Parse(output));
-            }
-        }
-
-        var rocm = FindExecutable("rocm-smi", dirs);
-        if (rocm is null)
-        {
-            notes.Add("rocm-smi: not found on the search path.");
-        }
-        else
-        {
-            var output = Run("rocm-smi", rocm, RocmSmiArguments, options, out var exitCode);
-            if (exitCode != 0)
-            {
-                throw ExitError("rocm-smi", exitCode, output);
+                notes.Add($"{tool}: not found on the search path.");
+                continue;
             }
 
-            gpus.AddRange(RocmSmiParser.Parse(output));
+            try
+            {
+                var output = Run(tool, executable, args, options, out var exitCode);
+
+                // nvidia-smi exits 6 and prints "No devices were found" when the driver sees no GPU.
+                if (output.Contains("No devices were found", StringComparison.OrdinalIgnoreCase))
+                {
+                    notes.Add($"{tool}: no devices were found.");
+                }
+                else if (exitCode != 0)
+                {
+                    throw ExitError(tool, exitCode, output);
+                }
+                else
+                {
+                    gpus.AddRange(parse(output));
+                }
+            }
+            catch (GpuDiscoveryException ex)
+            {
+                failures.Add(ex);
+            }
         }
+
+        if (failures.Count > 0 && gpus.Count == 0)
+        {
+            throw failures[0];
+        }
+
+        notes.AddRange(failures.Select(f => f.Message + " (ignored: another tool found GPUs)"));
 
         HostMemory? host = null;
         if (options.MemInfoPath is { } path && File.Exists(path))

@@ -198,6 +198,26 @@ public sealed class LocalGpuDiscoveryTests : IDisposable
     }
 
     [Fact]
+    public void Discover_OneToolBrokenWhileTheOtherFindsGpus_KeepsTheGpusAndNotesTheFailure()
+    {
+        if (!CanRunScripts)
+        {
+            return;
+        }
+
+        // Given a working nvidia-smi and a rocm-smi that prints garbage
+        WriteTool("nvidia-smi", "echo 'NVIDIA GeForce RTX 4090, 24564, 507'\n");
+        WriteTool("rocm-smi", "echo 'ERROR: No AMD GPUs specified'\n");
+
+        // When
+        var report = LocalGpuDiscovery.Discover(Options());
+
+        // Then
+        Assert.Equal("rtx-4090", Assert.Single(report.Gpus).CatalogMatch?.Id);
+        Assert.Contains(report.Notes, n => n.StartsWith("rocm-smi: output: expected a JSON object", StringComparison.Ordinal) && n.EndsWith("(ignored: another tool found GPUs)", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public void FindExecutable_RelativeOrEmptyDirectories_AreSkipped()
     {
         Assert.Null(LocalGpuDiscovery.FindExecutable("nvidia-smi", ["", " ", "relative/dir"]));
