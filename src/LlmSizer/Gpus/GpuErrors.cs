@@ -54,6 +54,11 @@ internal static class GpuErrorMessages
     public static GpuDiscoveryException Failed(string tool, string what, Exception? inner = null) =>
         new(tool, $"{tool}: {what}.", inner);
 
+    public static GpuDiscoveryException InvalidJson(string tool, System.Text.Json.JsonException ex) =>
+        new(tool, ex.LineNumber is long line
+            ? $"{tool}: output: expected valid JSON; found invalid JSON at line {(line + 1).ToString(CultureInfo.InvariantCulture)}."
+            : $"{tool}: output: expected valid JSON; found invalid JSON.", ex);
+
     public static string N(long value) => value.ToString("N0", CultureInfo.InvariantCulture);
 
     /// <summary>Quotes untrusted text for a one-line message: at most 60 characters, control characters shown as '?'.</summary>

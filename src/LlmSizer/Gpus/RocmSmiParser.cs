@@ -57,8 +57,7 @@ public static class RocmSmiParser
         }
         catch (JsonException ex)
         {
-            var at = ex.LineNumber is long line ? $"JSON at line {line + 1}" : "JSON";
-            throw new GpuDiscoveryException(Tool, $"{Tool}: output: expected valid JSON; found invalid {at}.", ex);
+            throw GpuErrorMessages.InvalidJson(Tool, ex);
         }
 
         using (doc)
