@@ -14,8 +14,8 @@ public sealed record LocalGpuDiscoveryOptions
     /// <summary>How long one tool may run before it is killed (default 10 s).</summary>
     public TimeSpan Timeout { get; init; } = TimeSpan.FromSeconds(10);
 
-    /// <summary>The most stdout bytes read from one tool before it is killed (default 1 MiB).</summary>
-    public int MaxOutputBytes { get; init; } = 1 << 20;
+    /// <summary>The most stdout characters read from one tool before it is killed (default 1,048,576).</summary>
+    public int MaxOutputChars { get; init; } = 1 << 20;
 
     /// <summary>The meminfo file to read, or null to skip host memory (default /proc/meminfo; skipped when absent).</summary>
     public string? MemInfoPath { get; init; } = "/proc/meminfo";
@@ -186,7 +186,7 @@ public static class LocalGpuDiscovery
 
         process.StandardInput.Close();
         var stopwatch = Stopwatch.StartNew();
-        var stdout = Task.Run(() => ReadBounded(process.StandardOutput, options.MaxOutputBytes));
+        var stdout = Task.Run(() => ReadBounded(process.StandardOutput, options.MaxOutputChars));
         var stderr = Task.Run(() => ReadBounded(process.StandardError, MaxStderrChars));
         try
         {
@@ -200,7 +200,7 @@ public static class LocalGpuDiscovery
             if (overflow)
             {
                 Kill(process);
-                throw GpuErrorMessages.Failed(tool, $"printed more than {GpuErrorMessages.N(options.MaxOutputBytes)} characters and was stopped");
+                throw GpuErrorMessages.Failed(tool, $"printed more than {GpuErrorMessages.N(options.MaxOutputChars)} characters and was stopped");
             }
 
             var left = options.Timeout - stopwatch.Elapsed;

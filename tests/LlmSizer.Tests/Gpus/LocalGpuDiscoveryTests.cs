@@ -140,7 +140,7 @@ public sealed class LocalGpuDiscoveryTests : IDisposable
         WriteTool("nvidia-smi", "while :; do echo 'NVIDIA H100 80GB HBM3, 81559, 0 xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx'; done\n");
 
         // When
-        var ex = Assert.Throws<GpuDiscoveryException>(() => LocalGpuDiscovery.Discover(Options() with { MaxOutputBytes = 64 * 1024 }));
+        var ex = Assert.Throws<GpuDiscoveryException>(() => LocalGpuDiscovery.Discover(Options() with { MaxOutputChars = 64 * 1024 }));
 
         // Then
         Assert.Equal("nvidia-smi: printed more than 65,536 characters and was stopped.", ex.Message);
