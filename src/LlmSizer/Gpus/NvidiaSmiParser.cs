@@ -6,7 +6,7 @@ namespace LlmSizer.Gpus;
 /// <summary>Reads the output of <c>nvidia-smi --query-gpu=name,memory.total,memory.used --format=csv</c>, with or
 /// without <c>,noheader</c> and <c>,nounits</c>.</summary>
 /// <remarks>Shapes accepted: a header "name, memory.total [MiB], memory.used [MiB]" (columns found by name, so extra
-/// columns such as index or memory.free are fine) and rows "NVIDIA H100 80GB HBM3, 81559 MiB, 0 MiB"; or, without a
+/// columns such as index or memory.free are fine, and a header without memory.used leaves used memory unknown) and rows "NVIDIA H100 80GB HBM3, 81559 MiB, 0 MiB"; or, without a
 /// header, rows of exactly name, total, used (the name is everything before the last two fields). Values are MiB;
 /// "[N/A]" and "[Not Supported]" become unknown. "No devices were found" is zero GPUs. Anything else is one-line
 /// <see cref="GpuDiscoveryException"/>.</remarks>
@@ -190,9 +190,9 @@ public static class NvidiaSmiParser
                 }
             }
 
-            if (h._name < 0 || h._total < 0 || h._used < 0)
+            if (h._name < 0 || h._total < 0)
             {
-                throw GpuErrorMessages.Output(Tool, where, "a header with name, memory.total and memory.used", GpuErrorMessages.Quote(line));
+                throw GpuErrorMessages.Output(Tool, where, "a header with name and memory.total (and memory.used)", GpuErrorMessages.Quote(line));
             }
 
             return h;
@@ -212,7 +212,7 @@ public static class NvidiaSmiParser
                 throw GpuErrorMessages.Output(Tool, where, "index as a whole number", GpuErrorMessages.Quote(line));
             }
 
-            return Make(index, fields[_name].Trim(), fields[_total], fields[_used], line, where);
+            return Make(index, fields[_name].Trim(), fields[_total], _used >= 0 ? fields[_used] : "[N/A]", line, where);
         }
     }
 }

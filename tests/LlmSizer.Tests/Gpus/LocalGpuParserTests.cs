@@ -85,6 +85,28 @@ public class LocalGpuParserTests
     }
 
     [Fact]
+    public void NvidiaSmi_RealQueryWithoutMemoryUsed_LeavesUsedUnknown()
+    {
+        // Given the output pasted in https://github.com/akash-network/provider-configs/pull/99
+        var output = "name, driver_version, memory.total [MiB], pci.bus_id, pci.device_id\n" +
+            "NVIDIA L40S, 595.71.05, 46068 MiB, 00000000:01:00.0, 0x26B910DE\n" +
+            "NVIDIA L40S, 595.71.05, 46068 MiB, 00000000:91:00.0, 0x26B910DE\n";
+
+        // When
+        var gpus = NvidiaSmiParser.Parse(output);
+
+        // Then
+        Assert.Equal(2, gpus.Count);
+        Assert.All(gpus, g =>
+        {
+            Assert.Equal(46_068L * ByteSize.MiB, g.Total?.Bytes);
+            Assert.Null(g.Used);
+            Assert.Null(g.Free);
+            Assert.Equal("l40s", g.CatalogMatch?.Id);
+        });
+    }
+
+    [Fact]
     public void NvidiaSmi_NoHeaderWithUnits_Reads()
     {
         var gpu = Assert.Single(NvidiaSmiParser.Parse("NVIDIA GeForce RTX 5090, 32607 MiB, 492 MiB"));
@@ -132,7 +154,7 @@ public class LocalGpuParserTests
     [InlineData(", 81559, 0")]
     [InlineData("name, memory.total [MiB], memory.used [MiB]\n")]
     [InlineData("name, memory.total [GiB], memory.used [GiB]\nNVIDIA H100, 80, 0")]
-    [InlineData("name, memory.total [MiB]\nNVIDIA H100, 81559")]
+    [InlineData("name, memory.used [MiB]\nNVIDIA H100, 81559")]
     [InlineData("name, memory.total [MiB], memory.used [MiB]\nNVIDIA H100, 81559")]
     [InlineData("index, name, memory.total [MiB], memory.used [MiB]\nx, NVIDIA H100, 81559, 0")]
     [InlineData("NVIDIA\u0007H100, 81559, 0")]
