@@ -155,6 +155,13 @@ public static class Sizer
         return MemoryEstimator.Estimate(PreparedModel.For(request.Model.Resolve()), request.Workload);
     }
 
+    /// <summary>Plans deployments: which GPUs, how many, the longest context, vLLM's KV budget and concurrency,
+    /// llama.cpp's offload, throughput and engine settings.</summary>
+    /// <param name="request">The request.</param>
+    /// <returns>The plans, best first.</returns>
+    /// <exception cref="LlmSizerException">The model cannot be loaded, or a setting is invalid for it.</exception>
+    public static Fit.FitResult Fit(Fit.FitRequest request) => LlmSizer.Fit.FitPlanner.Plan(request);
+
     /// <summary>Prepares a model for many estimates (a sweep, a solver, a fit plan).</summary>
     /// <param name="model">The model.</param>
     /// <returns>The prepared model.</returns>

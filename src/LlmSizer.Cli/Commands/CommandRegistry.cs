@@ -30,7 +30,9 @@ internal static class CommandRegistry
     [
         () => new ParamsCommand(),
         () => new MemoryCommand(),
+        () => new FitCommand(),
         () => new ModelsCommand(),
+        () => new GpusCommand(),
         () => new SeedCommand(),
     ];
 

@@ -241,6 +241,97 @@ public static class ContractMapper
         };
     }
 
+    /// <summary>The contract name of a fit type.</summary>
+    /// <param name="type">The type.</param>
+    /// <returns>full_gpu, partial_offload, cpu_only or none.</returns>
+    public static string FitTypeName(LlmSizer.Fit.FitType type) => type switch
+    {
+        LlmSizer.Fit.FitType.FullGpu => "full_gpu",
+        LlmSizer.Fit.FitType.PartialOffload => "partial_offload",
+        LlmSizer.Fit.FitType.CpuOnly => "cpu_only",
+        _ => "none",
+    };
+
+    /// <summary>The fit document of a fit result.</summary>
+    /// <param name="result">The result.</param>
+    /// <returns>The document.</returns>
+    public static FitDocument Fit(LlmSizer.Fit.FitResult result)
+    {
+        ArgumentNullException.ThrowIfNull(result);
+        return new FitDocument(result.Model, result.AnyFits, result.Plans.Select(p =>
+        {
+            var assumptions = new Dictionary<string, object>(StringComparer.Ordinal);
+            foreach (var a in (p.Estimate?.Assumptions ?? []).Concat(p.Assumptions))
+            {
+                assumptions[a.Name] = a.Value;
+            }
+
+            return new FitPlanDocument
+            {
+                Gpu = p.Gpu,
+                GpuName = p.Device.Name,
+                Engine = p.Engine is { } e ? WorkloadNames.Name(e) : null,
+                FitsOnOne = p.FitsOnOne,
+                FitType = FitTypeName(p.FitType),
+                GpusNeeded = p.GpusNeeded,
+                TensorParallel = p.TensorParallel,
+                PipelineParallel = p.PipelineParallel,
+                Nodes = p.Nodes,
+                PerGpuBytes = p.PerGpu.Bytes,
+                BudgetBytes = p.Budget.Bytes,
+                HeadroomBytes = p.HeadroomBytes,
+                MaxContext = p.MaxContext,
+                KvCacheBytesPerGpu = p.KvCacheBytesPerGpu,
+                KvCacheTokens = p.KvCacheTokens,
+                MaxConcurrency = p.MaxConcurrency is { } c ? Math.Round(c, 2) : null,
+                GpuLayers = p.GpuLayers,
+                HostBytes = p.HostBytes,
+                DecodeTokensPerS = Round(p.DecodeTokensPerSecond),
+                AggregateDecodeTokensPerS = Round(p.AggregateDecodeTokensPerSecond),
+                PrefillTokensPerS = Round(p.PrefillTokensPerSecond),
+                TimeToFirstTokenS = p.TimeToFirstTokenSeconds is { } t ? Math.Round(t, 4) : null,
+                StepSeconds = p.StepSeconds is { } s ? Math.Round(s, 4) : null,
+                TrainingHours = Round(p.TrainingHours),
+                Reason = p.Reason,
+                Assumptions = assumptions,
+                EngineSettings = new EngineSettingsDocument
+                {
+                    Vllm = p.Settings.Vllm,
+                    Sglang = p.Settings.Sglang,
+                    Llamacpp = p.Settings.LlamaCpp,
+                    Deepspeed = p.Settings.DeepSpeed is { } ds ? System.Text.Json.JsonDocument.Parse(ds).RootElement.Clone() : null,
+                    Fsdp = p.Settings.Fsdp,
+                    K8s = p.Settings.Kubernetes,
+                },
+            };
+        }).ToList());
+    }
+
+    /// <summary>The GPU list document of the catalog.</summary>
+    /// <param name="gpus">The GPUs.</param>
+    /// <returns>The document.</returns>
+    public static GpuListDocument Gpus(IEnumerable<Gpus.GpuSpec> gpus) => new(gpus.Select(g => new GpuEntryDocument
+    {
+        Id = g.Id,
+        Name = g.Name,
+        Vendor = g.Vendor.ToString().ToLowerInvariant(),
+        Category = g.Category switch { LlmSizer.Gpus.GpuCategory.DataCenter => "data_center", var c => c.ToString().ToLowerInvariant() },
+        MarketedMemoryBytes = g.MarketedMemory.Bytes,
+        UsableMemoryBytes = g.UsableMemory.Bytes,
+        UsableMemoryVerified = g.UsableMemoryVerified,
+        UsableMemoryRule = g.UsableMemoryRule ?? g.UsableMemoryEvidence,
+        BandwidthGbps = g.BandwidthGBps,
+        Bf16Tflops = g.Bf16Tflops,
+        Fp16Tflops = g.Fp16Tflops,
+        Fp8Tflops = g.Fp8Tflops,
+        Int8Tops = g.Int8Tops,
+        Interconnect = g.Interconnect,
+        SmiNames = g.SmiNames,
+        Sources = g.Sources,
+    }).ToList());
+
+    private static double? Round(double? v) => v is { } x ? Math.Round(x, 1) : null;
+
     private static SeedExactModelDocument Exact(SeedExactModel m) => new(m.Total.Value, m.Tensors, Groups(m.Groups), m.Fp32Bytes);
 
     private static Dictionary<string, long> Groups(IReadOnlyDictionary<TensorGroup, Units.ParameterCount> groups)

@@ -11,6 +11,8 @@ namespace LlmSizer.Contract;
 [JsonSerializable(typeof(ModelsDocument))]
 [JsonSerializable(typeof(SeedDocument))]
 [JsonSerializable(typeof(ErrorDocument))]
+[JsonSerializable(typeof(FitDocument))]
+[JsonSerializable(typeof(GpuListDocument))]
 [JsonSerializable(typeof(long))]
 [JsonSerializable(typeof(int))]
 [JsonSerializable(typeof(double))]
@@ -53,6 +55,16 @@ public static class ContractJson
     /// <param name="document">The document.</param>
     /// <returns>The JSON text.</returns>
     public static string Serialize(SeedDocument document) => JsonSerializer.Serialize(document, LlmSizerJsonContext.Contract.SeedDocument);
+
+    /// <summary>Serializes a fit document.</summary>
+    /// <param name="document">The document.</param>
+    /// <returns>The JSON text.</returns>
+    public static string Serialize(FitDocument document) => JsonSerializer.Serialize(document, LlmSizerJsonContext.Contract.FitDocument);
+
+    /// <summary>Serializes a GPU list document.</summary>
+    /// <param name="document">The document.</param>
+    /// <returns>The JSON text.</returns>
+    public static string Serialize(GpuListDocument document) => JsonSerializer.Serialize(document, LlmSizerJsonContext.Contract.GpuListDocument);
 
     /// <summary>Serializes an error document.</summary>
     /// <param name="document">The document.</param>

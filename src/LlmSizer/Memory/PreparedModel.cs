@@ -25,6 +25,8 @@ public sealed class PreparedModel
     private readonly ConcurrentDictionary<(int Tp, InferenceEngine Engine, DataType Kv), KvLayout> _kvPerLayer = new();
     private readonly ConcurrentDictionary<LoraTargets, (long DimensionSum, int Matrices)> _lora = new();
     private long _largestParameter = -1;
+    private double? _activeFraction;
+    private long? _activeParameters;
     private long _adafactorElements = -1;
 
     private PreparedModel(ModelInfo model)
@@ -64,6 +66,12 @@ public sealed class PreparedModel
 
     /// <summary>True when <see cref="Inventory"/> was generated from the architecture because the model holds no tensors.</summary>
     public bool WeightsGenerated { get; }
+
+    /// <summary>Active parameters per token over all parameters of <see cref="Inventory"/> (1 for dense models).</summary>
+    public double ActiveFraction => _activeFraction ??= Inventory.TotalParameters.Value == 0 ? 1 : (double)Inventory.ActiveParameters.Value / Inventory.TotalParameters.Value;
+
+    /// <summary>Active parameters per token of <see cref="Inventory"/>.</summary>
+    public long ActiveParameters => _activeParameters ??= Inventory.ActiveParameters.Value;
 
     /// <summary>The parameters of the model's own tensors.</summary>
     public long TotalParameters { get; }
@@ -288,6 +296,33 @@ internal sealed class StoredWeights
 
         return (embd, stage.Max(), device);
     }, this);
+
+    /// <summary>llama.cpp offload units: the stored bytes of each layer's tensors, and the bytes of the non-layer tensors
+    /// that go with the output layer (output head, final norm); the token embedding (host memory) is in neither.</summary>
+    public (long[] PerLayer, long OutputLayer) LlamaCppLayerBytes()
+    {
+        var perLayer = new long[_layers];
+        long output = 0;
+        for (int i = 0; i < _bytes.Length; i++)
+        {
+            if (_role[i] == TensorRole.TokenEmbedding)
+            {
+                continue;
+            }
+
+            if (_layer[i] >= 0)
+            {
+                int l = Math.Min(_layer[i], _layers - 1);
+                perLayer[l] = checked(perLayer[l] + _bytes[i]);
+            }
+            else
+            {
+                output = checked(output + _bytes[i]);
+            }
+        }
+
+        return (perLayer, output);
+    }
 
     /// <summary>"Σ tensors: N × BF16 (16 bit) + …", the largest type first (built once, on first use).</summary>
     public string Formula => _formula ??= "Σ tensors: " + string.Join(" + ", Inventory.Tensors.GroupBy(t => t.DataType)
