@@ -82,6 +82,41 @@ public sealed record MlaSpec
     public required int VHeadDim { get; init; }
 }
 
+/// <summary>The image encoder of a multimodal model (a ViT such as SigLIP), with the projector that feeds the
+/// language model.</summary>
+public sealed record VisionTowerSpec
+{
+    /// <summary>The encoder's <c>model_type</c>, e.g. "siglip_vision_model".</summary>
+    public required string Kind { get; init; }
+
+    /// <summary>Encoder layers.</summary>
+    public required int Layers { get; init; }
+
+    /// <summary>The encoder's hidden size.</summary>
+    public required int Hidden { get; init; }
+
+    /// <summary>The encoder's attention heads.</summary>
+    public required int Heads { get; init; }
+
+    /// <summary>The encoder's MLP intermediate size.</summary>
+    public required int Intermediate { get; init; }
+
+    /// <summary>The input image side in pixels.</summary>
+    public required int ImageSize { get; init; }
+
+    /// <summary>The patch side in pixels.</summary>
+    public required int PatchSize { get; init; }
+
+    /// <summary>Input channels (3 for RGB).</summary>
+    public int Channels { get; init; } = 3;
+
+    /// <summary>Patches per image: (image size / patch size)², the rows of the position table.</summary>
+    public long Patches => (long)(ImageSize / PatchSize) * (ImageSize / PatchSize);
+
+    /// <summary>Soft tokens each image becomes in the language model's sequence, when fixed (Gemma 3: 256).</summary>
+    public int? TokensPerImage { get; init; }
+}
+
 /// <summary>Family-specific details that the tensor generator needs and the common fields do not carry.</summary>
 public abstract record FamilyDetails;
 
@@ -159,6 +194,10 @@ public sealed record ArchitectureSpec
     /// <param name="layer">The zero-based layer index.</param>
     /// <returns>The layer's KV heads.</returns>
     public int KvHeadsOf(int layer) => !LayerKvHeads.IsDefaultOrEmpty && layer >= 0 && layer < LayerKvHeads.Length ? LayerKvHeads[layer] : KvHeads;
+
+    /// <summary>The image encoder of a multimodal model, or null for a text-only model (or when only the language
+    /// model is described).</summary>
+    public VisionTowerSpec? Vision { get; init; }
 
     /// <summary>True for encoder-only models (BERT, RoBERTa): no KV cache, no generation.</summary>
     public bool IsEncoderOnly { get; init; }

@@ -114,7 +114,8 @@ public sealed record DecoderDetails : FamilyDetails
     /// <summary>How experts are stored when <see cref="ArchitectureSpec.Moe"/> is set.</summary>
     public MoeLayout Experts { get; init; } = MoeLayout.Qwen;
 
-    /// <summary>DeepSeek-V3 (<c>noaux_tc</c>): the router holds <c>e_score_correction_bias</c> [experts].</summary>
+    /// <summary>DeepSeek-V3 (<c>noaux_tc</c>): the router holds <c>e_score_correction_bias</c> [experts], a buffer
+    /// (generated with <see cref="Tensors.TensorKind.Buffer"/>: stored, not counted as a parameter).</summary>
     public bool RouterCorrectionBias { get; init; }
 
     /// <summary>What the count leaves out or assumes, for the output (e.g. "vision tower not included").</summary>

@@ -18,14 +18,19 @@ internal abstract class DecoderFamily(string displayName, params string[] modelT
     /// <returns>The spec.</returns>
     protected abstract ArchitectureSpec ReadSpec(ConfigObject config);
 
-    public TensorInventory Generate(ArchitectureSpec spec) => DecoderGenerator.Generate(spec);
+    public virtual TensorInventory Generate(ArchitectureSpec spec) => DecoderGenerator.Generate(spec);
 }
 
 /// <summary>Generates the parameter tensors of a Llama-like decoder with the Hugging Face checkpoint names and
 /// PyTorch shapes ([out, in] for a Linear weight). Rotary tables are buffers and are not generated.</summary>
 internal static class DecoderGenerator
 {
-    public static TensorInventory Generate(ArchitectureSpec spec)
+    public static TensorInventory Generate(ArchitectureSpec spec) => Builder(spec).Build();
+
+    /// <summary>The decoder's tensors in a builder, for families that add more (a vision tower).</summary>
+    /// <param name="spec">The spec.</param>
+    /// <returns>The builder holding the decoder's tensors.</returns>
+    public static InventoryBuilder Builder(ArchitectureSpec spec)
     {
         var d = spec.Details as DecoderDetails ?? new DecoderDetails();
         var b = new InventoryBuilder();
@@ -64,7 +69,7 @@ internal static class DecoderGenerator
 
         AddNorm(b, spec, d.Prefix + "norm", null);
         AddHead(b, spec, d);
-        return b.Build();
+        return b;
     }
 
     private static string[] LayerNorms(NormPlacement placement) => placement switch
@@ -212,7 +217,9 @@ internal static class DecoderGenerator
                 b.Add(p + "mlp.gate.weight", TensorGroup.Mlp, l, e, h);
                 if (d.RouterCorrectionBias)
                 {
-                    b.Add(p + "mlp.gate.e_score_correction_bias", TensorGroup.Mlp, l, e);
+                    // A registered buffer in transformers (DeepseekV3TopkRouter: register_buffer("e_score_correction_bias",
+                    // torch.zeros(n_routed_experts))): stored in the checkpoint, not learned, not in num_parameters().
+                    b.Add(new TensorInfo(p + "mlp.gate.e_score_correction_bias", [e], b.DataType, TensorGroup.Mlp) { Layer = l, Kind = TensorKind.Buffer });
                 }
 
                 for (int x = 0; x < e; x++)
