@@ -38,6 +38,67 @@ public enum AttentionLayerKind
     None,
 }
 
+/// <summary>What mixes tokens in a layer: attention, a state-space model, or linear attention.</summary>
+public enum LayerMixer
+{
+    /// <summary>Softmax attention with a KV cache.</summary>
+    Attention,
+
+    /// <summary>A selective state-space model (Mamba-1 or Mamba-2 mixer): a fixed-size conv state and SSM state per
+    /// sequence, no KV cache.</summary>
+    Ssm,
+
+    /// <summary>Linear attention (Qwen3-Next's gated delta net): a fixed-size recurrent state per sequence.</summary>
+    LinearAttention,
+}
+
+/// <summary>The version of a state-space mixer.</summary>
+public enum SsmKind
+{
+    /// <summary>Mamba-1 (<c>MambaMixer</c>): per-channel state, <c>x_proj</c> and <c>dt_proj</c>.</summary>
+    Mamba1,
+
+    /// <summary>Mamba-2 (<c>Mamba2Mixer</c>, SSD): per-head state, B and C shared within <c>n_groups</c> groups.</summary>
+    Mamba2,
+}
+
+/// <summary>The geometry of the state-space layers of a model, for the tensor list and the recurrent state.</summary>
+/// <remarks>In llama.cpp's terms (GGUF <c>ssm.*</c> keys): <see cref="StateSize"/> is <c>ssm_d_state</c>,
+/// <see cref="ConvKernel"/> <c>ssm_d_conv</c>, <see cref="InnerSize"/> <c>ssm_d_inner</c>, <see cref="Groups"/>
+/// <c>ssm_n_group</c> (0 for Mamba-1), <see cref="TimeStepRank"/> <c>ssm_dt_rank</c>.</remarks>
+public sealed record SsmSpec
+{
+    /// <summary>Mamba-1 or Mamba-2.</summary>
+    public required SsmKind Kind { get; init; }
+
+    /// <summary>The SSM state size per channel (d_state, N).</summary>
+    public required int StateSize { get; init; }
+
+    /// <summary>The causal conv1d kernel width (d_conv).</summary>
+    public required int ConvKernel { get; init; }
+
+    /// <summary>The expansion factor (d_inner = expand × hidden unless the config sets the inner size).</summary>
+    public required int Expand { get; init; }
+
+    /// <summary>The inner width (d_inner = heads × head_dim for Mamba-2).</summary>
+    public required int InnerSize { get; init; }
+
+    /// <summary>Groups sharing B and C (Mamba-2 <c>n_groups</c>); 0 for Mamba-1.</summary>
+    public int Groups { get; init; }
+
+    /// <summary>Mamba-2 heads (<c>num_heads</c>); 0 for Mamba-1.</summary>
+    public int Heads { get; init; }
+
+    /// <summary>Mamba-2 head dimension (<c>head_dim</c>); 0 for Mamba-1.</summary>
+    public int HeadDim { get; init; }
+
+    /// <summary>Mamba-1's Δ rank (<c>time_step_rank</c>); 0 for Mamba-2.</summary>
+    public int TimeStepRank { get; init; }
+
+    /// <summary>The channels the conv1d runs over: d_inner + 2 × n_groups × d_state (Mamba-2 convolves x, B and C).</summary>
+    public long ConvChannels => InnerSize + (2L * Groups * StateSize);
+}
+
 /// <summary>Mixture-of-experts settings.</summary>
 public sealed record MoeSpec
 {
@@ -184,6 +245,20 @@ public sealed record ArchitectureSpec
     /// <summary>The attention kind of each decoder layer. Empty means every layer is
     /// <see cref="AttentionLayerKind.Full"/>, or <see cref="AttentionLayerKind.Sliding"/> when <see cref="SlidingWindow"/> is set.</summary>
     public ImmutableArray<AttentionLayerKind> LayerKinds { get; init; } = [];
+
+    /// <summary>What mixes tokens in each decoder layer (attention, SSM, linear attention). Empty means every layer
+    /// is <see cref="LayerMixer.Attention"/>. Layers that are not attention have <see cref="AttentionLayerKind.None"/>
+    /// in <see cref="LayerKinds"/>, so they hold no KV cache.</summary>
+    public ImmutableArray<LayerMixer> LayerMixers { get; init; } = [];
+
+    /// <summary>The state-space geometry of the <see cref="LayerMixer.Ssm"/> layers, or null when there are none.</summary>
+    public SsmSpec? Ssm { get; init; }
+
+    /// <summary>The mixer of decoder layer <paramref name="layer"/>.</summary>
+    /// <param name="layer">The zero-based layer index.</param>
+    /// <returns><see cref="LayerMixers"/>[layer], or <see cref="LayerMixer.Attention"/> when unset.</returns>
+    public LayerMixer MixerOf(int layer) =>
+        !LayerMixers.IsDefaultOrEmpty && layer >= 0 && layer < LayerMixers.Length ? LayerMixers[layer] : LayerMixer.Attention;
 
     /// <summary>Key/value heads of each decoder layer, when they differ by layer (GGUF per-layer
     /// <c>&lt;arch&gt;.attention.head_count_kv</c>: OpenELM, hybrid models with 0 in recurrent layers). Empty means every

@@ -35,5 +35,6 @@ internal static class BuiltInFamilies
         new PhimoeFamily(),
         new DeepseekFamily(),
         new GptOssFamily(),
+        new MambaFamily(),
     ];
 }
