@@ -36,5 +36,9 @@ internal static class BuiltInFamilies
         new DeepseekFamily(),
         new GptOssFamily(),
         new MambaFamily(),
+        new OlmoFamily(),
+        new OlmoeFamily(),
+        new GraniteFamily(),
+        new SmolLM3Family(),
     ];
 }

@@ -82,6 +82,7 @@ public class MambaFamilyTests
     [InlineData("""{"model_type":"mamba","time_step_rank":"big"}""", "time_step_rank")]
     [InlineData("""{"model_type":"mamba","state_size":0}""", "state_size")]
     [InlineData("""{"model_type":"mamba","num_hidden_layers":100000}""", "num_hidden_layers")]
+    [InlineData("""{"model_type":"mamba","hidden_size":1048576,"expand":1024,"num_hidden_layers":10000}""", "hidden_size")]
     public void Read_BadField_ThrowsNamingField(string json, string field)
     {
         // Given a config with one bad field, when it is read, then the one-line error names the field

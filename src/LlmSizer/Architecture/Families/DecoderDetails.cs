@@ -46,6 +46,10 @@ public enum NormPlacement
 
     /// <summary>Cohere's parallel block: a single <c>input_layernorm</c>.</summary>
     Single,
+
+    /// <summary>OLMo (1): LayerNorms without weight or bias (<c>OlmoLayerNorm</c>), in the layers and at the end: no
+    /// norm tensors at all.</summary>
+    NonParametric,
 }
 
 /// <summary>How the routed experts of an MoE layer are named and stored.</summary>

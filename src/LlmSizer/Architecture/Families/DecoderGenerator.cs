@@ -67,7 +67,11 @@ internal static class DecoderGenerator
             }
         }
 
-        AddNorm(b, spec, d.Prefix + "norm", null);
+        if (d.Norms != NormPlacement.NonParametric)
+        {
+            AddNorm(b, spec, d.Prefix + "norm", null);
+        }
+
         AddHead(b, spec, d);
         return b;
     }
@@ -77,6 +81,7 @@ internal static class DecoderGenerator
         NormPlacement.Sandwich => ["input_layernorm", "post_attention_layernorm", "pre_feedforward_layernorm", "post_feedforward_layernorm"],
         NormPlacement.PostOnly => ["post_attention_layernorm", "post_feedforward_layernorm"],
         NormPlacement.Single => ["input_layernorm"],
+        NormPlacement.NonParametric => [],
         _ => ["input_layernorm", "post_attention_layernorm"],
     };
 

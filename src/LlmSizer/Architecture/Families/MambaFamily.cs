@@ -58,6 +58,17 @@ internal sealed class MambaFamily : IArchitectureFamily
             ssm = ssm with { TimeStepRank = TimeStepRank(config, hidden) };
         }
 
+        var vocab = DecoderConfig.IntAtMost(config, "vocab_size", v2 ? 32768 : 50280, 1 << 26);
+
+        // Every count must stay far inside long: reject sizes no real model has before anything is generated.
+        double perLayer = ((3.0 * inner) + (2.0 * ssm.Groups * stateSize) + ssm.Heads) * hidden
+            + ((double)ssm.ConvChannels * (conv + 1)) + ((double)inner * ((double)stateSize + ssm.TimeStepRank + 2));
+        double estimate = (2.0 * vocab * hidden) + (layers * perLayer);
+        if (estimate > 1e15)
+        {
+            throw config.Error("hidden_size", $"expected a model of at most 10^15 parameters; these sizes give about {estimate:E2}");
+        }
+
         var modelClass = config.StringArray("architectures") is [var first, ..] ? first : null;
         return new ArchitectureSpec
         {
@@ -72,7 +83,7 @@ internal sealed class MambaFamily : IArchitectureFamily
             KvHeads = 1,
             HeadDim = 1,
             Intermediate = inner,
-            Vocab = DecoderConfig.IntAtMost(config, "vocab_size", v2 ? 32768 : 50280, 1 << 26),
+            Vocab = vocab,
             TiedEmbeddings = config.Bool("tie_word_embeddings", !v2),
             Norm = NormKind.RmsNorm,
             TorchDtype = config.String("torch_dtype") ?? config.String("dtype"),
@@ -144,7 +155,8 @@ internal sealed class MambaFamily : IArchitectureFamily
                 : throw config.Error("time_step_rank", $"expected a positive integer or \"auto\"; found \"{v.GetString()}\"");
         }
 
-        return DecoderConfig.OptionalIntWithDefault(config, "time_step_rank", null) ?? ((hidden + 15) / 16);
+        var rank = DecoderConfig.OptionalIntWithDefault(config, "time_step_rank", null) ?? ((hidden + 15) / 16);
+        return rank <= MaxSize ? rank : throw config.Error("time_step_rank", $"expected at most {MaxSize}; found {rank}");
     }
 
     private static void Linear(InventoryBuilder b, string name, int layer, long outDim, long inDim, bool bias)

@@ -33,7 +33,7 @@ internal static class SiglipVision
             throw vision.Error("patch_size", $"expected at most image_size ({image}); found {patch}");
         }
 
-        return new VisionTowerSpec
+        var tower = new VisionTowerSpec
         {
             Kind = vision.String("model_type") ?? "siglip_vision_model",
             Layers = DecoderConfig.IntAtMost(vision, "num_hidden_layers", 12, DecoderConfig.MaxLayers),
@@ -45,6 +45,13 @@ internal static class SiglipVision
             PatchSize = patch,
             TokensPerImage = tokensPerImage,
         };
+
+        // Every count must stay far inside long: reject towers no real model has before anything is generated.
+        double h = tower.Hidden;
+        double estimate = ((double)tower.Patches * h) + (h * tower.Channels * patch * patch)
+            + (tower.Layers * ((4 * h * h) + (2 * h * tower.Intermediate)));
+        return estimate <= 1e15 ? tower
+            : throw vision.Error("hidden_size", $"expected a vision tower of at most 10^15 parameters; these sizes give about {estimate:E2}");
     }
 
     /// <summary>Adds the tower's tensors under <paramref name="prefix"/> (e.g. <c>vision_tower.vision_model.</c>),
