@@ -40,5 +40,6 @@ internal static class BuiltInFamilies
         new OlmoeFamily(),
         new GraniteFamily(),
         new SmolLM3Family(),
+        new WhisperFamily(),
     ];
 }
