@@ -162,8 +162,9 @@ public sealed record VisionTowerSpec
     /// <summary>The encoder's MLP intermediate size.</summary>
     public required int Intermediate { get; init; }
 
-    /// <summary>The input image side in pixels.</summary>
-    public required int ImageSize { get; init; }
+    /// <summary>The input image side in pixels, or 0 for a tower that takes any resolution (Qwen2-VL's native
+    /// dynamic resolution).</summary>
+    public int ImageSize { get; init; }
 
     /// <summary>The patch side in pixels.</summary>
     public required int PatchSize { get; init; }
@@ -171,8 +172,14 @@ public sealed record VisionTowerSpec
     /// <summary>Input channels (3 for RGB).</summary>
     public int Channels { get; init; } = 3;
 
-    /// <summary>Patches per image: (image size / patch size)², the rows of the position table.</summary>
-    public long Patches => (long)(ImageSize / PatchSize) * (ImageSize / PatchSize);
+    /// <summary>Frames per temporal patch (Qwen2-VL's Conv3d patch embedding: 2); 1 for image-only towers.</summary>
+    public int TemporalPatchSize { get; init; } = 1;
+
+    /// <summary>The side of the patch square merged into one language-model token (Qwen2-VL: 2, so 4 patches); 1 when none.</summary>
+    public int SpatialMergeSize { get; init; } = 1;
+
+    /// <summary>Patches per image: (image size / patch size)², the rows of the position table; 0 for a dynamic-resolution tower.</summary>
+    public long Patches => ImageSize == 0 ? 0 : (long)(ImageSize / PatchSize) * (ImageSize / PatchSize);
 
     /// <summary>Soft tokens each image becomes in the language model's sequence, when fixed (Gemma 3: 256).</summary>
     public int? TokensPerImage { get; init; }

@@ -41,5 +41,6 @@ internal static class BuiltInFamilies
         new GraniteFamily(),
         new SmolLM3Family(),
         new WhisperFamily(),
+        new Qwen2VlFamily(),
     ];
 }
