@@ -42,5 +42,6 @@ internal static class BuiltInFamilies
         new SmolLM3Family(),
         new WhisperFamily(),
         new Qwen2VlFamily(),
+        new JambaFamily(),
     ];
 }

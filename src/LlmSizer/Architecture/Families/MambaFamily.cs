@@ -105,35 +105,14 @@ internal sealed class MambaFamily : IArchitectureFamily
         var d = spec.Details as MambaDetails ?? new MambaDetails();
         var b = new InventoryBuilder();
         var prefix = d.BareModel ? "" : "backbone.";
-        long h = spec.Hidden, inner = ssm.InnerSize, n = ssm.StateSize;
+        long h = spec.Hidden;
         b.Add(prefix + "embeddings.weight", TensorGroup.Embedding, null, spec.Vocab, h);
         for (int l = 0; l < spec.Layers; l++)
         {
             var p = $"{prefix}layers.{l}.";
             b.Add(p + "norm.weight", TensorGroup.Norm, l, h);
             var m = p + "mixer.";
-            if (ssm.Kind == SsmKind.Mamba1)
-            {
-                long rank = ssm.TimeStepRank;
-                Linear(b, m + "in_proj", l, 2 * inner, h, d.Bias);
-                Conv(b, m + "conv1d", l, inner, ssm.ConvKernel, d.ConvBias);
-                Linear(b, m + "x_proj", l, rank + (2 * n), inner, false);
-                Linear(b, m + "dt_proj", l, inner, rank, true);
-                b.Add(m + "A_log", TensorGroup.Ssm, l, inner, n);
-                b.Add(m + "D", TensorGroup.Ssm, l, inner);
-            }
-            else
-            {
-                long heads = ssm.Heads;
-                Linear(b, m + "in_proj", l, (2 * inner) + (2L * ssm.Groups * n) + heads, h, d.Bias);
-                Conv(b, m + "conv1d", l, ssm.ConvChannels, ssm.ConvKernel, d.ConvBias);
-                b.Add(m + "dt_bias", TensorGroup.Ssm, l, heads);
-                b.Add(m + "A_log", TensorGroup.Ssm, l, heads);
-                b.Add(m + "D", TensorGroup.Ssm, l, heads);
-                b.Add(m + "norm.weight", TensorGroup.Ssm, l, inner);
-            }
-
-            Linear(b, m + "out_proj", l, h, inner, d.Bias);
+            AddMixer(b, m, l, h, ssm, d.Bias, d.ConvBias);
         }
 
         b.Add(prefix + "norm_f.weight", TensorGroup.Norm, null, h);
@@ -145,18 +124,53 @@ internal sealed class MambaFamily : IArchitectureFamily
         return b.Build();
     }
 
-    // MambaConfig: time_step_rank = math.ceil(hidden_size / 16) if time_step_rank == "auto" else time_step_rank.
-    private static int TimeStepRank(ConfigObject config, int hidden)
+    /// <summary>Adds one Mamba-1 or Mamba-2 mixer under <paramref name="m"/> (e.g. <c>backbone.layers.0.mixer.</c>).</summary>
+    /// <param name="b">The builder.</param>
+    /// <param name="m">The mixer's module path, ending in a dot.</param>
+    /// <param name="l">The layer index.</param>
+    /// <param name="h">The hidden size.</param>
+    /// <param name="ssm">The SSM geometry.</param>
+    /// <param name="bias">Biases on <c>in_proj</c> and <c>out_proj</c>.</param>
+    /// <param name="convBias">A bias on the conv1d.</param>
+    internal static void AddMixer(InventoryBuilder b, string m, int l, long h, SsmSpec ssm, bool bias, bool convBias)
     {
-        if (config.Element.TryGetProperty("time_step_rank", out var v) && v.ValueKind == JsonValueKind.String)
+        long inner = ssm.InnerSize, n = ssm.StateSize;
+        if (ssm.Kind == SsmKind.Mamba1)
+        {
+            long rank = ssm.TimeStepRank;
+            Linear(b, m + "in_proj", l, 2 * inner, h, bias);
+            Conv(b, m + "conv1d", l, inner, ssm.ConvKernel, convBias);
+            Linear(b, m + "x_proj", l, rank + (2 * n), inner, false);
+            Linear(b, m + "dt_proj", l, inner, rank, true);
+            b.Add(m + "A_log", TensorGroup.Ssm, l, inner, n);
+            b.Add(m + "D", TensorGroup.Ssm, l, inner);
+        }
+        else
+        {
+            long heads = ssm.Heads;
+            Linear(b, m + "in_proj", l, (2 * inner) + (2L * ssm.Groups * n) + heads, h, bias);
+            Conv(b, m + "conv1d", l, ssm.ConvChannels, ssm.ConvKernel, convBias);
+            b.Add(m + "dt_bias", TensorGroup.Ssm, l, heads);
+            b.Add(m + "A_log", TensorGroup.Ssm, l, heads);
+            b.Add(m + "D", TensorGroup.Ssm, l, heads);
+            b.Add(m + "norm.weight", TensorGroup.Ssm, l, inner);
+        }
+
+        Linear(b, m + "out_proj", l, h, inner, bias);
+    }
+
+    // MambaConfig: time_step_rank = math.ceil(hidden_size / 16) if time_step_rank == "auto" else time_step_rank.
+    internal static int TimeStepRank(ConfigObject config, int hidden, string key = "time_step_rank")
+    {
+        if (config.Element.TryGetProperty(key, out var v) && v.ValueKind == JsonValueKind.String)
         {
             return v.GetString() == "auto"
                 ? (hidden + 15) / 16
-                : throw config.Error("time_step_rank", $"expected a positive integer or \"auto\"; found \"{v.GetString()}\"");
+                : throw config.Error(key, $"expected a positive integer or \"auto\"; found \"{v.GetString()}\"");
         }
 
-        var rank = DecoderConfig.OptionalIntWithDefault(config, "time_step_rank", null) ?? ((hidden + 15) / 16);
-        return rank <= MaxSize ? rank : throw config.Error("time_step_rank", $"expected at most {MaxSize}; found {rank}");
+        var rank = DecoderConfig.OptionalIntWithDefault(config, key, null) ?? ((hidden + 15) / 16);
+        return rank <= MaxSize ? rank : throw config.Error(key, $"expected at most {MaxSize}; found {rank}");
     }
 
     private static void Linear(InventoryBuilder b, string name, int layer, long outDim, long inDim, bool bias)
