@@ -43,5 +43,6 @@ internal static class BuiltInFamilies
         new WhisperFamily(),
         new Qwen2VlFamily(),
         new JambaFamily(),
+        new LlavaFamily(),
     ];
 }
