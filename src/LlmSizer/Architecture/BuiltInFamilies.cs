@@ -44,5 +44,6 @@ internal static class BuiltInFamilies
         new Qwen2VlFamily(),
         new JambaFamily(),
         new LlavaFamily(),
+        new Mistral3Family(),
     ];
 }
