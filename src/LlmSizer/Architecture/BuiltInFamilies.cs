@@ -45,5 +45,6 @@ internal static class BuiltInFamilies
         new JambaFamily(),
         new LlavaFamily(),
         new Mistral3Family(),
+        new GraniteMoeHybridFamily(),
     ];
 }
