@@ -46,5 +46,6 @@ internal static class BuiltInFamilies
         new LlavaFamily(),
         new Mistral3Family(),
         new GraniteMoeHybridFamily(),
+        new Idefics3Family(),
     ];
 }

@@ -17,17 +17,20 @@ internal static class SiglipVision
     /// <summary>Reads <c>vision_config</c> (an empty object takes every class default).</summary>
     /// <param name="vision">The vision config.</param>
     /// <param name="tokensPerImage">The soft tokens per image, when the wrapper fixes it.</param>
+    /// <param name="defaults">The config class's defaults (hidden, intermediate, layers, heads, image, patch) when they
+    /// are not <c>SiglipVisionConfig</c>'s (Idefics3's vision config has its own).</param>
     /// <returns>The vision tower.</returns>
     /// <exception cref="Errors.ModelConfigException">A field is invalid.</exception>
-    public static VisionTowerSpec Read(ConfigObject vision, int? tokensPerImage)
+    public static VisionTowerSpec Read(ConfigObject vision, int? tokensPerImage, (int Hidden, int Intermediate, int Layers, int Heads, int Image, int Patch)? defaults = null)
     {
+        var (dh, di, dl, dn, dimg, dp) = defaults ?? (768, 3072, 12, 12, 224, 16);
         if (vision.Bool("vision_use_head", false))
         {
             throw vision.Error("vision_use_head", "expected false (the SigLIP attention-pooling head is not supported); found true");
         }
 
-        var image = DecoderConfig.IntAtMost(vision, "image_size", 224, MaxSize);
-        var patch = DecoderConfig.IntAtMost(vision, "patch_size", 16, MaxSize);
+        var image = DecoderConfig.IntAtMost(vision, "image_size", dimg, MaxSize);
+        var patch = DecoderConfig.IntAtMost(vision, "patch_size", dp, MaxSize);
         if (patch > image)
         {
             throw vision.Error("patch_size", $"expected at most image_size ({image}); found {patch}");
@@ -36,10 +39,10 @@ internal static class SiglipVision
         var tower = new VisionTowerSpec
         {
             Kind = vision.String("model_type") ?? "siglip_vision_model",
-            Layers = DecoderConfig.IntAtMost(vision, "num_hidden_layers", 12, DecoderConfig.MaxLayers),
-            Hidden = DecoderConfig.IntAtMost(vision, "hidden_size", 768, MaxSize),
-            Heads = DecoderConfig.IntAtMost(vision, "num_attention_heads", 12, MaxSize),
-            Intermediate = DecoderConfig.IntAtMost(vision, "intermediate_size", 3072, MaxSize),
+            Layers = DecoderConfig.IntAtMost(vision, "num_hidden_layers", dl, DecoderConfig.MaxLayers),
+            Hidden = DecoderConfig.IntAtMost(vision, "hidden_size", dh, MaxSize),
+            Heads = DecoderConfig.IntAtMost(vision, "num_attention_heads", dn, MaxSize),
+            Intermediate = DecoderConfig.IntAtMost(vision, "intermediate_size", di, MaxSize),
             Channels = DecoderConfig.IntAtMost(vision, "num_channels", 3, 64),
             ImageSize = image,
             PatchSize = patch,
