@@ -99,6 +99,29 @@ public sealed record SsmSpec
     public long ConvChannels => InnerSize + (2L * Groups * StateSize);
 }
 
+/// <summary>The geometry of gated-delta-net linear-attention layers (Qwen3-Next <c>Qwen3NextGatedDeltaNet</c>), for the
+/// tensor list and the recurrent state.</summary>
+public sealed record LinearAttentionSpec
+{
+    /// <summary>Key (and query) heads (<c>linear_num_key_heads</c>).</summary>
+    public required int KeyHeads { get; init; }
+
+    /// <summary>Value heads (<c>linear_num_value_heads</c>).</summary>
+    public required int ValueHeads { get; init; }
+
+    /// <summary>The key head dimension (<c>linear_key_head_dim</c>).</summary>
+    public required int KeyHeadDim { get; init; }
+
+    /// <summary>The value head dimension (<c>linear_value_head_dim</c>).</summary>
+    public required int ValueHeadDim { get; init; }
+
+    /// <summary>The causal conv1d kernel width (<c>linear_conv_kernel_dim</c>).</summary>
+    public required int ConvKernel { get; init; }
+
+    /// <summary>The channels the conv1d runs over: q, k and v, 2 × key heads × key dim + value heads × value dim.</summary>
+    public long ConvChannels => (2L * KeyHeads * KeyHeadDim) + ((long)ValueHeads * ValueHeadDim);
+}
+
 /// <summary>Mixture-of-experts settings.</summary>
 public sealed record MoeSpec
 {
@@ -260,6 +283,9 @@ public sealed record ArchitectureSpec
 
     /// <summary>The state-space geometry of the <see cref="LayerMixer.Ssm"/> layers, or null when there are none.</summary>
     public SsmSpec? Ssm { get; init; }
+
+    /// <summary>The geometry of the <see cref="LayerMixer.LinearAttention"/> layers, or null when there are none.</summary>
+    public LinearAttentionSpec? LinearAttention { get; init; }
 
     /// <summary>The mixer of decoder layer <paramref name="layer"/>.</summary>
     /// <param name="layer">The zero-based layer index.</param>

@@ -47,5 +47,6 @@ internal static class BuiltInFamilies
         new Mistral3Family(),
         new GraniteMoeHybridFamily(),
         new Idefics3Family(),
+        new Qwen3NextFamily(),
     ];
 }

@@ -57,6 +57,32 @@ public static class RecurrentState
             : checked(ssm.InnerSize / tensorParallel * (long)ssm.StateSize);
     }
 
+    /// <summary>The conv-state elements of one linear-attention layer and one sequence on one tensor-parallel rank.</summary>
+    /// <param name="linear">The linear-attention geometry.</param>
+    /// <param name="tensorParallel">The tensor-parallel degree.</param>
+    /// <returns>(kernel − 1) × (2·Hk·dk + Hv·dv) / tp.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="linear"/> is null.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="tensorParallel"/> is not positive.</exception>
+    public static long LinearConvStateElements(LinearAttentionSpec linear, int tensorParallel = 1)
+    {
+        ArgumentNullException.ThrowIfNull(linear);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(tensorParallel);
+        return checked(Math.Max(0, linear.ConvKernel - 1) * (linear.ConvChannels / tensorParallel));
+    }
+
+    /// <summary>The recurrent (delta-rule) state elements of one linear-attention layer and one sequence on one rank.</summary>
+    /// <param name="linear">The linear-attention geometry.</param>
+    /// <param name="tensorParallel">The tensor-parallel degree.</param>
+    /// <returns>Hv / tp × dk × dv.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="linear"/> is null.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="tensorParallel"/> is not positive.</exception>
+    public static long LinearStateElements(LinearAttentionSpec linear, int tensorParallel = 1)
+    {
+        ArgumentNullException.ThrowIfNull(linear);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(tensorParallel);
+        return checked(linear.ValueHeads / tensorParallel * (long)linear.KeyHeadDim * linear.ValueHeadDim);
+    }
+
     /// <summary>The number of layers of <paramref name="spec"/> that hold a recurrent SSM state.</summary>
     /// <param name="spec">The architecture.</param>
     /// <returns>The count of <see cref="LayerMixer.Ssm"/> layers (0 without <see cref="ArchitectureSpec.Ssm"/>).</returns>
@@ -67,12 +93,13 @@ public static class RecurrentState
         return spec.Ssm is null ? 0 : Enumerable.Range(0, spec.Layers).Count(l => spec.MixerOf(l) == LayerMixer.Ssm);
     }
 
-    /// <summary>The recurrent-state bytes of one sequence over all SSM layers, on one tensor-parallel rank.</summary>
+    /// <summary>The recurrent-state bytes of one sequence over all SSM and linear-attention layers, on one tensor-parallel rank.</summary>
     /// <param name="spec">The architecture.</param>
     /// <param name="convType">The conv-state type (llama.cpp: F32; vLLM: the model dtype unless <c>mamba_cache_dtype</c> is set).</param>
     /// <param name="ssmType">The SSM-state type (llama.cpp: F32; vLLM: <c>mamba_ssm_cache_dtype</c>, by default the model dtype).</param>
     /// <param name="tensorParallel">The tensor-parallel degree.</param>
-    /// <returns>SSM layers × (conv elements × conv type size + SSM elements × SSM type size); zero for a model without SSM layers.</returns>
+    /// <returns>SSM layers × (conv elements × conv type size + SSM elements × SSM type size), plus the same for the
+    /// linear-attention layers; zero for a model with neither.</returns>
     /// <exception cref="ArgumentNullException">An argument is null.</exception>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="tensorParallel"/> is not positive.</exception>
     public static ByteSize BytesPerSequence(ArchitectureSpec spec, DataType convType, DataType ssmType, int tensorParallel = 1)
@@ -81,13 +108,20 @@ public static class RecurrentState
         ArgumentNullException.ThrowIfNull(convType);
         ArgumentNullException.ThrowIfNull(ssmType);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(tensorParallel);
-        if (spec.Ssm is not { } ssm)
+        var total = ByteSize.Zero;
+        if (spec.Ssm is { } ssm)
         {
-            return ByteSize.Zero;
+            var perLayer = convType.SizeOf(ConvStateElements(ssm, tensorParallel)) + ssmType.SizeOf(SsmStateElements(ssm, tensorParallel));
+            total += perLayer * SsmLayers(spec);
         }
 
-        var perLayer = convType.SizeOf(ConvStateElements(ssm, tensorParallel)) + ssmType.SizeOf(SsmStateElements(ssm, tensorParallel));
-        return perLayer * SsmLayers(spec);
+        if (spec.LinearAttention is { } linear)
+        {
+            var perLayer = convType.SizeOf(LinearConvStateElements(linear, tensorParallel)) + ssmType.SizeOf(LinearStateElements(linear, tensorParallel));
+            total += perLayer * Enumerable.Range(0, spec.Layers).Count(l => spec.MixerOf(l) == LayerMixer.LinearAttention);
+        }
+
+        return total;
     }
 
     // vLLM extra_groups_for_head_shards: when tp does not divide n_groups, groups are replicated up to tp.

@@ -112,6 +112,9 @@ public sealed record DecoderDetails : FamilyDetails
     /// <summary>Phi-3: fused <c>qkv_proj</c> and <c>gate_up_proj</c>.</summary>
     public bool FusedProjections { get; init; }
 
+    /// <summary>Qwen3-Next: gated attention, whose <c>q_proj</c> also yields the output gate ([2 × heads × head_dim, hidden]).</summary>
+    public bool GatedAttention { get; init; }
+
     /// <summary>gpt-oss: a learned attention sink per head (<c>self_attn.sinks</c>).</summary>
     public bool AttentionSinks { get; init; }
 

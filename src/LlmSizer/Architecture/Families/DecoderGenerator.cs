@@ -43,7 +43,11 @@ internal static class DecoderGenerator
         for (int l = 0; l < spec.Layers; l++)
         {
             var p = $"{d.Prefix}layers.{l}.";
-            if (spec.Mla is { } mla)
+            if (spec.MixerOf(l) == LayerMixer.LinearAttention && spec.LinearAttention is { } linear)
+            {
+                AddGatedDeltaNet(b, spec, linear, p + "linear_attn.", l);
+            }
+            else if (spec.Mla is { } mla)
             {
                 AddLatentAttention(b, spec, d, mla, p + "self_attn.", l);
             }
@@ -114,7 +118,7 @@ internal static class DecoderGenerator
         }
         else
         {
-            AddLinear(b, p + "q_proj", A, l, q, h, d.QkvBias);
+            AddLinear(b, p + "q_proj", A, l, d.GatedAttention ? 2 * q : q, h, d.QkvBias);
             AddLinear(b, p + "k_proj", A, l, kv, h, d.QkvBias);
             AddLinear(b, p + "v_proj", A, l, kv, h, d.QkvBias);
         }
@@ -142,6 +146,22 @@ internal static class DecoderGenerator
         {
             b.Add(p + "sinks", A, l, spec.Heads);
         }
+    }
+
+    /// <summary>Qwen3-Next's linear attention (<c>Qwen3NextGatedDeltaNet</c>): <c>in_proj_qkvz</c> [2·Kdim + 2·Vdim, hidden],
+    /// <c>in_proj_ba</c> [2·value heads, hidden], a depthwise <c>conv1d</c> over q, k, v without bias, <c>dt_bias</c> and
+    /// <c>A_log</c> [value heads], the gated RMSNorm <c>norm</c> [value head dim], <c>out_proj</c> [hidden, Vdim].</summary>
+    private static void AddGatedDeltaNet(InventoryBuilder b, ArchitectureSpec spec, LinearAttentionSpec la, string p, int l)
+    {
+        long h = spec.Hidden, keyDim = (long)la.KeyHeads * la.KeyHeadDim, valueDim = (long)la.ValueHeads * la.ValueHeadDim;
+        const TensorGroup S = TensorGroup.Ssm;
+        b.Add(p + "in_proj_qkvz.weight", S, l, (2 * keyDim) + (2 * valueDim), h);
+        b.Add(p + "in_proj_ba.weight", S, l, 2L * la.ValueHeads, h);
+        b.Add(p + "conv1d.weight", S, l, la.ConvChannels, 1, la.ConvKernel);
+        b.Add(p + "dt_bias", S, l, la.ValueHeads);
+        b.Add(p + "A_log", S, l, la.ValueHeads);
+        b.Add(p + "norm.weight", S, l, la.ValueHeadDim);
+        b.Add(p + "out_proj.weight", S, l, h, valueDim);
     }
 
     /// <summary>DeepSeek multi-head latent attention (DeepseekV2Attention / DeepseekV3Attention).</summary>
