@@ -48,5 +48,6 @@ internal static class BuiltInFamilies
         new GraniteMoeHybridFamily(),
         new Idefics3Family(),
         new Qwen3NextFamily(),
+        new Glm4Family(),
     ];
 }

@@ -47,6 +47,10 @@ public enum NormPlacement
     /// <summary>Cohere's parallel block: a single <c>input_layernorm</c>.</summary>
     Single,
 
+    /// <summary>GLM-4: <c>input_layernorm</c>, <c>post_self_attn_layernorm</c>, <c>post_attention_layernorm</c> and
+    /// <c>post_mlp_layernorm</c>.</summary>
+    Glm4,
+
     /// <summary>OLMo (1): LayerNorms without weight or bias (<c>OlmoLayerNorm</c>), in the layers and at the end: no
     /// norm tensors at all.</summary>
     NonParametric,
@@ -111,6 +115,9 @@ public sealed record DecoderDetails : FamilyDetails
 
     /// <summary>Phi-3: fused <c>qkv_proj</c> and <c>gate_up_proj</c>.</summary>
     public bool FusedProjections { get; init; }
+
+    /// <summary>GLM-4: a fused <c>mlp.gate_up_proj</c> [2 × intermediate, hidden] with separate q, k, v projections.</summary>
+    public bool FusedGateUp { get; init; }
 
     /// <summary>Qwen3-Next: gated attention, whose <c>q_proj</c> also yields the output gate ([2 × heads × head_dim, hidden]).</summary>
     public bool GatedAttention { get; init; }

@@ -86,6 +86,7 @@ internal static class DecoderGenerator
         NormPlacement.PostOnly => ["post_attention_layernorm", "post_feedforward_layernorm"],
         NormPlacement.Single => ["input_layernorm"],
         NormPlacement.NonParametric => [],
+        NormPlacement.Glm4 => ["input_layernorm", "post_self_attn_layernorm", "post_attention_layernorm", "post_mlp_layernorm"],
         _ => ["input_layernorm", "post_attention_layernorm"],
     };
 
@@ -197,7 +198,7 @@ internal static class DecoderGenerator
             AddLinear(b, p + "c_fc", M, l, inter, h, d.MlpBias);
             AddLinear(b, p + "c_proj", M, l, h, inter, d.MlpBias);
         }
-        else if (d.FusedProjections)
+        else if (d.FusedProjections || d.FusedGateUp)
         {
             AddLinear(b, p + "gate_up_proj", M, l, 2 * inter, h, d.MlpBias);
             AddLinear(b, p + "down_proj", M, l, h, inter, d.MlpBias);
