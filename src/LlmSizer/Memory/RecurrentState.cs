@@ -13,9 +13,11 @@ namespace LlmSizer.Memory;
 /// <para>Sources. llama.cpp <c>src/llama-hparams.cpp</c>: <c>llama_hparams::n_embd_r()</c> returns
 /// <c>(ssm_d_conv &gt; 0 ? ssm_d_conv - 1 : 0) * (ssm_d_inner + 2*ssm_n_group*ssm_d_state)</c> ("Corresponds to Mamba's
 /// conv_states size"; the first column is shifted out, so d_conv − 1 columns are kept) and <c>n_embd_s()</c> returns
-/// <c>ssm_d_state * ssm_d_inner</c> ("Mamba's ssm_states size"); <c>src/llama-memory-recurrent.cpp</c> allocates per
-/// layer an R tensor of <c>n_embd_r() * mem_size</c> and an S tensor of <c>n_embd_s() * mem_size</c> elements, one cell
-/// per sequence, as F32 by default (the recurrent types passed by <c>llama_model::create_memory</c>).
+/// <c>ssm_d_state * ssm_d_inner</c> ("Mamba's ssm_states size"); <c>src/llama-memory-recurrent.cpp</c> keeps per
+/// recurrent layer an R and an S tensor of that many elements per cell, one cell per sequence (its log lines
+/// "R (f32)" and "S (f32)"), and <c>src/llama-model.cpp</c> hard-wires their types:
+/// <c>/* recurrent_type_k */ GGML_TYPE_F32, /* recurrent_type_v */ GGML_TYPE_F32</c> (the KV cache type flags do not
+/// apply to them).
 /// vLLM <c>vllm/model_executor/layers/mamba/mamba_utils.py</c>, <c>MambaStateShapeCalculator</c>:
 /// <c>mamba1_state_shape</c> gives conv <c>(conv_kernel - 1, intermediate_size / tp)</c> and temporal
 /// <c>(intermediate_size / tp, state_size)</c>; <c>mamba2_state_shape</c> gives conv <c>(conv_kernel - 1,
