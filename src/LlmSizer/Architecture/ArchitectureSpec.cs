@@ -38,6 +38,90 @@ public enum AttentionLayerKind
     None,
 }
 
+/// <summary>What mixes tokens in a layer: attention, a state-space model, or linear attention.</summary>
+public enum LayerMixer
+{
+    /// <summary>Softmax attention with a KV cache.</summary>
+    Attention,
+
+    /// <summary>A selective state-space model (Mamba-1 or Mamba-2 mixer): a fixed-size conv state and SSM state per
+    /// sequence, no KV cache.</summary>
+    Ssm,
+
+    /// <summary>Linear attention (Qwen3-Next's gated delta net): a fixed-size recurrent state per sequence.</summary>
+    LinearAttention,
+}
+
+/// <summary>The version of a state-space mixer.</summary>
+public enum SsmKind
+{
+    /// <summary>Mamba-1 (<c>MambaMixer</c>): per-channel state, <c>x_proj</c> and <c>dt_proj</c>.</summary>
+    Mamba1,
+
+    /// <summary>Mamba-2 (<c>Mamba2Mixer</c>, SSD): per-head state, B and C shared within <c>n_groups</c> groups.</summary>
+    Mamba2,
+}
+
+/// <summary>The geometry of the state-space layers of a model, for the tensor list and the recurrent state.</summary>
+/// <remarks>In llama.cpp's terms (GGUF <c>ssm.*</c> keys): <see cref="StateSize"/> is <c>ssm_d_state</c>,
+/// <see cref="ConvKernel"/> <c>ssm_d_conv</c>, <see cref="InnerSize"/> <c>ssm_d_inner</c>, <see cref="Groups"/>
+/// <c>ssm_n_group</c> (0 for Mamba-1), <see cref="TimeStepRank"/> <c>ssm_dt_rank</c>.</remarks>
+public sealed record SsmSpec
+{
+    /// <summary>Mamba-1 or Mamba-2.</summary>
+    public required SsmKind Kind { get; init; }
+
+    /// <summary>The SSM state size per channel (d_state, N).</summary>
+    public required int StateSize { get; init; }
+
+    /// <summary>The causal conv1d kernel width (d_conv).</summary>
+    public required int ConvKernel { get; init; }
+
+    /// <summary>The expansion factor (d_inner = expand × hidden unless the config sets the inner size).</summary>
+    public required int Expand { get; init; }
+
+    /// <summary>The inner width (d_inner = heads × head_dim for Mamba-2).</summary>
+    public required int InnerSize { get; init; }
+
+    /// <summary>Groups sharing B and C (Mamba-2 <c>n_groups</c>); 0 for Mamba-1.</summary>
+    public int Groups { get; init; }
+
+    /// <summary>Mamba-2 heads (<c>num_heads</c>); 0 for Mamba-1.</summary>
+    public int Heads { get; init; }
+
+    /// <summary>Mamba-2 head dimension (<c>head_dim</c>); 0 for Mamba-1.</summary>
+    public int HeadDim { get; init; }
+
+    /// <summary>Mamba-1's Δ rank (<c>time_step_rank</c>); 0 for Mamba-2.</summary>
+    public int TimeStepRank { get; init; }
+
+    /// <summary>The channels the conv1d runs over: d_inner + 2 × n_groups × d_state (Mamba-2 convolves x, B and C).</summary>
+    public long ConvChannels => InnerSize + (2L * Groups * StateSize);
+}
+
+/// <summary>The geometry of gated-delta-net linear-attention layers (Qwen3-Next <c>Qwen3NextGatedDeltaNet</c>), for the
+/// tensor list and the recurrent state.</summary>
+public sealed record LinearAttentionSpec
+{
+    /// <summary>Key (and query) heads (<c>linear_num_key_heads</c>).</summary>
+    public required int KeyHeads { get; init; }
+
+    /// <summary>Value heads (<c>linear_num_value_heads</c>).</summary>
+    public required int ValueHeads { get; init; }
+
+    /// <summary>The key head dimension (<c>linear_key_head_dim</c>).</summary>
+    public required int KeyHeadDim { get; init; }
+
+    /// <summary>The value head dimension (<c>linear_value_head_dim</c>).</summary>
+    public required int ValueHeadDim { get; init; }
+
+    /// <summary>The causal conv1d kernel width (<c>linear_conv_kernel_dim</c>).</summary>
+    public required int ConvKernel { get; init; }
+
+    /// <summary>The channels the conv1d runs over: q, k and v, 2 × key heads × key dim + value heads × value dim.</summary>
+    public long ConvChannels => (2L * KeyHeads * KeyHeadDim) + ((long)ValueHeads * ValueHeadDim);
+}
+
 /// <summary>Mixture-of-experts settings.</summary>
 public sealed record MoeSpec
 {
@@ -80,6 +164,48 @@ public sealed record MlaSpec
 
     /// <summary>The per-head value dimension.</summary>
     public required int VHeadDim { get; init; }
+}
+
+/// <summary>The image encoder of a multimodal model (a ViT such as SigLIP), with the projector that feeds the
+/// language model.</summary>
+public sealed record VisionTowerSpec
+{
+    /// <summary>The encoder's <c>model_type</c>, e.g. "siglip_vision_model".</summary>
+    public required string Kind { get; init; }
+
+    /// <summary>Encoder layers.</summary>
+    public required int Layers { get; init; }
+
+    /// <summary>The encoder's hidden size.</summary>
+    public required int Hidden { get; init; }
+
+    /// <summary>The encoder's attention heads.</summary>
+    public required int Heads { get; init; }
+
+    /// <summary>The encoder's MLP intermediate size.</summary>
+    public required int Intermediate { get; init; }
+
+    /// <summary>The input image side in pixels, or 0 for a tower that takes any resolution (Qwen2-VL's native
+    /// dynamic resolution).</summary>
+    public int ImageSize { get; init; }
+
+    /// <summary>The patch side in pixels.</summary>
+    public required int PatchSize { get; init; }
+
+    /// <summary>Input channels (3 for RGB).</summary>
+    public int Channels { get; init; } = 3;
+
+    /// <summary>Frames per temporal patch (Qwen2-VL's Conv3d patch embedding: 2); 1 for image-only towers.</summary>
+    public int TemporalPatchSize { get; init; } = 1;
+
+    /// <summary>The side of the patch square merged into one language-model token (Qwen2-VL: 2, so 4 patches); 1 when none.</summary>
+    public int SpatialMergeSize { get; init; } = 1;
+
+    /// <summary>Patches per image: (image size / patch size)², the rows of the position table; 0 for a dynamic-resolution tower.</summary>
+    public long Patches => ImageSize == 0 ? 0 : (long)(ImageSize / PatchSize) * (ImageSize / PatchSize);
+
+    /// <summary>Soft tokens each image becomes in the language model's sequence, when fixed (Gemma 3: 256).</summary>
+    public int? TokensPerImage { get; init; }
 }
 
 /// <summary>Family-specific details that the tensor generator needs and the common fields do not carry.</summary>
@@ -150,6 +276,23 @@ public sealed record ArchitectureSpec
     /// <see cref="AttentionLayerKind.Full"/>, or <see cref="AttentionLayerKind.Sliding"/> when <see cref="SlidingWindow"/> is set.</summary>
     public ImmutableArray<AttentionLayerKind> LayerKinds { get; init; } = [];
 
+    /// <summary>What mixes tokens in each decoder layer (attention, SSM, linear attention). Empty means every layer
+    /// is <see cref="LayerMixer.Attention"/>. Layers that are not attention have <see cref="AttentionLayerKind.None"/>
+    /// in <see cref="LayerKinds"/>, so they hold no KV cache.</summary>
+    public ImmutableArray<LayerMixer> LayerMixers { get; init; } = [];
+
+    /// <summary>The state-space geometry of the <see cref="LayerMixer.Ssm"/> layers, or null when there are none.</summary>
+    public SsmSpec? Ssm { get; init; }
+
+    /// <summary>The geometry of the <see cref="LayerMixer.LinearAttention"/> layers, or null when there are none.</summary>
+    public LinearAttentionSpec? LinearAttention { get; init; }
+
+    /// <summary>The mixer of decoder layer <paramref name="layer"/>.</summary>
+    /// <param name="layer">The zero-based layer index.</param>
+    /// <returns><see cref="LayerMixers"/>[layer], or <see cref="LayerMixer.Attention"/> when unset.</returns>
+    public LayerMixer MixerOf(int layer) =>
+        !LayerMixers.IsDefaultOrEmpty && layer >= 0 && layer < LayerMixers.Length ? LayerMixers[layer] : LayerMixer.Attention;
+
     /// <summary>Key/value heads of each decoder layer, when they differ by layer (GGUF per-layer
     /// <c>&lt;arch&gt;.attention.head_count_kv</c>: OpenELM, hybrid models with 0 in recurrent layers). Empty means every
     /// layer has <see cref="KvHeads"/>. The KV cache uses it per layer (llama.cpp <c>n_embd_k_gqa(il) = n_embd_head_k × n_head_kv(il)</c>).</summary>
@@ -159,6 +302,10 @@ public sealed record ArchitectureSpec
     /// <param name="layer">The zero-based layer index.</param>
     /// <returns>The layer's KV heads.</returns>
     public int KvHeadsOf(int layer) => !LayerKvHeads.IsDefaultOrEmpty && layer >= 0 && layer < LayerKvHeads.Length ? LayerKvHeads[layer] : KvHeads;
+
+    /// <summary>The image encoder of a multimodal model, or null for a text-only model (or when only the language
+    /// model is described).</summary>
+    public VisionTowerSpec? Vision { get; init; }
 
     /// <summary>True for encoder-only models (BERT, RoBERTa): no KV cache, no generation.</summary>
     public bool IsEncoderOnly { get; init; }

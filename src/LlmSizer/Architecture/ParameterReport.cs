@@ -16,6 +16,13 @@ public sealed record ParameterReport
     /// <summary>Parameters per group; every group is present.</summary>
     public required IReadOnlyDictionary<TensorGroup, ParameterCount> Groups { get; init; }
 
+    /// <summary>Parameters per multimodal component (<c>language_model</c>, <c>vision_tower</c>, <c>projector</c>,
+    /// <c>audio_encoder</c>); every component is present and the values sum to <see cref="Total"/>. A text-only model
+    /// has everything in <see cref="ModelComponent.LanguageModel"/>. This sits beside <see cref="Groups"/>, which it
+    /// does not change.</summary>
+    public IReadOnlyDictionary<ModelComponent, ParameterCount> Components { get; init; } =
+        Enum.GetValues<ModelComponent>().ToDictionary(c => c, _ => ParameterCount.Zero);
+
     /// <summary>Parameters per storage type.</summary>
     public required IReadOnlyList<KeyValuePair<DataType, ParameterCount>> ByDataType { get; init; }
 
@@ -47,6 +54,7 @@ public sealed record ParameterReport
         Total = inventory.TotalParameters,
         Active = inventory.ActiveParameters,
         Groups = inventory.ByGroup(),
+        Components = inventory.ByComponent(),
         ByDataType = inventory.ByDataType(),
         BytesByDataType = inventory.Parameters.GroupBy(t => t.DataType)
             .Select(g => new KeyValuePair<DataType, ByteSize>(g.Key, g.Aggregate(ByteSize.Zero, (s, t) => s + t.Bytes))).ToList(),

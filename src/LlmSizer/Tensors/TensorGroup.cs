@@ -21,8 +21,14 @@ public enum TensorGroup
     /// <summary>The output head (untied lm_head, classifier, MLM head transform).</summary>
     LmHead,
 
-    /// <summary>Anything else (poolers, adapters, projectors).</summary>
+    /// <summary>Anything else (poolers, adapters, projectors, vision towers).</summary>
     Other,
+
+    /// <summary>State-space and linear-attention mixers (Mamba's <c>in_proj</c>, <c>conv1d</c>, <c>x_proj</c>,
+    /// <c>dt_proj</c>, <c>A_log</c>, <c>D</c>, <c>out_proj</c>; a gated-delta-net block): the token mixer of a layer
+    /// that has no attention.</summary>
+    /// <remarks>ssm</remarks>
+    Ssm,
 }
 
 /// <summary>What a stored tensor is: a learned parameter, a non-learned buffer, or quantization side data.</summary>

@@ -22,6 +22,7 @@ public sealed record TensorInfo
         Shape = shape;
         DataType = dataType;
         Group = group;
+        Component = ModelComponents.FromTensorName(name);
     }
 
     /// <summary>The checkpoint name.</summary>
@@ -35,6 +36,11 @@ public sealed record TensorInfo
 
     /// <summary>The breakdown group.</summary>
     public TensorGroup Group { get; init; }
+
+    /// <summary>The multimodal component (language model, vision tower, projector, audio encoder). The constructor
+    /// derives it from the name (<see cref="ModelComponents.FromTensorName"/>), so tensors read from files and
+    /// generated ones agree; a generator may set it where the name is not specific.</summary>
+    public ModelComponent Component { get; init; }
 
     /// <summary>Whether the tensor is a parameter, a buffer or quantization side data.</summary>
     public TensorKind Kind { get; init; } = TensorKind.Parameter;

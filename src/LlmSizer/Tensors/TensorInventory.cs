@@ -79,6 +79,20 @@ public sealed class TensorInventory
         return map;
     }
 
+    /// <summary>Parameters per multimodal component (every component present, zero when empty); the values sum to
+    /// <see cref="TotalParameters"/>.</summary>
+    /// <returns>A map from component to parameter count.</returns>
+    public IReadOnlyDictionary<ModelComponent, ParameterCount> ByComponent()
+    {
+        var map = Enum.GetValues<ModelComponent>().ToDictionary(c => c, _ => ParameterCount.Zero);
+        foreach (var t in Parameters)
+        {
+            map[t.Component] += new ParameterCount(t.Elements);
+        }
+
+        return map;
+    }
+
     /// <summary>Parameters per storage type, in first-seen order.</summary>
     /// <returns>A map from data type to parameter count.</returns>
     public IReadOnlyList<KeyValuePair<DataType, ParameterCount>> ByDataType()

@@ -2,6 +2,7 @@ using LlmSizer.Architecture;
 using LlmSizer.Architecture.Families;
 using LlmSizer.Errors;
 using LlmSizer.Tensors;
+using LlmSizer.Units;
 
 namespace LlmSizer.Tests.Architecture;
 
@@ -108,10 +109,12 @@ public class DecoderFamilyTests
 
         // Then MLA per layer: q_a_proj 16*32 = 512, q_a_layernorm 16, q_b_proj 2*(4+2)*16 = 192,
         // kv_a_proj_with_mqa (8+2)*32 = 320, kv_a_layernorm 8, kv_b_proj 2*(4+4)*8 = 128, o_proj 32*8 = 256 -> 1,432.
-        // Dense layers: mlp 3*64*32 = 6,144 + norms 64 -> 7,640 each. MoE layers: router 128 + e_score_correction_bias 4
-        // + experts 4*3*8*32 = 3,072 + shared 3*8*32 = 768 + norms 64 -> 5,468 each.
-        // Total 2*7,640 + 2*5,468 + embed 320 + lm_head 320 + norm 32 = 26,888 (the MTP layer is not counted).
-        Assert.Equal(26_888L, inv.TotalParameters.Value);
+        // Dense layers: mlp 3*64*32 = 6,144 + norms 64 -> 7,640 each. MoE layers: router 128 + experts 4*3*8*32 = 3,072
+        // + shared 3*8*32 = 768 + norms 64 -> 5,464 each (e_score_correction_bias [4] is a buffer: DeepseekV3TopkRouter
+        // calls register_buffer for it, so num_parameters() leaves it out).
+        // Total 2*7,640 + 2*5,464 + embed 320 + lm_head 320 + norm 32 = 26,880 (the MTP layer is not counted).
+        Assert.Equal(26_880L, inv.TotalParameters.Value);
+        Assert.Equal(TensorKind.Buffer, Tensor(inv, "model.layers.2.mlp.gate.e_score_correction_bias").Kind);
         Assert.True(Has(inv, "model.layers.1.mlp.gate_proj.weight"));
         Assert.True(Has(inv, "model.layers.2.mlp.experts.3.down_proj.weight"));
         Assert.Equal([4L], Shape(inv, "model.layers.2.mlp.gate.e_score_correction_bias"));
@@ -131,11 +134,11 @@ public class DecoderFamilyTests
         // Given the same model with "q_lora_rank": null
         var (spec, inv) = Read(DeepseekV3Tiny.Replace("\"q_lora_rank\":16", "\"q_lora_rank\":null", StringComparison.Ordinal));
 
-        // Then q_proj [2*(4+2), 32] = 384 replaces q_a_proj + q_a_layernorm + q_b_proj (720): 26,888 - 4*336 = 25,544
+        // Then q_proj [2*(4+2), 32] = 384 replaces q_a_proj + q_a_layernorm + q_b_proj (720): 26,880 - 4*336 = 25,536
         Assert.Null(spec.Mla!.QLoraRank);
         Assert.Equal([12L, 32L], Shape(inv, "model.layers.0.self_attn.q_proj.weight"));
         Assert.False(Has(inv, "model.layers.0.self_attn.q_a_proj.weight"));
-        Assert.Equal(25_544L, inv.TotalParameters.Value);
+        Assert.Equal(25_536L, inv.TotalParameters.Value);
     }
 
     [Fact]
@@ -223,27 +226,70 @@ public class DecoderFamilyTests
     }
 
     [Fact]
-    public void Gemma3_Multimodal_CountsTextConfigWithDefaultsAndCheckpointNames()
+    public void Gemma3_Multimodal_CountsWholeModelByComponent()
     {
         // Given google/gemma-3-4b-it's config: text_config gives only what differs from Gemma3TextConfig's defaults
         var (spec, inv) = Read("""
             {"architectures":["Gemma3ForConditionalGeneration"],"model_type":"gemma3","mm_tokens_per_image":256,
              "text_config":{"hidden_size":2560,"intermediate_size":10240,"model_type":"gemma3_text","num_hidden_layers":34,
                             "rope_scaling":{"factor":8.0,"rope_type":"linear"},"sliding_window":1024},
-             "torch_dtype":"bfloat16","vision_config":{"hidden_size":1152,"num_hidden_layers":27,"model_type":"siglip_vision_model"}}
+             "torch_dtype":"bfloat16","vision_config":{"hidden_size":1152,"image_size":896,"intermediate_size":4304,
+             "model_type":"siglip_vision_model","num_attention_heads":16,"num_hidden_layers":27,"patch_size":14,"vision_use_head":false}}
             """);
+        var components = inv.ByComponent();
 
-        // Then heads 8, KV 4, head_dim 256 and vocab 262,208 come from the defaults. By hand: embed 262208*2560 =
-        // 671,252,480; per layer q 2048*2560, k,v 1024*2560, o 2560*2048 = 15,728,640, q/k norms 512, mlp 78,643,200,
-        // norms 10,240 -> 94,382,592 x 34 = 3,209,008,128; final norm 2,560 -> 3,880,263,168. Cross-check: keras-hub's
-        // gemma3_4b_text preset (3,880,099,328) stores 262,144 embedding rows: + 64*2560 = 3,880,263,168.
-        Assert.Equal(3_880_099_328L + (64L * 2560), inv.TotalParameters.Value);
-        Assert.Equal(671_252_480L + 3_209_008_128L + 2560, inv.TotalParameters.Value);
+        // Then the language model: heads 8, KV 4, head_dim 256 and vocab 262,208 come from the defaults. By hand: embed
+        // 262208*2560 = 671,252,480; per layer q 2048*2560, k,v 1024*2560, o 2560*2048 = 15,728,640, q/k norms 512, mlp
+        // 78,643,200, norms 10,240 -> 94,382,592 x 34 = 3,209,008,128; final norm 2,560 -> 3,880,263,168. Cross-check:
+        // keras-hub's gemma3_4b_text preset (3,880,099,328) stores 262,144 embedding rows: + 64*2560 = 3,880,263,168.
+        Assert.Equal(3_880_099_328L + (64L * 2560), components[ModelComponent.LanguageModel].Value);
+        Assert.Equal(671_252_480L + 3_209_008_128L + 2560, components[ModelComponent.LanguageModel].Value);
+
+        // And the SigLIP tower by hand: patch conv 1152*3*14*14 + 1152 = 678,528; positions (896/14)^2 = 4096 rows x 1152 =
+        // 4,718,592; per layer q,k,v,o 4*(1152^2 + 1152) = 5,313,024, fc1+fc2 2*1152*4304 + 4304 + 1152 = 9,921,872,
+        // two LayerNorms 4,608 -> 15,239,504 x 27 = 411,466,608; post_layernorm 2,304 -> 416,866,032.
+        Assert.Equal(678_528L + 4_718_592L + 411_466_608L + 2304L, components[ModelComponent.VisionTower].Value);
+
+        // And the projector: mm_input_projection_weight 1152 x 2560 = 2,949,120 plus mm_soft_emb_norm 1152.
+        Assert.Equal(2_949_120L + 1152L, components[ModelComponent.Projector].Value);
+        Assert.Equal(0L, components[ModelComponent.AudioEncoder].Value);
+
+        // And the whole model is keras-hub's medgemma_4b "params": 4300079472 (Gemma 3 4B shapes, 262,208 rows)
+        Assert.Equal(4_300_079_472L, inv.TotalParameters.Value);
+        Assert.Equal(inv.TotalParameters, ParameterReport.From(inv).Components.Values.Aggregate(ParameterCount.Zero, (x, y) => x + y));
         Assert.Equal("gemma3", spec.Family);
         Assert.Equal("bfloat16", spec.TorchDtype);
+        Assert.Equal(4096L, spec.Vision!.Patches);
+        Assert.Equal(256, spec.Vision.TokensPerImage);
         Assert.True(Has(inv, "language_model.model.layers.33.self_attn.q_norm.weight"));
-        Assert.Contains("vision tower", ((DecoderDetails)spec.Details!).Note);
+        Assert.Equal([1152L, 3L, 14L, 14L], Shape(inv, "vision_tower.vision_model.embeddings.patch_embedding.weight"));
+        Assert.Equal([1152L, 2560L], Shape(inv, "multi_modal_projector.mm_input_projection_weight"));
         Assert.Equal(1024, spec.SlidingWindow);
+    }
+
+    [Fact]
+    public void Gemma3_VisionUseHead_ThrowsNamingField()
+    {
+        // Given a SigLIP tower with its attention-pooling head, which Gemma 3 never has
+        var json = """{"model_type":"gemma3","vision_config":{"vision_use_head":true}}""";
+
+        // When it is read, then the error names the field
+        var e = Assert.Throws<ModelConfigException>(() => Read(json));
+        Assert.Contains("vision_config.vision_use_head", e.Message);
+    }
+
+    [Fact]
+    public void ComponentOf_CheckpointNames_FollowsModulePaths()
+    {
+        // Given the submodule names of transformers' multimodal classes, when classified, then each lands in its component
+        Assert.Equal(ModelComponent.VisionTower, ModelComponents.FromTensorName("vision_tower.vision_model.post_layernorm.weight"));
+        Assert.Equal(ModelComponent.VisionTower, ModelComponents.FromTensorName("model.vision_tower.vision_model.post_layernorm.weight"));
+        Assert.Equal(ModelComponent.VisionTower, ModelComponents.FromTensorName("visual.blocks.0.attn.qkv.weight"));
+        Assert.Equal(ModelComponent.Projector, ModelComponents.FromTensorName("visual.merger.mlp.0.weight"));
+        Assert.Equal(ModelComponent.Projector, ModelComponents.FromTensorName("multi_modal_projector.linear_1.weight"));
+        Assert.Equal(ModelComponent.LanguageModel, ModelComponents.FromTensorName("language_model.model.embed_tokens.weight"));
+        Assert.Equal(ModelComponent.LanguageModel, ModelComponents.FromTensorName("model.layers.0.self_attn.q_proj.weight"));
+        Assert.Equal("vision_tower", ModelComponents.Name(ModelComponent.VisionTower));
     }
 
     [Fact]

@@ -21,11 +21,27 @@ public class PublishedSizeTests
             268_098_176
         },
         {
-            // keras-hub gemma3_presets.py gemma3_27b_text "params": 27009002240 with 262,144 embedding rows; the official
-            // checkpoint has the Gemma3TextConfig default 262,208 rows: + 64 x 5376 = 344,064.
-            "google/gemma-3-27b-it (language model)",
-            """{"architectures":["Gemma3ForConditionalGeneration"],"model_type":"gemma3","text_config":{"head_dim":128,"hidden_size":5376,"intermediate_size":21504,"model_type":"gemma3_text","num_attention_heads":32,"num_hidden_layers":62,"num_key_value_heads":16,"query_pre_attn_scalar":168,"sliding_window":1024},"vision_config":{"model_type":"siglip_vision_model"}}""",
-            27_009_002_240 + (64L * 5376)
+            // The whole Gemma3ForConditionalGeneration (language model, SigLIP tower, projector): keras-hub gemma3_presets.py
+            // medgemma_instruct_27b "params": 27432406640 (converted from the Hugging Face checkpoint, 262,208 embedding
+            // rows); ai-bot-pro/achatbot PR #150 prints "google/gemma-3-27b-it 27432.40664 M parameters"; keras-hub's own
+            // gemma3_27b (27,432,062,576) stores 262,144 rows: + 64 x 5376 = 344,064 gives the same figure.
+            "google/gemma-3-27b-it",
+            """{"architectures":["Gemma3ForConditionalGeneration"],"model_type":"gemma3","mm_tokens_per_image":256,"text_config":{"head_dim":128,"hidden_size":5376,"intermediate_size":21504,"model_type":"gemma3_text","num_attention_heads":32,"num_hidden_layers":62,"num_key_value_heads":16,"query_pre_attn_scalar":168,"sliding_window":1024},"vision_config":{"hidden_size":1152,"image_size":896,"intermediate_size":4304,"model_type":"siglip_vision_model","num_attention_heads":16,"num_hidden_layers":27,"patch_size":14,"vision_use_head":false}}""",
+            27_432_406_640
+        },
+        {
+            // keras-hub gemma3_presets.py medgemma_4b "params": 4300079472 (Gemma 3 4B shapes, 262,208 rows); keras-hub
+            // gemma3_4b (4,299,915,632) with 262,144 rows + 64 x 2560 = 163,840 gives the same figure.
+            "google/gemma-3-4b-it",
+            """{"architectures":["Gemma3ForConditionalGeneration"],"model_type":"gemma3","mm_tokens_per_image":256,"text_config":{"hidden_size":2560,"intermediate_size":10240,"model_type":"gemma3_text","num_hidden_layers":34,"sliding_window":1024},"vision_config":{"hidden_size":1152,"image_size":896,"intermediate_size":4304,"model_type":"siglip_vision_model","num_attention_heads":16,"num_hidden_layers":27,"patch_size":14,"vision_use_head":false}}""",
+            4_300_079_472
+        },
+        {
+            // keras-hub gemma3_presets.py gemma3_12b "params": 12187079280 with 262,144 embedding rows; the official
+            // checkpoint has 262,208: + 64 x 3840 = 245,760.
+            "google/gemma-3-12b-it",
+            """{"architectures":["Gemma3ForConditionalGeneration"],"model_type":"gemma3","mm_tokens_per_image":256,"text_config":{"hidden_size":3840,"intermediate_size":15360,"model_type":"gemma3_text","num_attention_heads":16,"num_hidden_layers":48,"num_key_value_heads":8,"sliding_window":1024},"vision_config":{"hidden_size":1152,"image_size":896,"intermediate_size":4304,"model_type":"siglip_vision_model","num_attention_heads":16,"num_hidden_layers":27,"patch_size":14,"vision_use_head":false}}""",
+            12_187_079_280 + (64L * 3840)
         },
         {
             // keras-hub qwen3_presets.py qwen3_1.7b_en "params": 1720574976 (tied)

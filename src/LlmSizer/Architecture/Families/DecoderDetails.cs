@@ -46,6 +46,14 @@ public enum NormPlacement
 
     /// <summary>Cohere's parallel block: a single <c>input_layernorm</c>.</summary>
     Single,
+
+    /// <summary>GLM-4: <c>input_layernorm</c>, <c>post_self_attn_layernorm</c>, <c>post_attention_layernorm</c> and
+    /// <c>post_mlp_layernorm</c>.</summary>
+    Glm4,
+
+    /// <summary>OLMo (1): LayerNorms without weight or bias (<c>OlmoLayerNorm</c>), in the layers and at the end: no
+    /// norm tensors at all.</summary>
+    NonParametric,
 }
 
 /// <summary>How the routed experts of an MoE layer are named and stored.</summary>
@@ -108,13 +116,20 @@ public sealed record DecoderDetails : FamilyDetails
     /// <summary>Phi-3: fused <c>qkv_proj</c> and <c>gate_up_proj</c>.</summary>
     public bool FusedProjections { get; init; }
 
+    /// <summary>GLM-4: a fused <c>mlp.gate_up_proj</c> [2 × intermediate, hidden] with separate q, k, v projections.</summary>
+    public bool FusedGateUp { get; init; }
+
+    /// <summary>Qwen3-Next: gated attention, whose <c>q_proj</c> also yields the output gate ([2 × heads × head_dim, hidden]).</summary>
+    public bool GatedAttention { get; init; }
+
     /// <summary>gpt-oss: a learned attention sink per head (<c>self_attn.sinks</c>).</summary>
     public bool AttentionSinks { get; init; }
 
     /// <summary>How experts are stored when <see cref="ArchitectureSpec.Moe"/> is set.</summary>
     public MoeLayout Experts { get; init; } = MoeLayout.Qwen;
 
-    /// <summary>DeepSeek-V3 (<c>noaux_tc</c>): the router holds <c>e_score_correction_bias</c> [experts].</summary>
+    /// <summary>DeepSeek-V3 (<c>noaux_tc</c>): the router holds <c>e_score_correction_bias</c> [experts], a buffer
+    /// (generated with <see cref="Tensors.TensorKind.Buffer"/>: stored, not counted as a parameter).</summary>
     public bool RouterCorrectionBias { get; init; }
 
     /// <summary>What the count leaves out or assumes, for the output (e.g. "vision tower not included").</summary>

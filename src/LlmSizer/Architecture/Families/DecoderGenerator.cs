@@ -18,14 +18,19 @@ internal abstract class DecoderFamily(string displayName, params string[] modelT
     /// <returns>The spec.</returns>
     protected abstract ArchitectureSpec ReadSpec(ConfigObject config);
 
-    public TensorInventory Generate(ArchitectureSpec spec) => DecoderGenerator.Generate(spec);
+    public virtual TensorInventory Generate(ArchitectureSpec spec) => DecoderGenerator.Generate(spec);
 }
 
 /// <summary>Generates the parameter tensors of a Llama-like decoder with the Hugging Face checkpoint names and
 /// PyTorch shapes ([out, in] for a Linear weight). Rotary tables are buffers and are not generated.</summary>
 internal static class DecoderGenerator
 {
-    public static TensorInventory Generate(ArchitectureSpec spec)
+    public static TensorInventory Generate(ArchitectureSpec spec) => Builder(spec).Build();
+
+    /// <summary>The decoder's tensors in a builder, for families that add more (a vision tower).</summary>
+    /// <param name="spec">The spec.</param>
+    /// <returns>The builder holding the decoder's tensors.</returns>
+    public static InventoryBuilder Builder(ArchitectureSpec spec)
     {
         var d = spec.Details as DecoderDetails ?? new DecoderDetails();
         var b = new InventoryBuilder();
@@ -38,7 +43,11 @@ internal static class DecoderGenerator
         for (int l = 0; l < spec.Layers; l++)
         {
             var p = $"{d.Prefix}layers.{l}.";
-            if (spec.Mla is { } mla)
+            if (spec.MixerOf(l) == LayerMixer.LinearAttention && spec.LinearAttention is { } linear)
+            {
+                AddGatedDeltaNet(b, spec, linear, p + "linear_attn.", l);
+            }
+            else if (spec.Mla is { } mla)
             {
                 AddLatentAttention(b, spec, d, mla, p + "self_attn.", l);
             }
@@ -62,9 +71,13 @@ internal static class DecoderGenerator
             }
         }
 
-        AddNorm(b, spec, d.Prefix + "norm", null);
+        if (d.Norms != NormPlacement.NonParametric)
+        {
+            AddNorm(b, spec, d.Prefix + "norm", null);
+        }
+
         AddHead(b, spec, d);
-        return b.Build();
+        return b;
     }
 
     private static string[] LayerNorms(NormPlacement placement) => placement switch
@@ -72,6 +85,8 @@ internal static class DecoderGenerator
         NormPlacement.Sandwich => ["input_layernorm", "post_attention_layernorm", "pre_feedforward_layernorm", "post_feedforward_layernorm"],
         NormPlacement.PostOnly => ["post_attention_layernorm", "post_feedforward_layernorm"],
         NormPlacement.Single => ["input_layernorm"],
+        NormPlacement.NonParametric => [],
+        NormPlacement.Glm4 => ["input_layernorm", "post_self_attn_layernorm", "post_attention_layernorm", "post_mlp_layernorm"],
         _ => ["input_layernorm", "post_attention_layernorm"],
     };
 
@@ -104,7 +119,7 @@ internal static class DecoderGenerator
         }
         else
         {
-            AddLinear(b, p + "q_proj", A, l, q, h, d.QkvBias);
+            AddLinear(b, p + "q_proj", A, l, d.GatedAttention ? 2 * q : q, h, d.QkvBias);
             AddLinear(b, p + "k_proj", A, l, kv, h, d.QkvBias);
             AddLinear(b, p + "v_proj", A, l, kv, h, d.QkvBias);
         }
@@ -132,6 +147,22 @@ internal static class DecoderGenerator
         {
             b.Add(p + "sinks", A, l, spec.Heads);
         }
+    }
+
+    /// <summary>Qwen3-Next's linear attention (<c>Qwen3NextGatedDeltaNet</c>): <c>in_proj_qkvz</c> [2·Kdim + 2·Vdim, hidden],
+    /// <c>in_proj_ba</c> [2·value heads, hidden], a depthwise <c>conv1d</c> over q, k, v without bias, <c>dt_bias</c> and
+    /// <c>A_log</c> [value heads], the gated RMSNorm <c>norm</c> [value head dim], <c>out_proj</c> [hidden, Vdim].</summary>
+    private static void AddGatedDeltaNet(InventoryBuilder b, ArchitectureSpec spec, LinearAttentionSpec la, string p, int l)
+    {
+        long h = spec.Hidden, keyDim = (long)la.KeyHeads * la.KeyHeadDim, valueDim = (long)la.ValueHeads * la.ValueHeadDim;
+        const TensorGroup S = TensorGroup.Ssm;
+        b.Add(p + "in_proj_qkvz.weight", S, l, (2 * keyDim) + (2 * valueDim), h);
+        b.Add(p + "in_proj_ba.weight", S, l, 2L * la.ValueHeads, h);
+        b.Add(p + "conv1d.weight", S, l, la.ConvChannels, 1, la.ConvKernel);
+        b.Add(p + "dt_bias", S, l, la.ValueHeads);
+        b.Add(p + "A_log", S, l, la.ValueHeads);
+        b.Add(p + "norm.weight", S, l, la.ValueHeadDim);
+        b.Add(p + "out_proj.weight", S, l, h, valueDim);
     }
 
     /// <summary>DeepSeek multi-head latent attention (DeepseekV2Attention / DeepseekV3Attention).</summary>
@@ -167,7 +198,7 @@ internal static class DecoderGenerator
             AddLinear(b, p + "c_fc", M, l, inter, h, d.MlpBias);
             AddLinear(b, p + "c_proj", M, l, h, inter, d.MlpBias);
         }
-        else if (d.FusedProjections)
+        else if (d.FusedProjections || d.FusedGateUp)
         {
             AddLinear(b, p + "gate_up_proj", M, l, 2 * inter, h, d.MlpBias);
             AddLinear(b, p + "down_proj", M, l, h, inter, d.MlpBias);
@@ -212,7 +243,9 @@ internal static class DecoderGenerator
                 b.Add(p + "mlp.gate.weight", TensorGroup.Mlp, l, e, h);
                 if (d.RouterCorrectionBias)
                 {
-                    b.Add(p + "mlp.gate.e_score_correction_bias", TensorGroup.Mlp, l, e);
+                    // A registered buffer in transformers (DeepseekV3TopkRouter: register_buffer("e_score_correction_bias",
+                    // torch.zeros(n_routed_experts))): stored in the checkpoint, not learned, not in num_parameters().
+                    b.Add(new TensorInfo(p + "mlp.gate.e_score_correction_bias", [e], b.DataType, TensorGroup.Mlp) { Layer = l, Kind = TensorKind.Buffer });
                 }
 
                 for (int x = 0; x < e; x++)

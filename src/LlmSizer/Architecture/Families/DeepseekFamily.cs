@@ -11,7 +11,7 @@ namespace LlmSizer.Architecture.Families;
 /// For deepseek_v3, <c>DeepseekV3Config</c>: vocab 129280, hidden 7168, intermediate 18432, <c>moe_intermediate_size</c>
 /// 2048, 61 layers, 128 heads, 4096 positions, <c>n_shared_experts</c> 1, <c>n_routed_experts</c> 256,
 /// <c>num_experts_per_tok</c> 8, <c>first_k_dense_replace</c> 3, the same MLA ranks; its router always holds
-/// <c>e_score_correction_bias</c>. <c>moe_layer_freq</c> (1) comes from DeepSeek's own modeling code.
+/// <c>e_score_correction_bias</c>, which transformers registers as a buffer: it is generated as one, not counted. <c>moe_layer_freq</c> (1) comes from DeepSeek's own modeling code.
 /// The multi-token-prediction layers (<c>num_nextn_predict_layers</c>) that V3 checkpoints append after the last layer
 /// are not part of <c>DeepseekV3ForCausalLM</c> (transformers skips them on load) and are not counted.</remarks>
 internal sealed class DeepseekFamily() : DecoderFamily("DeepSeek", "deepseek_v2", "deepseek_v3")
