@@ -48,6 +48,23 @@ internal static class ParamsRendering
 
         console.Write(groups);
 
+        // A multimodal model: its language model, vision tower, projector and audio encoder, each counted whole.
+        var parts = report.Components.Where(c => c.Value.Value > 0).ToList();
+        if (parts.Count > 1)
+        {
+            var components = new Table().Border(TableBorder.Rounded).Title("Components");
+            components.AddColumn("Component");
+            components.AddColumn(new TableColumn("Parameters").RightAligned());
+            components.AddColumn(new TableColumn("Short").RightAligned());
+            components.AddColumn(new TableColumn("Share").RightAligned());
+            foreach (var (component, count) in parts)
+            {
+                components.AddRow(ModelComponents.Name(component), count.ToExactString(), count.ToShortString(), Percent(report.SharePercent(count)));
+            }
+
+            console.Write(components);
+        }
+
         var storage = new Table().Border(TableBorder.Rounded).Title("Storage");
         storage.AddColumn("Dtype");
         storage.AddColumn(new TableColumn("Parameters").RightAligned());

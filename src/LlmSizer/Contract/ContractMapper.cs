@@ -68,6 +68,7 @@ public static class ContractMapper
                 Total = report.Total.Value,
                 Active = report.Active.Value,
                 Groups = Groups(report.Groups),
+                Components = Enum.GetValues<ModelComponent>().ToDictionary(ModelComponents.Name, c => report.Components.TryGetValue(c, out var n) ? n.Value : 0),
             },
             Tensors = report.TensorCount,
             ByDtype = report.ByDataType.ToDictionary(p => p.Key.Name, p => p.Value.Value),

@@ -67,6 +67,7 @@ public sealed record ParametersDocument
     public required long Total { get; init; }
     public required long Active { get; init; }
     public required IReadOnlyDictionary<string, long> Groups { get; init; }
+    public required IReadOnlyDictionary<string, long> Components { get; init; }
 }
 
 /// <summary>Parameters of one layer.</summary>

@@ -41,7 +41,7 @@ internal static class GpuErrorMessages
     private const int QuoteLimit = 60;
 
     public static InvalidSettingException Setting(string setting, string expected, string found) =>
-        new(setting, $"{setting}: expected {expected}; found {found}.");
+        new(setting, $"expected {expected}; found {found}.");
 
     public static UnknownGpuException UnknownGpu(string name, IReadOnlyList<string> suggestions) =>
         new(name, suggestions, suggestions.Count == 0
