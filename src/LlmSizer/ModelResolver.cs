@@ -26,7 +26,9 @@ public static class ModelResolver
 
         if (File.Exists(model) || Directory.Exists(model))
         {
-            if (CheckpointLoader.TryLoad(model) is { } fromFiles)
+            // One read of the path: a pipe (/dev/stdin) can be read only once, so a config comes back parsed.
+            var loaded = CheckpointLoader.Load(model, parseConfig: true);
+            if (loaded.Model is { } fromFiles)
             {
                 return fromFiles;
             }
@@ -34,17 +36,18 @@ public static class ModelResolver
             var configPath = Directory.Exists(model) ? Path.Combine(model, "config.json") : model;
             if (Directory.Exists(model) && !File.Exists(configPath))
             {
-                throw new UnknownModelException($"{model}: expected a model folder with config.json, *.safetensors or *.gguf; found none.");
+                throw new UnknownModelException($"{MessageText.Clean(model, 400)}: expected a model folder with config.json, *.safetensors or *.gguf; found none.");
             }
 
-            var read = HuggingFaceConfigReader.ReadFile(configPath);
+            var config = loaded.Config ?? ConfigObject.Load(configPath, scanned: Directory.Exists(model));
+            var read = HuggingFaceConfigReader.Read(config);
             var name = Path.GetFileName(Path.TrimEndingDirectorySeparator(Path.GetFullPath(Directory.Exists(model) ? model : Path.GetDirectoryName(Path.GetFullPath(model))!)));
             return FromSpec(name, ModelSourceKind.Config, read) with { Files = [configPath] };
         }
 
         var known = string.Join(", ", ModelCatalog.All.Select(e => e.Id).Take(12));
         throw new UnknownModelException(
-            $"MODEL: '{model}' is not a catalog id nor an existing file or folder (try 'llmsize models'; e.g. {known}).");
+            $"MODEL: '{MessageText.Clean(model, 300)}' is not a catalog id nor an existing file or folder (try 'llmsize models'; e.g. {known}).");
     }
 
     /// <summary>Builds a model from a spec read by a family.</summary>
