@@ -41,7 +41,9 @@ public static class ModelResolver
 
             var config = loaded.Config ?? ConfigObject.Load(configPath, scanned: Directory.Exists(model));
             var read = HuggingFaceConfigReader.Read(config);
-            var name = Path.GetFileName(Path.TrimEndingDirectorySeparator(Path.GetFullPath(Directory.Exists(model) ? model : Path.GetDirectoryName(Path.GetFullPath(model))!)));
+            var name = LocalFiles.IsStreamPath(model) && !Directory.Exists(model)
+                ? Path.GetFileName(model) // /dev/stdin: "stdin", not "dev"
+                : Path.GetFileName(Path.TrimEndingDirectorySeparator(Path.GetFullPath(Directory.Exists(model) ? model : Path.GetDirectoryName(Path.GetFullPath(model))!)));
             return FromSpec(name, ModelSourceKind.Config, read) with { Files = [configPath] };
         }
 

@@ -212,14 +212,23 @@ public static class ByteSource
     public static async ValueTask<IByteSource> OpenAsync(string path, CancellationToken cancellationToken = default)
     {
         LocalFiles.CheckOpenable(path, scanned: false);
-        var file = new FileByteSource(path);
-        if (file.FileLength > 0)
+        FileByteSource? file = null;
+        try
+        {
+            file = new FileByteSource(path);
+        }
+        catch (NotSupportedException)
+        {
+            // A pipe: no length, no seeking; nothing was read from it yet.
+        }
+
+        if (file is { FileLength: > 0 })
         {
             return file;
         }
 
-        // Length 0: an empty file, or a pipe or device under /dev or /proc. Read it as a stream (bounded).
-        file.Dispose();
+        // Length 0 or none: an empty file, or a pipe or device under /dev or /proc. Read it as a stream (bounded).
+        file?.Dispose();
         var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite, 1, FileOptions.None);
         await using (stream.ConfigureAwait(false))
         {

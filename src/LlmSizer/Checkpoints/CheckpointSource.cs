@@ -160,7 +160,7 @@ internal static class LocalFiles
         if (TargetLength(path) == 0)
         {
             throw new ModelFileFormatException(path, 0,
-                $"{MessageText.Clean(path, 400)}: expected a regular file with content; found 0 bytes (an empty file, or a FIFO, socket or device, which is not read from a model folder).");
+                $"{MessageText.Clean(path, 400)}: expected a regular file with content; found 0 bytes (an empty file, or a FIFO, socket or device: only paths under /dev, such as /dev/stdin, are read as streams).");
         }
     }
 
@@ -168,7 +168,17 @@ internal static class LocalFiles
     public static ISynchronousByteSource Open(string path, bool scanned)
     {
         CheckOpenable(path, scanned);
-        var file = new FileByteSource(path);
+        FileByteSource file;
+        try
+        {
+            file = new FileByteSource(path);
+        }
+        catch (NotSupportedException) when (IsStreamPath(path))
+        {
+            // A pipe (/dev/stdin, /dev/fd/63): no length, no seeking. Nothing was read from it yet.
+            return ReadStream(path);
+        }
+
         if (file.FileLength > 0 || !IsStreamPath(path))
         {
             return file;
