@@ -24,7 +24,10 @@ internal sealed class Mutator(Random random)
     public Random Random => random;
 
     /// <summary>One to four byte-level mutations.</summary>
-    public byte[] Bytes(byte[] input)
+    public byte[] Bytes(byte[] input) => unchecked(BytesCore(input));
+
+    // Wrapping arithmetic on purpose (the file is also compiled into the checked test project).
+    private byte[] BytesCore(byte[] input)
     {
         var data = (byte[])input.Clone();
         int rounds = 1 + random.Next(4);
@@ -33,7 +36,8 @@ internal sealed class Mutator(Random random)
             switch (random.Next(8))
             {
                 case 0: // bit flip
-                    data[random.Next(data.Length)] ^= (byte)(1 << random.Next(8));
+                    int flipAt = random.Next(data.Length);
+                    data[flipAt] = unchecked((byte)(data[flipAt] ^ (1 << random.Next(8))));
                     break;
                 case 1: // random byte
                     data[random.Next(data.Length)] = (byte)random.Next(256);
@@ -62,7 +66,7 @@ internal sealed class Mutator(Random random)
                     }
                     else
                     {
-                        BinaryPrimitives.WriteUInt32LittleEndian(data.AsSpan(at), (uint)v);
+                        BinaryPrimitives.WriteUInt32LittleEndian(data.AsSpan(at), unchecked((uint)v));
                     }
 
                     break;
@@ -180,7 +184,7 @@ internal sealed class Mutator(Random random)
         8 => new JsonObject { ["k"] = JsonValue.Create(1) },
         9 => JsonValue.Create(true),
         10 => JsonValue.Create(random.Next(2) == 0 ? 100_000 : 1 << random.Next(31)),
-        _ => old is JsonValue v && v.TryGetValue<long>(out long n) ? JsonValue.Create(n * (random.Next(2) == 0 ? 1000 : -1) + random.Next(3) - 1) : JsonValue.Create(7),
+        _ => old is JsonValue v && v.TryGetValue<long>(out long n) ? JsonValue.Create(unchecked(n * (random.Next(2) == 0 ? 1000 : -1) + random.Next(3) - 1)) : JsonValue.Create(7),
     };
 
     private void MutateNode(ref JsonNode root, JsonNode node)
