@@ -17,7 +17,7 @@ internal enum InputFamily
 
 /// <summary>Generates valid inputs of every family, from the test fixture writers and the built-in catalog's real
 /// configs; each is then mutated by <see cref="Mutator"/>.</summary>
-internal sealed class Corpus(Random random)
+internal sealed class Corpus(Random random, bool zeroSizedTensors = true)
 {
     private static readonly string[] SafetensorsDtypes = ["BF16", "F16", "F32", "F8_E4M3", "I8", "U8", "F4", "F6_E2M3", "I32", "BOOL", "F64"];
 
@@ -134,19 +134,23 @@ internal sealed class Corpus(Random random)
         }
 
         string Dtype() => random.Next(3) == 0 ? Pick(SafetensorsDtypes) : "BF16";
+
+        // Now and then a valid tensor with a zero dimension ([16, 0], no data): how hostile case D was found.
+        bool zeros = zeroSizedTensors && random.Next(4) == 0;
+        long D(long d) => zeros && random.Next(8) == 0 ? 0 : d;
         w.Add("model.embed_tokens.weight", Dtype(), 64, hidden);
         for (int l = 0; l < layers; l++)
         {
             var p = $"model.layers.{l}.";
             w.Add(p + "input_layernorm.weight", Dtype(), hidden)
-             .Add(p + "self_attn.q_proj.weight", Dtype(), hidden, hidden)
-             .Add(p + "self_attn.k_proj.weight", Dtype(), hidden / 2, hidden)
-             .Add(p + "self_attn.v_proj.weight", Dtype(), hidden / 2, hidden)
-             .Add(p + "self_attn.o_proj.weight", Dtype(), hidden, hidden)
+             .Add(p + "self_attn.q_proj.weight", Dtype(), D(hidden), D(hidden))
+             .Add(p + "self_attn.k_proj.weight", Dtype(), D(hidden / 2), D(hidden))
+             .Add(p + "self_attn.v_proj.weight", Dtype(), D(hidden / 2), D(hidden))
+             .Add(p + "self_attn.o_proj.weight", Dtype(), D(hidden), D(hidden))
              .Add(p + "post_attention_layernorm.weight", Dtype(), hidden)
-             .Add(p + "mlp.gate_proj.weight", Dtype(), 32, hidden)
-             .Add(p + "mlp.up_proj.weight", Dtype(), 32, hidden)
-             .Add(p + "mlp.down_proj.weight", Dtype(), hidden, 32);
+             .Add(p + "mlp.gate_proj.weight", Dtype(), D(32), D(hidden))
+             .Add(p + "mlp.up_proj.weight", Dtype(), D(32), D(hidden))
+             .Add(p + "mlp.down_proj.weight", Dtype(), D(hidden), D(32));
         }
 
         w.Add("model.norm.weight", Dtype(), hidden);

@@ -37,6 +37,9 @@ internal sealed record FuzzOptions
     /// <summary>Also draw workloads with extreme settings (an overhead or GPU memory of <c>long.MaxValue</c> bytes).</summary>
     public bool ExtremeWorkloads { get; init; } = true;
 
+    /// <summary>Also generate valid tensors with a zero dimension (a <c>[16, 0]</c> q_proj).</summary>
+    public bool ZeroSizedTensors { get; init; } = true;
+
     /// <summary>Estimates (random workloads) per loaded model with an architecture.</summary>
     public int WorkloadsPerModel { get; init; } = 2;
 }
@@ -119,7 +122,7 @@ internal sealed class FuzzRunner
         _options = options;
         _random = new Random(options.Seed);
         _mutator = new Mutator(_random);
-        _corpus = new Corpus(_random);
+        _corpus = new Corpus(_random, options.ZeroSizedTensors);
         _work = options.WorkDir ?? Directory.CreateTempSubdirectory("llmsizer-fuzz-").FullName;
         Directory.CreateDirectory(_work);
     }
@@ -249,6 +252,12 @@ internal sealed class FuzzRunner
 
                 bool onDisk = _random.Next(8) == 0;
                 string? path = onDisk ? WriteFile("model.safetensors", bytes) : null;
+                if (path is not null && _random.Next(2) == 0)
+                {
+                    // With the config beside it the model has an architecture, so estimates run on the file's tensors.
+                    File.WriteAllText(Path.Combine(Path.GetDirectoryName(path)!, "config.json"), Corpus.TinyLlamaConfig(1));
+                }
+
                 target = () => path is null ? Load(bytes, "fuzz.safetensors") : ModelResolver.Resolve(path);
                 save = () => SaveBytes(bytes, ".safetensors");
                 break;

@@ -351,7 +351,7 @@ public sealed class HostileInputTests : IDisposable
     }
 
     [Fact]
-    public async Task LoadAsync_ConfigFromUnseekableStream_ParsedFromTheBufferedBytes()
+    public async Task LoadAsync_GgufFromUnseekableStream_SameAsFromFile()
     {
         // Given a GGUF arriving through a pipe-like stream
         var bytes = G.TinyLlama().ToArray();
@@ -365,6 +365,35 @@ public sealed class HostileInputTests : IDisposable
         var fromFile = CheckpointLoader.TryLoad(Write("pipe.gguf", bytes))!;
         Assert.Equal(fromFile.Inventory.TotalParameters, model.Inventory.TotalParameters);
         Assert.Equal(fromFile.Inventory.Tensors.Length, model.Inventory.Tensors.Length);
+    }
+
+    [Fact]
+    public void Resolve_ConfigThroughARealPipe_ReadOnceAndParsed()
+    {
+        // Given a config.json written into an anonymous pipe, named by its descriptor as a shell names
+        // <(cat config.json): /dev/fd/N (a pipe has no length and cannot seek)
+        if (!OperatingSystem.IsLinux() || !Directory.Exists("/dev/fd"))
+        {
+            return;
+        }
+
+        const string Config = """
+            {"model_type":"llama","hidden_size":16,"num_attention_heads":4,"num_key_value_heads":2,"intermediate_size":32,
+             "num_hidden_layers":2,"vocab_size":64,"tie_word_embeddings":false}
+            """;
+        using var server = new System.IO.Pipes.AnonymousPipeServerStream(System.IO.Pipes.PipeDirection.Out, HandleInheritability.None);
+        var fd = server.GetClientHandleAsString();
+        var bytes = Encoding.UTF8.GetBytes(Config);
+        server.Write(bytes);
+        server.Close();
+
+        // When
+        var model = ModelResolver.Resolve("/dev/fd/" + fd);
+
+        // Then: by hand, embed 64·16 = 1,024; per layer q 256, k 128, v 128, o 256, MLP 3 · 32·16 = 1,536, norms 32
+        // → 2,336; two layers 4,672; final norm 16; lm_head 1,024: 6,736 (the same tiny Llama as CheckpointLoaderTests).
+        Assert.Equal(ModelSourceKind.Config, model.Source);
+        Assert.Equal(6_736, model.Inventory.TotalParameters.Value);
     }
 
     // ---- I: untrusted names in messages ----
