@@ -61,14 +61,14 @@ internal static class ShardAssembly
             long no = SplitInt(f, GgufSplit.NoKey);
             if (no != i - 1)
             {
-                throw GgufThrowHelper.Error(shardPath, 0, GgufSplit.NoKey, (i - 1).ToString(CultureInfo.InvariantCulture) + " (0-based, from the file name)",
+                throw GgufThrowHelper.Error(shardPath, f.OffsetOf(GgufSplit.NoKey), GgufSplit.NoKey, (i - 1).ToString(CultureInfo.InvariantCulture) + " (0-based, from the file name)",
                     no.ToString(CultureInfo.InvariantCulture));
             }
 
             long count = SplitInt(f, GgufSplit.CountKey);
             if (count != split.Count)
             {
-                throw GgufThrowHelper.Error(shardPath, 0, GgufSplit.CountKey, split.Count.ToString(CultureInfo.InvariantCulture) + " (from the file name)",
+                throw GgufThrowHelper.Error(shardPath, f.OffsetOf(GgufSplit.CountKey), GgufSplit.CountKey, split.Count.ToString(CultureInfo.InvariantCulture) + " (from the file name)",
                     count.ToString(CultureInfo.InvariantCulture));
             }
 
@@ -97,7 +97,7 @@ internal static class ShardAssembly
 
         if (tensors.Count != declared)
         {
-            throw GgufThrowHelper.Error(first.Path, 0, GgufSplit.TensorsCountKey, declared.ToString(CultureInfo.InvariantCulture) + " tensors in all shards",
+            throw GgufThrowHelper.Error(first.Path, first.OffsetOf(GgufSplit.TensorsCountKey), GgufSplit.TensorsCountKey, declared.ToString(CultureInfo.InvariantCulture) + " tensors in all shards",
                 tensors.Count.ToString(CultureInfo.InvariantCulture));
         }
 
@@ -119,7 +119,7 @@ internal static class ShardAssembly
     {
         if (file.Get(key) is not { } value || value.IsArray || !value.TryGetInt64(out long v) || v < 0)
         {
-            throw GgufThrowHelper.Error(file.Path, 0, key, "a non-negative integer (a gguf-split shard)", file.Get(key)?.ToString() ?? "none");
+            throw GgufThrowHelper.Error(file.Path, file.OffsetOf(key), key, "a non-negative integer (a gguf-split shard)", file.Get(key)?.ToString() ?? "none");
         }
 
         return v;

@@ -237,8 +237,9 @@ public sealed class HostileInputTests : IDisposable
         // When
         var e = Run(path);
 
-        // Then
-        AssertOneLine(e, path, "llama.block_count", "4,096", "100,000");
+        // Then: the key is named with its offset: 24 header bytes, then general.architecture = "llama" takes
+        // 8 + 20 (key) + 4 (type) + 8 + 5 (value) = 45 bytes, so llama.block_count starts at byte 69.
+        AssertOneLine(e, path, "byte 69: llama.block_count", "4,096", "100,000");
         Assert.IsType<ModelFileFormatException>(e);
     }
 

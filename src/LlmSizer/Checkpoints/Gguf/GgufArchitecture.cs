@@ -113,7 +113,7 @@ internal static class GgufArchitecture
             long bound = ModelLimits.GeneratedTensorBound(layers.Value, (long)experts + shared);
             if (bound > ModelLimits.MaxGeneratedTensors)
             {
-                throw GgufThrowHelper.Error(file.Path, 0, arch + ".expert_count",
+                throw GgufThrowHelper.Error(file.Path, file.OffsetOf(arch + ".expert_count"), arch + ".expert_count",
                     $"at most {ModelLimits.MaxGeneratedTensors:N0} tensors in all (ModelLimits.MaxGeneratedTensors)",
                     $"{experts:N0} experts in each of {layers.Value:N0} layers (about {bound:N0} tensors)");
             }
@@ -226,7 +226,7 @@ internal static class GgufArchitecture
             if (value > max)
             {
                 string key = suffix.StartsWith("tokenizer.", StringComparison.Ordinal) ? suffix : arch + "." + suffix;
-                throw GgufThrowHelper.Error(file.Path, 0, key, $"at most {max:N0}{(unit.Length > 0 ? " " + unit : "")} (ModelLimits)",
+                throw GgufThrowHelper.Error(file.Path, file.OffsetOf(key), key, $"at most {max:N0}{(unit.Length > 0 ? " " + unit : "")} (ModelLimits)",
                     value.Value.ToString("N0", CultureInfo.InvariantCulture));
             }
 
@@ -249,7 +249,7 @@ internal static class GgufArchitecture
 
             if (!value.TryGetInt64(out long v) || v < 0 || v > int.MaxValue)
             {
-                throw GgufThrowHelper.Error(file.Path, 0, key, "an integer 0..2,147,483,647", value.ToString());
+                throw GgufThrowHelper.Error(file.Path, file.OffsetOf(key), key, "an integer 0..2,147,483,647", value.ToString());
             }
 
             return (int)v;
@@ -286,7 +286,7 @@ internal static class GgufArchitecture
 
             if (!value.TryGetInt64Array(out var items) || items.Length == 0 || items.Any(x => x < 0 || x > int.MaxValue))
             {
-                throw GgufThrowHelper.Error(file.Path, 0, key, "an integer or a per-layer array of integers 0..2,147,483,647", value.ToString());
+                throw GgufThrowHelper.Error(file.Path, file.OffsetOf(key), key, "an integer or a per-layer array of integers 0..2,147,483,647", value.ToString());
             }
 
             return (int)items.Max();

@@ -42,6 +42,9 @@ internal sealed class GgufFile
     public string? Architecture => Metadata.TryGetValue("general.architecture", out var v) ? v.Scalar as string : null;
 
     public GgufValue? Get(string key) => Metadata.GetValueOrDefault(key);
+
+    /// <summary>The file offset of a metadata key, for messages (0 when absent).</summary>
+    public long OffsetOf(string key) => Metadata.TryGetValue(key, out var v) ? v.Offset : 0;
 }
 
 /// <summary>Options of <see cref="GgufReader"/>.</summary>
@@ -177,6 +180,7 @@ internal static class GgufReader
             long typeAt = c.Position;
             uint type = c.U32("metadata", key, " type");
             var value = ReadValue(c, key, type, typeAt, 0, options);
+            value.Offset = keyAt;
             if (!metadata.TryAdd(key, value))
             {
                 throw GgufThrowHelper.DuplicateKey(file, keyAt, key);
