@@ -40,6 +40,30 @@ public sealed class ByteSourceAndFormatTests : IDisposable
     }
 
     [Fact]
+    public async Task GgufReadAsync_TruncatedAtEveryOffset_OnlyModelFileFormatException()
+    {
+        // Given a small GGUF (metadata, a tokenizer, two tensors) behind an asynchronous-only source of 7-byte reads
+        var w = new G().AddString("general.architecture", "llama").AddUInt32("llama.block_count", 1)
+            .AddStrings("tokenizer.ggml.tokens", "a", "b", "c").AddArray("scores", G.MetaType.Float32, new[] { 1f, 2f, 3f })
+            .AddTensor("token_embd.weight", G.GgmlType.F32, 4, 3).AddTensor("output.weight", G.GgmlType.Q8_0, 32, 3);
+        var bytes = w.ToArray();
+        var layout = w.ComputeLayout();
+        long end = layout.DataStart + layout.TensorOffsets[^1] + 3 * 34;
+
+        // When / Then: every cut before the end of the data fails with the reader's own error (the prefix-and-restart
+        // walk never loops, never reads past the cut and never throws anything else); the whole file reads as a file does.
+        for (int cut = 0; cut < end; cut++)
+        {
+            var e = await Record.ExceptionAsync(async () => await GgufReader.ReadAsync(new AsyncOnlyByteSource(bytes[..cut], "cut.gguf", chunk: 7)));
+            Assert.IsType<ModelFileFormatException>(e);
+        }
+
+        var whole = await GgufReader.ReadAsync(new AsyncOnlyByteSource(bytes, "whole.gguf", chunk: 7));
+        Assert.Equal(2, whole.Tensors.Count);
+        Assert.Equal(12 * 4 + 3 * 34, whole.Tensors.Sum(t => t.Bytes));
+    }
+
+    [Fact]
     public async Task SafetensorsReadAsync_AsyncOnlySource_ReadsLengthAndHeaderOnly()
     {
         var w = new SafetensorsWriter().Metadata("format", "pt").Add("a", "BF16", 64, 16).Add("b", "F32", 3);
