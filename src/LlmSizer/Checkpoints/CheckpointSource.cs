@@ -105,8 +105,18 @@ internal static class CheckpointSourceResolver
         var refMain = Path.Combine(folder, "refs", "main");
         if (File.Exists(refMain))
         {
-            // refs/main is a 40-character commit hash; read a bounded amount of it (it could be anything).
-            var rev = System.Text.Encoding.UTF8.GetString(LocalFiles.ReadAll(refMain, 4096, scanned: true)).Trim();
+            // refs/main is a 40-character commit hash; read a bounded amount of it (it could be anything). An empty,
+            // oversized or non-regular one is ignored: the newest snapshot is used instead.
+            string rev;
+            try
+            {
+                rev = System.Text.Encoding.UTF8.GetString(LocalFiles.ReadAll(refMain, 4096, scanned: true)).Trim();
+            }
+            catch (ModelFileFormatException)
+            {
+                rev = "";
+            }
+
             var candidate = Path.Combine(snapshots, rev);
             if (rev.Length > 0 && Path.GetFileName(rev) == rev && Directory.Exists(candidate))
             {

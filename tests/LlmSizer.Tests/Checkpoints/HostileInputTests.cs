@@ -326,6 +326,23 @@ public sealed class HostileInputTests : IDisposable
     }
 
     [Fact]
+    public void HuggingFaceCache_EmptyRefsMain_UsesTheSnapshot()
+    {
+        // Given models--org--m with an empty refs/main (0 bytes, like a FIFO to the size check) and one snapshot
+        var repo = Path.Combine(_dir, "models--org--m");
+        Directory.CreateDirectory(Path.Combine(repo, "refs"));
+        File.WriteAllBytes(Path.Combine(repo, "refs", "main"), []);
+        Write("models--org--m/snapshots/s1/model.safetensors", new SafetensorsWriter().Add("w", "F32", 2, 3).ToArray());
+
+        // When
+        var model = CheckpointLoader.TryLoad(repo)!;
+
+        // Then: refs/main is ignored, not an error
+        Assert.Equal("org/m", model.Name);
+        Assert.Equal(6, model.Inventory.TotalParameters.Value);
+    }
+
+    [Fact]
     public void DevZero_ReadBoundedThenRefused()
     {
         // Given /dev/zero (endless, length 0 to the file system)
