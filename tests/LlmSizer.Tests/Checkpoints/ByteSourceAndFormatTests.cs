@@ -153,6 +153,33 @@ public sealed class ByteSourceAndFormatTests : IDisposable
     }
 
     [Fact]
+    public async Task OpenAsync_RegularFileAndPipe()
+    {
+        // Given a regular file, and the same bytes in an anonymous pipe named /dev/fd/N
+        var path = Path.Combine(_dir, "o.bin");
+        File.WriteAllBytes(path, [9, 8, 7]);
+
+        // When / Then: the file stays a file (random access); the pipe is read whole into memory
+        var file = await ByteSource.OpenAsync(path);
+        using (file as IDisposable)
+        {
+            Assert.IsType<FileByteSource>(file);
+            Assert.Equal(3, file.Length);
+        }
+
+        if (OperatingSystem.IsLinux() && Directory.Exists("/dev/fd"))
+        {
+            using var server = new System.IO.Pipes.AnonymousPipeServerStream(System.IO.Pipes.PipeDirection.Out, HandleInheritability.None);
+            var fd = server.GetClientHandleAsString();
+            server.Write([9, 8, 7]);
+            server.Close();
+            var pipe = await ByteSource.OpenAsync("/dev/fd/" + fd);
+            var memory = Assert.IsType<LlmSizer.Checkpoints.MemoryByteSource>(pipe);
+            Assert.Equal(new byte[] { 9, 8, 7 }, memory.Bytes.ToArray());
+        }
+    }
+
+    [Fact]
     public void FileByteSource_ReadsAtOffsets()
     {
         var path = Path.Combine(_dir, "f.bin");
