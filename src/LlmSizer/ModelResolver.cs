@@ -57,12 +57,33 @@ public static class ModelResolver
     /// <param name="source">The source kind.</param>
     /// <param name="read">The spec and its family.</param>
     /// <returns>The model, with a generated inventory.</returns>
-    public static ModelInfo FromSpec(string name, ModelSourceKind source, (ArchitectureSpec Spec, IArchitectureFamily Family) read) => new()
+    /// <exception cref="InvalidSettingException">A manual spec breaks a <see cref="ModelLimits"/> limit (more layers,
+    /// experts or generated tensors than any real model); the setting is named.</exception>
+    /// <exception cref="ModelConfigException">Another spec breaks a limit.</exception>
+    public static ModelInfo FromSpec(string name, ModelSourceKind source, (ArchitectureSpec Spec, IArchitectureFamily Family) read)
     {
-        Name = name,
-        Source = source,
-        Architecture = read.Spec,
-        Family = read.Family,
-        Inventory = read.Family.Generate(read.Spec),
-    };
+        ArgumentNullException.ThrowIfNull(read.Spec);
+        ArgumentNullException.ThrowIfNull(read.Family);
+
+        // Checked before generating: the inventory (and every estimate made from it) is sized by these numbers.
+        if (ModelLimits.FirstViolation(read.Spec) is { } v)
+        {
+            string setting = v.Property == "generated tensors" ? "experts" : v.Property;
+            string message = v.Property == "generated tensors"
+                ? $"{setting}: expected a model of at most {ModelLimits.MaxGeneratedTensors:N0} tensors (ModelLimits.MaxGeneratedTensors); found about {v.Value:N0} ({read.Spec.Layers:N0} layers × {read.Spec.Moe?.Experts ?? 0:N0} experts)."
+                : $"{setting}: expected at most {v.Max:N0} (ModelLimits, far above any published model); found {v.Value:N0}.";
+            throw source == ModelSourceKind.Manual
+                ? new InvalidSettingException(setting, message)
+                : new ModelConfigException(name, setting, $"{MessageText.Clean(name, 400)}: {message}");
+        }
+
+        return new()
+        {
+            Name = name,
+            Source = source,
+            Architecture = read.Spec,
+            Family = read.Family,
+            Inventory = read.Family.Generate(read.Spec),
+        };
+    }
 }

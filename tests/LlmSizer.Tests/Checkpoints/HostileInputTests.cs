@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Text;
 using LlmSizer.Architecture;
+using LlmSizer.Architecture.Families;
 using LlmSizer.Checkpoints;
 using LlmSizer.Errors;
 using LlmSizer.Memory;
@@ -286,6 +287,24 @@ public sealed class HostileInputTests : IDisposable
         var path = Write("g3/config.json", Mixtral.Replace("LAYERS", "61").Replace("EXPERTS", "256"));
 
         Assert.Null(Run(path));
+    }
+
+    [Theory]
+    [InlineData(100_000, null, "layers", "4,096")]
+    [InlineData(60, 5_000, "experts", "2,048")]
+    [InlineData(100, 1_000, "experts", "262,144 tensors")]
+    public void FromSpec_ManualSpecBeyondLimits_InvalidSettingNamingIt(int layers, int? experts, string setting, string limit)
+    {
+        // Given manual numbers (the CLI's --layers/--experts path) beyond the limits: 100 × 1,000 experts gives
+        // 16 + 100 × (32 + 3 × 1,000) = 303,216 generated tensors
+        var spec = new ManualArchitecture { Layers = layers, Hidden = 64, Heads = 4, Vocab = 100, Experts = experts, TopK = experts is null ? null : 2 }.ToSpec();
+
+        // When
+        var e = Assert.Throws<InvalidSettingException>(() => ModelResolver.FromSpec("manual", ModelSourceKind.Manual, (spec, ManualFamily.Instance)));
+
+        // Then: refused before generating, naming the logical setting and the limit
+        Assert.Equal(setting, e.Setting);
+        Assert.Contains(limit, e.Message, StringComparison.Ordinal);
     }
 
     // ---- H: FIFOs and devices ----
