@@ -26,7 +26,9 @@ public static class ModelResolver
 
         if (File.Exists(model) || Directory.Exists(model))
         {
-            if (CheckpointLoader.TryLoad(model) is { } fromFiles)
+            // One read of the path: a pipe (/dev/stdin) can be read only once, so a config comes back parsed.
+            var loaded = CheckpointLoader.Load(model, parseConfig: true);
+            if (loaded.Model is { } fromFiles)
             {
                 return fromFiles;
             }
@@ -34,17 +36,20 @@ public static class ModelResolver
             var configPath = Directory.Exists(model) ? Path.Combine(model, "config.json") : model;
             if (Directory.Exists(model) && !File.Exists(configPath))
             {
-                throw new UnknownModelException($"{model}: expected a model folder with config.json, *.safetensors or *.gguf; found none.");
+                throw new UnknownModelException($"{MessageText.Clean(model, 400)}: expected a model folder with config.json, *.safetensors or *.gguf; found none.");
             }
 
-            var read = HuggingFaceConfigReader.ReadFile(configPath);
-            var name = Path.GetFileName(Path.TrimEndingDirectorySeparator(Path.GetFullPath(Directory.Exists(model) ? model : Path.GetDirectoryName(Path.GetFullPath(model))!)));
+            var config = loaded.Config ?? ConfigObject.Load(configPath, scanned: Directory.Exists(model));
+            var read = HuggingFaceConfigReader.Read(config);
+            var name = LocalFiles.IsStreamPath(model) && !Directory.Exists(model)
+                ? Path.GetFileName(model) // /dev/stdin: "stdin", not "dev"
+                : Path.GetFileName(Path.TrimEndingDirectorySeparator(Path.GetFullPath(Directory.Exists(model) ? model : Path.GetDirectoryName(Path.GetFullPath(model))!)));
             return FromSpec(name, ModelSourceKind.Config, read) with { Files = [configPath] };
         }
 
         var known = string.Join(", ", ModelCatalog.All.Select(e => e.Id).Take(12));
         throw new UnknownModelException(
-            $"MODEL: '{model}' is not a catalog id nor an existing file or folder (try 'llmsize models'; e.g. {known}).");
+            $"MODEL: '{MessageText.Clean(model, 300)}' is not a catalog id nor an existing file or folder (try 'llmsize models'; e.g. {known}).");
     }
 
     /// <summary>Builds a model from a spec read by a family.</summary>
@@ -52,12 +57,33 @@ public static class ModelResolver
     /// <param name="source">The source kind.</param>
     /// <param name="read">The spec and its family.</param>
     /// <returns>The model, with a generated inventory.</returns>
-    public static ModelInfo FromSpec(string name, ModelSourceKind source, (ArchitectureSpec Spec, IArchitectureFamily Family) read) => new()
+    /// <exception cref="InvalidSettingException">A manual spec breaks a <see cref="ModelLimits"/> limit (more layers,
+    /// experts or generated tensors than any real model); the setting is named.</exception>
+    /// <exception cref="ModelConfigException">Another spec breaks a limit.</exception>
+    public static ModelInfo FromSpec(string name, ModelSourceKind source, (ArchitectureSpec Spec, IArchitectureFamily Family) read)
     {
-        Name = name,
-        Source = source,
-        Architecture = read.Spec,
-        Family = read.Family,
-        Inventory = read.Family.Generate(read.Spec),
-    };
+        ArgumentNullException.ThrowIfNull(read.Spec);
+        ArgumentNullException.ThrowIfNull(read.Family);
+
+        // Checked before generating: the inventory (and every estimate made from it) is sized by these numbers.
+        if (ModelLimits.FirstViolation(read.Spec) is { } v)
+        {
+            string setting = v.Property == "generated tensors" ? "experts" : v.Property;
+            string message = v.Property == "generated tensors"
+                ? $"{setting}: expected a model of at most {ModelLimits.MaxGeneratedTensors:N0} tensors (ModelLimits.MaxGeneratedTensors); found about {v.Value:N0} ({read.Spec.Layers:N0} layers × {read.Spec.Moe?.Experts ?? 0:N0} experts)."
+                : $"{setting}: expected at most {v.Max:N0} (ModelLimits, far above any published model); found {v.Value:N0}.";
+            throw source == ModelSourceKind.Manual
+                ? new InvalidSettingException(setting, message)
+                : new ModelConfigException(name, setting, $"{MessageText.Clean(name, 400)}: {message}");
+        }
+
+        return new()
+        {
+            Name = name,
+            Source = source,
+            Architecture = read.Spec,
+            Family = read.Family,
+            Inventory = read.Family.Generate(read.Spec),
+        };
+    }
 }

@@ -43,50 +43,91 @@ public sealed class ConfigObject
     /// <param name="json">The JSON text.</param>
     /// <param name="filePath">The file name for messages.</param>
     /// <returns>The root object.</returns>
-    /// <exception cref="ModelConfigException">The text is not valid JSON or not an object.</exception>
+    /// <exception cref="ModelConfigException">The text is not valid JSON or not an object, or holds an invalid string
+    /// (a lone UTF-16 surrogate escape such as <c>\ud800</c>).</exception>
     public static ConfigObject Parse(string json, string filePath)
     {
+        ArgumentNullException.ThrowIfNull(json);
+        if (JsonText.FindLoneSurrogate(json) is { } at)
+        {
+            throw new ModelConfigException(filePath, null, $"{MessageText.Clean(filePath, 400)}: invalid text at character {at + 1}: expected Unicode text; found a lone UTF-16 surrogate.");
+        }
+
+        return Parse(System.Text.Encoding.UTF8.GetBytes(json), filePath);
+    }
+
+    /// <summary>Parses config bytes (UTF-8, with or without a byte order mark).</summary>
+    /// <param name="utf8Json">The JSON bytes.</param>
+    /// <param name="filePath">The file name for messages.</param>
+    /// <returns>The root object.</returns>
+    /// <exception cref="ModelConfigException">The bytes are not UTF-8, not valid JSON or not an object, or hold an invalid
+    /// string (a lone UTF-16 surrogate escape such as <c>\ud800</c>).</exception>
+    public static ConfigObject Parse(ReadOnlySpan<byte> utf8Json, string filePath)
+    {
+        string file = MessageText.Clean(filePath, 400);
+        if (utf8Json.StartsWith("\uFEFF"u8))
+        {
+            utf8Json = utf8Json[3..];
+        }
+
+        if (JsonText.FindInvalidUtf8(utf8Json) is { } bad)
+        {
+            throw new ModelConfigException(filePath, null, $"{file}: invalid text at byte {bad + 1}: expected UTF-8; found the byte 0x{utf8Json[(int)bad]:X2}.");
+        }
+
+        JsonElement root;
         try
         {
-            using var doc = JsonDocument.Parse(json, new JsonDocumentOptions { MaxDepth = 64, AllowTrailingCommas = true, CommentHandling = JsonCommentHandling.Skip });
-            return new ConfigObject(doc.RootElement.Clone(), filePath);
+            using var doc = JsonDocument.Parse(utf8Json.ToArray(), new JsonDocumentOptions { MaxDepth = 64, AllowTrailingCommas = true, CommentHandling = JsonCommentHandling.Skip });
+            root = doc.RootElement.Clone();
         }
         catch (JsonException ex)
         {
             var where = ex.LineNumber is long line ? $" at line {line + 1}, byte {ex.BytePositionInLine + 1}" : "";
-            throw new ModelConfigException(filePath, null, $"{filePath}: invalid JSON{where}: {FirstLine(ex.Message)}", ex);
+            throw new ModelConfigException(filePath, null, $"{file}: invalid JSON{where}: {FirstLine(ex.Message)}", ex);
         }
+
+        // System.Text.Json unescapes lazily: "\ud800" parses, then GetString (in any family's reader) throws
+        // InvalidOperationException. Every key and string is checked once here, so no later lookup can.
+        if (JsonText.FindInvalidString(root) is { } field)
+        {
+            throw new ModelConfigException(filePath, field, $"{file}: {(field.Length == 0 ? "" : MessageText.Clean(field) + ": ")}expected a valid JSON string; found an invalid escape (a lone UTF-16 surrogate such as \\ud800).");
+        }
+
+        return new ConfigObject(root, filePath);
     }
 
     /// <summary>Reads a config.json file.</summary>
-    /// <param name="path">The path.</param>
+    /// <param name="path">The path. A pipe or device under <c>/dev</c> (<c>/dev/stdin</c>) is read as a stream, at most
+    /// <see cref="ModelLimits.MaxJsonBytes"/>.</param>
     /// <returns>The root object.</returns>
-    /// <exception cref="ModelConfigException">The file is missing, unreadable, too large or not valid JSON.</exception>
-    public static ConfigObject Load(string path)
+    /// <exception cref="ModelConfigException">The file is missing, unreadable, too large, not a regular file, or not valid JSON.</exception>
+    public static ConfigObject Load(string path) => Load(path, scanned: false);
+
+    /// <summary>Reads a config.json file; one found beside other files (<paramref name="scanned"/>) must be a regular file.</summary>
+    internal static ConfigObject Load(string path, bool scanned)
     {
+        string file = MessageText.Clean(path, 400);
         try
         {
-            var info = new FileInfo(path);
-            if (!info.Exists)
+            if (!File.Exists(path))
             {
-                throw new ModelConfigException(path, null, $"{path}: file not found.");
+                throw new ModelConfigException(path, null, $"{file}: file not found.");
             }
 
-            // A config.json is a few KB; refuse anything absurd rather than reading it whole.
-            if (info.Length > 16 * 1024 * 1024)
-            {
-                throw new ModelConfigException(path, null, $"{path}: expected a config.json of at most 16 MiB; found {info.Length:N0} bytes.");
-            }
-
-            return Parse(File.ReadAllText(path), path);
+            return Parse(Checkpoints.LocalFiles.ReadAll(path, ModelLimits.MaxJsonBytes, scanned), path);
+        }
+        catch (ModelFileFormatException ex)
+        {
+            throw new ModelConfigException(path, null, ex.Message, ex);
         }
         catch (IOException ex)
         {
-            throw new ModelConfigException(path, null, $"{path}: cannot read the file: {FirstLine(ex.Message)}", ex);
+            throw new ModelConfigException(path, null, $"{file}: cannot read the file: {FirstLine(ex.Message)}", ex);
         }
         catch (UnauthorizedAccessException ex)
         {
-            throw new ModelConfigException(path, null, $"{path}: cannot read the file: {FirstLine(ex.Message)}", ex);
+            throw new ModelConfigException(path, null, $"{file}: cannot read the file: {FirstLine(ex.Message)}", ex);
         }
     }
 
@@ -310,13 +351,14 @@ public sealed class ConfigObject
     public ModelConfigException Error(string key, string message)
     {
         var field = PathPrefix + key;
-        var text = field.Length == 0 ? $"{FilePath}: {message}." : $"{FilePath}: {field}: {message}.";
+        var file = MessageText.Clean(FilePath, 400);
+        var text = field.Length == 0 ? $"{file}: {message}." : $"{file}: {MessageText.Clean(field)}: {message}.";
         return new ModelConfigException(FilePath, field, text);
     }
 
     private static string Describe(JsonElement v) => v.ValueKind switch
     {
-        JsonValueKind.String => $"the string \"{Truncate(v.GetString() ?? "")}\"",
+        JsonValueKind.String => $"the string \"{MessageText.Clean(Truncate(v.GetString() ?? ""))}\"",
         JsonValueKind.Number => v.GetRawText(),
         JsonValueKind.True => "true",
         JsonValueKind.False => "false",
@@ -338,4 +380,111 @@ public sealed class ConfigObject
     /// <param name="value">The value.</param>
     /// <returns>The text.</returns>
     internal static string Num(long value) => value.ToString(CultureInfo.InvariantCulture);
+}
+
+/// <summary>Checks on untrusted JSON that System.Text.Json leaves to the first string access.</summary>
+internal static class JsonText
+{
+    /// <summary>The offset of the first byte that is not valid UTF-8, or null.</summary>
+    public static long? FindInvalidUtf8(ReadOnlySpan<byte> bytes)
+    {
+        if (System.Text.Unicode.Utf8.IsValid(bytes))
+        {
+            return null;
+        }
+
+        long at = 0;
+        while (!bytes.IsEmpty)
+        {
+            if (System.Text.Rune.DecodeFromUtf8(bytes, out _, out int used) != System.Buffers.OperationStatus.Done)
+            {
+                return at;
+            }
+
+            at += used;
+            bytes = bytes[used..];
+        }
+
+        return null;
+    }
+
+    /// <summary>The index of the first lone UTF-16 surrogate in <paramref name="text"/>, or null.</summary>
+    public static int? FindLoneSurrogate(string text)
+    {
+        for (int i = 0; i < text.Length; i++)
+        {
+            if (char.IsHighSurrogate(text[i]) && i + 1 < text.Length && char.IsLowSurrogate(text[i + 1]))
+            {
+                i++;
+            }
+            else if (char.IsSurrogate(text[i]))
+            {
+                return i;
+            }
+        }
+
+        return null;
+    }
+
+    /// <summary>The JSON path (<c>a.b[2]</c>; "" for the root) of the first key or string whose escapes do not decode
+    /// (a lone surrogate), or null when every one does.</summary>
+    public static string? FindInvalidString(JsonElement element, string path = "", int depth = 0)
+    {
+        switch (element.ValueKind)
+        {
+            case JsonValueKind.String:
+                return Decodes(element) ? null : path;
+            case JsonValueKind.Array:
+                int i = 0;
+                foreach (var item in element.EnumerateArray())
+                {
+                    if (FindInvalidString(item, $"{path}[{i}]", depth + 1) is { } bad)
+                    {
+                        return bad;
+                    }
+
+                    i++;
+                }
+
+                return null;
+            case JsonValueKind.Object:
+                int k = 0;
+                foreach (var p in element.EnumerateObject())
+                {
+                    string name;
+                    try
+                    {
+                        name = p.Name;
+                    }
+                    catch (InvalidOperationException)
+                    {
+                        return (path.Length == 0 ? "" : path + ".") + $"(key {k + 1})";
+                    }
+
+                    if (FindInvalidString(p.Value, path.Length == 0 ? name : path + "." + name, depth + 1) is { } bad)
+                    {
+                        return bad;
+                    }
+
+                    k++;
+                }
+
+                return null;
+            default:
+                return null;
+        }
+    }
+
+    private static bool Decodes(JsonElement element)
+    {
+        try
+        {
+            _ = element.GetString();
+            return true;
+        }
+        catch (InvalidOperationException)
+        {
+            return false;
+        }
+    }
 }

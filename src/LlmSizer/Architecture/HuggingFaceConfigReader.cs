@@ -19,14 +19,35 @@ public static class HuggingFaceConfigReader
     /// <param name="config">The config.</param>
     /// <param name="registry">The families to use (the built-in ones by default).</param>
     /// <returns>The spec and the family that read it.</returns>
-    /// <exception cref="ModelConfigException">A field is missing or invalid.</exception>
+    /// <exception cref="ModelConfigException">A field is missing or invalid, or the model breaks a <see cref="ModelLimits"/>
+    /// limit (more layers, experts, hidden units, vocabulary or generated tensors than any real model).</exception>
     /// <exception cref="UnsupportedArchitectureException">The model_type is not supported.</exception>
     public static (ArchitectureSpec Spec, IArchitectureFamily Family) Read(ConfigObject config, ArchitectureRegistry? registry = null)
     {
+        ArgumentNullException.ThrowIfNull(config);
         registry ??= ArchitectureRegistry.Default;
         var modelType = config.String("model_type")
             ?? throw config.Error("model_type", $"missing; expected one of the supported families ({string.Join(", ", registry.ModelTypes)})");
         var family = registry.Get(modelType, config.FilePath);
-        return (family.Read(config), family);
+        var spec = family.Read(config);
+        CheckLimits(config, spec);
+        return (spec, family);
+    }
+
+    /// <summary>Refuses a spec beyond <see cref="ModelLimits"/> before anything is generated from it, naming the config
+    /// key that set the value (looked up at the root and in <c>text_config</c>).</summary>
+    private static void CheckLimits(ConfigObject config, ArchitectureSpec spec)
+    {
+        if (ModelLimits.FirstViolation(spec) is not { } v)
+        {
+            return;
+        }
+
+        var text = config.Object("text_config");
+        string key = v.Keys.FirstOrDefault(config.Has) ?? (text is null ? null : v.Keys.Where(text.Has).Select(k => "text_config." + k).FirstOrDefault()) ?? v.Property;
+        string what = v.Property == "generated tensors"
+            ? $"a model of at most {ModelLimits.MaxGeneratedTensors:N0} tensors (ModelLimits.MaxGeneratedTensors); found about {v.Value:N0} ({spec.Layers:N0} layers × {spec.Moe?.Experts ?? 0:N0} experts)"
+            : $"at most {v.Max:N0} {v.Property} (ModelLimits, far above any published model); found {v.Value:N0}";
+        throw config.Error(key, "expected " + what);
     }
 }

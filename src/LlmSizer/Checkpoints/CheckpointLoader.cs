@@ -1,102 +1,59 @@
-using System.Collections.Immutable;
-using System.Globalization;
-using System.Runtime.InteropServices;
-using System.Text.Json;
 using LlmSizer.Architecture;
 using LlmSizer.Checkpoints.Gguf;
 using LlmSizer.Checkpoints.Safetensors;
 using LlmSizer.Errors;
 using LlmSizer.Tensors;
-using LlmSizer.Units;
 
 namespace LlmSizer.Checkpoints;
 
 /// <summary>Loads models from checkpoint files (safetensors, sharded indexes, GGUF), reading headers only.</summary>
-/// <remarks>Accepted paths: a <c>.gguf</c> file (or any file starting with the GGUF magic); a <c>.safetensors</c> file;
-/// a <c>*.safetensors.index.json</c>; a model folder (an index, else <c>model.safetensors</c>, else every
-/// <c>*.safetensors</c>, else a single <c>.gguf</c>); a Hugging Face cache folder <c>models--org--name</c> (the snapshot
-/// that <c>refs/main</c> names, else the newest one). A <c>config.json</c> beside safetensors supplies the architecture
-/// and family, so <see cref="InventoryComparison.Compare"/> can check the files against the config.</remarks>
+/// <remarks>Accepted paths: a file whose bytes are GGUF, safetensors or a <c>*.safetensors.index.json</c> (its name does
+/// not matter: the format is detected from the first bytes, <see cref="CheckpointFormats"/>); a model folder (an index,
+/// else <c>model.safetensors</c>, else every <c>*.safetensors</c>, else a single <c>.gguf</c> or one gguf-split set);
+/// a Hugging Face cache folder <c>models--org--name</c> (the snapshot that <c>refs/main</c> names, else the newest one);
+/// a pipe or device under <c>/dev</c> (<c>/dev/stdin</c>), read whole up to <see cref="ModelLimits.MaxStreamBytes"/>.
+/// A <c>config.json</c> beside safetensors supplies the architecture and family, so <see cref="InventoryComparison.Compare"/>
+/// can check the files against the config. FIFOs, sockets and devices inside a model folder are refused, not opened.</remarks>
 public static class CheckpointLoader
 {
-    // The largest index.json read (real ones are well under 1 MB).
-    private const long MaxIndexBytes = 64L * 1024 * 1024;
-
     /// <summary>Loads a checkpoint file or a folder of checkpoint files.</summary>
     /// <param name="path">A file or folder.</param>
     /// <returns>The model, or null when the path holds no checkpoint this loader reads (e.g. a plain config.json, or a
     /// folder with only config.json).</returns>
-    /// <exception cref="ModelFileFormatException">A checkpoint file is damaged or unsupported.</exception>
+    /// <exception cref="ModelFileFormatException">A checkpoint file is damaged, unsupported, not a regular file, or a
+    /// stream longer than <see cref="ModelLimits.MaxStreamBytes"/>.</exception>
     /// <exception cref="ModelConfigException">A config.json beside the weights is invalid.</exception>
     /// <exception cref="UnknownModelException">A folder holds several GGUF files (not one gguf-split set) and no safetensors.</exception>
-    public static ModelInfo? TryLoad(string path)
+    public static ModelInfo? TryLoad(string path) => Load(path, parseConfig: false).Model;
+
+    /// <summary>Loads a path, and when it is a config.json (or unreadable as a checkpoint), parses it as a config: a
+    /// pipe can be read only once, so the bytes read to detect the format are the ones parsed.</summary>
+    internal static CheckpointLoadResult Load(string path, bool parseConfig)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(path);
-        if (File.Exists(path))
+        var resolved = CheckpointSourceResolver.Resolve(path);
+        switch (resolved.Kind)
         {
-            if (path.EndsWith(".safetensors.index.json", StringComparison.OrdinalIgnoreCase))
+            case SourceKind.Index:
             {
-                return LoadIndex(path, DisplayName(Path.GetDirectoryName(Path.GetFullPath(path))!));
+                var index = resolved.Files[0];
+                return new(LoadIndex(index, LocalFiles.ReadAll(index, ModelLimits.MaxJsonBytes, scanned: true), resolved.DisplayName, resolved.Folder), null);
             }
 
-            if (path.EndsWith(".safetensors", StringComparison.OrdinalIgnoreCase))
-            {
-                return LoadSafetensors([path], Path.GetFileName(path), Path.GetDirectoryName(Path.GetFullPath(path))!);
-            }
+            case SourceKind.SafetensorsShards:
+                return new(LoadSafetensors(ShardAssembly.ReadShards(resolved.Files), resolved.DisplayName, resolved.Folder, [.. resolved.Files]), null);
 
-            if (path.EndsWith(".gguf", StringComparison.OrdinalIgnoreCase) || StartsWithGgufMagic(path))
-            {
-                return LoadGguf(path);
-            }
+            case SourceKind.GgufSplit:
+                return new(LoadGguf(resolved.Files[0], scanned: true) with { Name = resolved.DisplayName }, null);
 
-            return null;
+            case SourceKind.File:
+                bool scanned = !File.Exists(path);
+                var model = LoadFile(resolved.Files[0], scanned, parseConfig, out var config);
+                return new(scanned && model is not null ? model with { Name = resolved.DisplayName } : model, config);
+
+            default:
+                return new(null, null);
         }
-
-        if (!Directory.Exists(path))
-        {
-            return null;
-        }
-
-        string folder = ResolveHuggingFaceCache(path);
-        string name = DisplayName(path);
-        var index = Path.Combine(folder, "model.safetensors.index.json");
-        if (!File.Exists(index))
-        {
-            index = Directory.EnumerateFiles(folder, "*.safetensors.index.json").Order(StringComparer.Ordinal).FirstOrDefault() ?? index;
-        }
-
-        if (File.Exists(index))
-        {
-            return LoadIndex(index, name);
-        }
-
-        var single = Path.Combine(folder, "model.safetensors");
-        var shards = File.Exists(single) ? [single] : Directory.EnumerateFiles(folder, "*.safetensors").Order(StringComparer.Ordinal).ToList();
-        if (shards.Count > 0)
-        {
-            return LoadSafetensors(shards, name, folder);
-        }
-
-        var ggufs = Directory.EnumerateFiles(folder, "*.gguf").Order(StringComparer.Ordinal).ToList();
-        if (ggufs.Count == 1)
-        {
-            return LoadGguf(ggufs[0]) with { Name = name };
-        }
-
-        if (ggufs.Count > 1)
-        {
-            // One gguf-split set (and nothing else): load it from its first shard.
-            var sets = ggufs.Select(g => GgufSplit.TryParse(g, out var sp) ? sp : null).ToList();
-            if (sets.All(sp => sp is not null) && sets.Select(sp => sp!.Prefix).Distinct(StringComparer.Ordinal).Count() == 1)
-            {
-                return LoadGgufSplit(sets[0]!) with { Name = name };
-            }
-
-            throw new UnknownModelException(
-                $"{path}: expected one .gguf file in the folder; found {ggufs.Count} ({string.Join(", ", ggufs.Select(Path.GetFileName).Take(6))}): name the file.");
-        }
-
-        return null;
     }
 
     /// <summary>Loads a GGUF file: tensors, metadata and the architecture from its hyperparameters. A gguf-split shard
@@ -105,392 +62,138 @@ public static class CheckpointLoader
     /// <returns>The model.</returns>
     /// <exception cref="ModelFileFormatException">The file is damaged or of an unsupported version, or a split set has a
     /// missing shard or disagreeing <c>split.no</c>/<c>split.count</c>/<c>split.tensors.count</c>.</exception>
-    public static ModelInfo LoadGguf(string path)
+    public static ModelInfo LoadGguf(string path) => LoadGguf(path, scanned: false);
+
+    private static ModelInfo LoadGguf(string path, bool scanned)
     {
         if (GgufSplit.TryParse(path, out var split))
         {
-            return LoadGgufSplit(split);
+            return ShardAssembly.LoadGgufSplit(split);
         }
 
-        using var source = new FileByteSource(path);
-        return LoadGguf(source);
-    }
-
-    /// <summary>Loads a GGUF header from any byte source (a file, memory, or a remote range reader).</summary>
-    internal static ModelInfo LoadGguf(IByteSource source)
-    {
-        var file = GgufReader.Read(source);
-        var model = FromGguf(file, [file.Path]);
-        if (file.Get(GgufSplit.CountKey) is { } countValue && countValue.TryGetInt64(out long count) && count > 1)
-        {
-            // Read alone (a byte source, or a shard not named <name>-0000N-of-0000M.gguf), a shard holds part of the tensors.
-            return model with
-            {
-                Warnings = [string.Create(CultureInfo.InvariantCulture,
-                    $"{file.Path}: split.count is {count}: only this shard's {file.Tensors.Count} tensors are counted; load the set from its first shard named <name>-00001-of-{count:D5}.gguf.")],
-            };
-        }
-
-        return model;
-    }
-
-    /// <summary>Loads every shard of a gguf-split set: one inventory, the metadata and architecture of shard 1.</summary>
-    private static ModelInfo LoadGgufSplit(GgufSplit split)
-    {
-        // llama.cpp gguf-split (tools/gguf-split/gguf-split.cpp) writes split.no (u16, 0-based), split.count (u16) and
-        // split.tensors.count (i32, tensors in all shards) into every shard; shard 1 alone holds the model's metadata.
-        var files = new List<GgufFile>(split.Count);
-        var paths = new List<string>(split.Count);
-        for (int i = 1; i <= split.Count; i++)
-        {
-            var shardPath = split.PathOf(i);
-            if (!File.Exists(shardPath))
-            {
-                throw GgufThrowHelper.Error(split.PathOf(1), 0, GgufSplit.CountKey, $"{split.Count} shards, including {Path.GetFileName(shardPath)}", "no such file");
-            }
-
-            var f = GgufReader.Read(shardPath);
-            long no = SplitInt(f, GgufSplit.NoKey);
-            if (no != i - 1)
-            {
-                throw GgufThrowHelper.Error(shardPath, 0, GgufSplit.NoKey, (i - 1).ToString(CultureInfo.InvariantCulture) + " (0-based, from the file name)",
-                    no.ToString(CultureInfo.InvariantCulture));
-            }
-
-            long count = SplitInt(f, GgufSplit.CountKey);
-            if (count != split.Count)
-            {
-                throw GgufThrowHelper.Error(shardPath, 0, GgufSplit.CountKey, split.Count.ToString(CultureInfo.InvariantCulture) + " (from the file name)",
-                    count.ToString(CultureInfo.InvariantCulture));
-            }
-
-            files.Add(f);
-            paths.Add(shardPath);
-        }
-
-        var first = files[0];
-        long declared = SplitInt(first, GgufSplit.TensorsCountKey);
-        var tensors = new List<GgufTensor>();
-        var seen = new Dictionary<string, string>(StringComparer.Ordinal);
-        long bytes = 0;
-        foreach (var f in files)
-        {
-            bytes = checked(bytes + f.FileLength);
-            foreach (var t in f.Tensors)
-            {
-                if (!seen.TryAdd(t.Name, f.Path))
-                {
-                    throw GgufThrowHelper.Error(f.Path, 0, $"tensor '{t.Name}'", "a name held by one shard only", $"it also in {seen[t.Name]}");
-                }
-
-                tensors.Add(t);
-            }
-        }
-
-        if (tensors.Count != declared)
-        {
-            throw GgufThrowHelper.Error(first.Path, 0, GgufSplit.TensorsCountKey, declared.ToString(CultureInfo.InvariantCulture) + " tensors in all shards",
-                tensors.Count.ToString(CultureInfo.InvariantCulture));
-        }
-
-        var merged = new GgufFile
-        {
-            Path = first.Path,
-            Version = first.Version,
-            FileLength = bytes,
-            Metadata = first.Metadata,
-            Tensors = tensors,
-            Alignment = first.Alignment,
-            HeaderLength = first.HeaderLength,
-            DataStart = first.DataStart,
-        };
-        return FromGguf(merged, paths) with { Name = split.DisplayName };
-    }
-
-    private static long SplitInt(GgufFile file, string key)
-    {
-        if (file.Get(key) is not { } value || value.IsArray || !value.TryGetInt64(out long v) || v < 0)
-        {
-            throw GgufThrowHelper.Error(file.Path, 0, key, "a non-negative integer (a gguf-split shard)", file.Get(key)?.ToString() ?? "none");
-        }
-
-        return v;
-    }
-
-    private static ModelInfo FromGguf(GgufFile file, List<string> files)
-    {
-        string path = file.Path;
-        bool? tied = file.Tensors.Count == 0 ? null : !file.Tensors.Any(t => t.Name == "output.weight");
-        var spec = GgufArchitecture.TryRead(file, tied);
-        var tensors = new TensorInfo[file.Tensors.Count];
-        var shapes = new ShapeCache();
-        Span<long> dims = stackalloc long[8];
-        for (int i = 0; i < tensors.Length; i++)
-        {
-            // GGUF lists dimensions innermost first; TensorInfo lists them outermost first (the reader allows at most 4).
-            var t = file.Tensors[i];
-            int n = t.Dims.Length;
-            for (int d = 0; d < n; d++)
-            {
-                dims[d] = t.Dims[n - 1 - d];
-            }
-
-            tensors[i] = TensorClassifier.Classify(t.Name, shapes.Get(dims[..n]), t.DataType);
-        }
-
-        return new ModelInfo
-        {
-            Name = Path.GetFileName(path),
-            Source = ModelSourceKind.Gguf,
-            Architecture = spec,
-            Inventory = Inventory(TensorClassifier.Finish(tensors, spec)),
-            Files = files,
-            FileBytes = new ByteSize(file.FileLength),
-            Metadata = GgufArchitecture.DisplayMetadata(file),
-            FormatVersion = (int)file.Version,
-            Alignment = (int)file.Alignment,
-        };
-    }
-
-    private static ModelInfo LoadSafetensors(List<string> files, string name, string folder)
-    {
-        var headers = new List<SafetensorsHeader>(files.Count);
-        foreach (var f in files)
-        {
-            headers.Add(SafetensorsReader.Read(f));
-        }
-
-        return Build(name, folder, headers, [.. files], []);
-    }
-
-    private static ModelInfo LoadIndex(string indexPath, string name)
-    {
-        var folder = Path.GetDirectoryName(Path.GetFullPath(indexPath))!;
-        var (weightMap, totalSize) = ReadIndex(indexPath);
-        var shardNames = weightMap.Values.Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToList();
-        var headers = new List<SafetensorsHeader>(shardNames.Count);
-        var shardPaths = new List<string>(shardNames.Count);
-        foreach (var shard in shardNames)
-        {
-            var shardPath = Path.Combine(folder, shard);
-            if (!File.Exists(shardPath))
-            {
-                throw SafetensorsThrowHelper.Error(indexPath, null, $"weight_map shard '{shard}'", "a file beside the index", "no such file");
-            }
-
-            shardPaths.Add(shardPath);
-            headers.Add(SafetensorsReader.Read(shardPath));
-        }
-
-        var byShard = headers.ToDictionary(h => Path.GetFileName(h.Path), h => h.Tensors.Select(t => t.Name).ToHashSet(StringComparer.Ordinal), StringComparer.Ordinal);
-        foreach (var (tensor, shard) in weightMap)
-        {
-            if (!byShard[shard].Contains(tensor))
-            {
-                throw SafetensorsThrowHelper.Error(indexPath, null, $"weight_map '{tensor}'", $"a tensor in '{shard}'", "none of that name in the shard");
-            }
-        }
-
-        var warnings = new List<string>();
-        long dataBytes = headers.Sum(h => h.DataBytes);
-        if (totalSize is { } declared && declared != dataBytes)
-        {
-            warnings.Add(string.Create(CultureInfo.InvariantCulture,
-                $"{indexPath}: metadata.total_size is {declared:N0} bytes but the shards hold {dataBytes:N0} bytes of tensors."));
-        }
-
-        return Build(name, folder, headers, [indexPath, .. shardPaths], warnings);
-    }
-
-    private static ModelInfo Build(string name, string folder, List<SafetensorsHeader> headers, List<string> files, List<string> warnings)
-    {
-        (ArchitectureSpec Spec, IArchitectureFamily Family)? read = null;
-        var config = Path.Combine(folder, "config.json");
-        int? packedBits = null;
-        if (File.Exists(config))
-        {
-            var parsed = ConfigObject.Load(config);
-
-            // Bits per packed weight: GPTQ/AWQ quantization_config.bits, MLX quantization.bits (both pack into 32-bit words).
-            packedBits = parsed.Object("quantization_config")?.OptionalInt("bits") ?? parsed.Object("quantization")?.OptionalInt("bits");
-            try
-            {
-                read = HuggingFaceConfigReader.Read(parsed);
-            }
-            catch (UnsupportedArchitectureException e)
-            {
-                warnings.Add(e.Message + " Counting the tensors in the files only.");
-            }
-        }
-
-        TensorInfo[] tensors;
-        if (headers.Count == 1)
-        {
-            // One file: its array becomes the inventory's (no copy).
-            tensors = headers[0].Tensors;
-        }
-        else
-        {
-            int total = 0;
-            foreach (var h in headers)
-            {
-                total = checked(total + h.Tensors.Length);
-            }
-
-            tensors = new TensorInfo[total];
-
-            // Names are unique within a file (the reader checks); across shards they must be unique too.
-            var seen = new Dictionary<string, string>(total, StringComparer.Ordinal);
-            int at = 0;
-            foreach (var h in headers)
-            {
-                foreach (var t in h.Tensors)
-                {
-                    if (!seen.TryAdd(t.Name, h.Path))
-                    {
-                        throw SafetensorsThrowHelper.Error(h.Path, null, $"tensor '{t.Name}'", "a name held by one shard only", $"it also in {seen[t.Name]}");
-                    }
-
-                    tensors[at++] = t;
-                }
-            }
-        }
-
-        // Shard sizes come from the opened files (a Hugging Face snapshot holds symlinks to blobs); the index is stat'ed.
-        long bytes = 0;
-        foreach (var h in headers)
-        {
-            bytes = checked(bytes + h.FileLength);
-        }
-
-        foreach (var f in files)
-        {
-            if (f.EndsWith(".json", StringComparison.OrdinalIgnoreCase))
-            {
-                bytes = checked(bytes + new FileInfo(f).Length);
-            }
-        }
-
-        return new ModelInfo
-        {
-            Name = name,
-            Source = ModelSourceKind.Safetensors,
-            Architecture = read?.Spec,
-            Family = read?.Family,
-            Inventory = Inventory(TensorClassifier.Finish(tensors, read?.Spec, packedBits)),
-            Files = files,
-            FileBytes = new ByteSize(bytes),
-            Metadata = FirstMetadata(headers),
-            Warnings = warnings,
-        };
-    }
-
-    private static IReadOnlyDictionary<string, string>? FirstMetadata(List<SafetensorsHeader> headers)
-    {
-        foreach (var h in headers)
-        {
-            if (h.Metadata is not null)
-            {
-                return h.Metadata;
-            }
-        }
-
-        return null;
-    }
-
-    // The inventory takes the array as is: ToImmutableArray returns a boxed ImmutableArray without copying it.
-    private static TensorInventory Inventory(TensorInfo[] tensors) => new(ImmutableCollectionsMarshal.AsImmutableArray(tensors));
-
-    private static (Dictionary<string, string> WeightMap, long? TotalSize) ReadIndex(string indexPath)
-    {
-        var length = new FileInfo(indexPath).Length;
-        if (length > MaxIndexBytes)
-        {
-            throw SafetensorsThrowHelper.Error(indexPath, 0, "index", $"at most {MaxIndexBytes:N0} bytes", $"{length:N0}");
-        }
-
+        var source = LocalFiles.Open(path, scanned);
         try
         {
-            using var doc = JsonDocument.Parse(File.ReadAllBytes(indexPath), new JsonDocumentOptions { MaxDepth = 8 });
-            var root = doc.RootElement;
-            if (root.ValueKind != JsonValueKind.Object || !root.TryGetProperty("weight_map", out var map) || map.ValueKind != JsonValueKind.Object)
-            {
-                throw SafetensorsThrowHelper.Error(indexPath, null, "weight_map", "an object mapping tensor names to shard files", "none");
-            }
-
-            var weightMap = new Dictionary<string, string>(StringComparer.Ordinal);
-            foreach (var p in map.EnumerateObject())
-            {
-                var shard = p.Value.ValueKind == JsonValueKind.String ? p.Value.GetString()! : "";
-                if (shard.Length == 0 || Path.GetFileName(shard) != shard || shard is "." or "..")
-                {
-                    throw SafetensorsThrowHelper.Error(indexPath, null, $"weight_map '{p.Name}'", "a shard file name in the same folder", $"'{p.Value}'");
-                }
-
-                weightMap[p.Name] = shard;
-            }
-
-            long? total = null;
-            if (root.TryGetProperty("metadata", out var meta) && meta.ValueKind == JsonValueKind.Object && meta.TryGetProperty("total_size", out var ts))
-            {
-                if (ts.ValueKind == JsonValueKind.Number && ts.TryGetInt64(out var v))
-                {
-                    total = v;
-                }
-                else if (ts.ValueKind == JsonValueKind.String && long.TryParse(ts.GetString(), NumberStyles.None, CultureInfo.InvariantCulture, out var sv))
-                {
-                    total = sv;
-                }
-            }
-
-            return (weightMap, total);
+            return LoadGguf(source);
         }
-        catch (JsonException e)
+        finally
         {
-            throw SafetensorsThrowHelper.Error(indexPath, e.BytePositionInLine, "index", "valid JSON", e.Message.ReplaceLineEndings(" "));
+            (source as IDisposable)?.Dispose();
         }
     }
 
-    /// <summary>For a Hugging Face cache folder (<c>models--org--name</c> with <c>snapshots/</c>), the snapshot folder
-    /// that <c>refs/main</c> names, else the most recently written one; any other folder is returned as is.</summary>
-    internal static string ResolveHuggingFaceCache(string folder)
-    {
-        var snapshots = Path.Combine(folder, "snapshots");
-        if (!Path.GetFileName(Path.TrimEndingDirectorySeparator(Path.GetFullPath(folder))).StartsWith("models--", StringComparison.Ordinal) || !Directory.Exists(snapshots))
-        {
-            return folder;
-        }
+    /// <summary>Loads a GGUF header from a synchronous byte source (a file or memory).</summary>
+    internal static ModelInfo LoadGguf(ISynchronousByteSource source) => ShardAssembly.FromGgufFile(GgufReader.Read(source));
 
-        var refMain = Path.Combine(folder, "refs", "main");
-        if (File.Exists(refMain))
+    /// <summary>Loads one checkpoint file (GGUF or safetensors, detected from its first bytes) from any byte source:
+    /// a local file, memory, or a remote range reader. No side files are read (no config.json, no other shards).</summary>
+    /// <param name="source">The source; a source of unknown length is buffered first, at most <see cref="ModelLimits.MaxStreamBytes"/>.</param>
+    /// <param name="cancellationToken">Cancels the reads.</param>
+    /// <returns>The model.</returns>
+    /// <exception cref="ModelFileFormatException">The bytes are neither GGUF nor safetensors, or are damaged.</exception>
+    /// <exception cref="IOException">A read failed.</exception>
+    public static async ValueTask<ModelInfo> LoadAsync(IByteSource source, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(source);
+        source = await ByteSource.BufferAsync(source, ModelLimits.MaxStreamBytes, cancellationToken).ConfigureAwait(false);
+        switch (await CheckpointFormats.DetectAsync(source, cancellationToken).ConfigureAwait(false))
         {
-            var rev = File.ReadAllText(refMain).Trim();
-            var candidate = Path.Combine(snapshots, rev);
-            if (rev.Length > 0 && Path.GetFileName(rev) == rev && Directory.Exists(candidate))
+            case CheckpointFormat.Gguf:
+                return ShardAssembly.FromGgufFile(await GgufReader.ReadAsync(source, null, cancellationToken).ConfigureAwait(false));
+            case CheckpointFormat.Safetensors:
+                var header = await SafetensorsReader.ReadAsync(source, cancellationToken).ConfigureAwait(false);
+                return ShardAssembly.Build(Path.GetFileName(source.Name), SideConfig.None, [header], [source.Name], [], 0);
+            default:
+                throw new ModelFileFormatException(source.Name, 0,
+                    $"{MessageText.Clean(source.Name, 400)}: byte 0: format: expected a GGUF file (magic \"GGUF\") or a safetensors file (an 8-byte header length, then '{{'); found neither.");
+        }
+    }
+
+    /// <summary>For a Hugging Face cache folder, the snapshot folder to read (see <see cref="CheckpointSourceResolver"/>).</summary>
+    internal static string ResolveHuggingFaceCache(string folder) => CheckpointSourceResolver.ResolveHuggingFaceCache(folder);
+
+    private static ModelInfo? LoadFile(string path, bool scanned, bool parseConfig, out ConfigObject? config)
+    {
+        config = null;
+        var source = LocalFiles.Open(path, scanned);
+        try
+        {
+            var format = CheckpointFormats.Detect(source);
+            if (format == CheckpointFormat.Unknown)
             {
-                return candidate;
+                // The bytes say nothing: the name decides which reader reports what is wrong with them.
+                format = path.EndsWith(".gguf", StringComparison.OrdinalIgnoreCase) ? CheckpointFormat.Gguf
+                    : path.EndsWith(".safetensors", StringComparison.OrdinalIgnoreCase) ? CheckpointFormat.Safetensors
+                    : path.EndsWith(".json", StringComparison.OrdinalIgnoreCase) || parseConfig ? CheckpointFormat.Json
+                    : CheckpointFormat.Unknown;
+            }
+
+            var folder = Path.GetDirectoryName(Path.GetFullPath(path)) ?? ".";
+            switch (format)
+            {
+                case CheckpointFormat.Gguf:
+                    if (GgufSplit.TryParse(path, out var split) && source is FileByteSource)
+                    {
+                        return ShardAssembly.LoadGgufSplit(split);
+                    }
+
+                    return LoadGguf(source);
+
+                case CheckpointFormat.Safetensors:
+                    var header = SafetensorsReader.Read(source);
+                    return LoadSafetensors([header], Path.GetFileName(path), folder, [path]);
+
+                case CheckpointFormat.Json:
+                    var bytes = ReadJson(source, path);
+                    if (ShardAssembly.LooksLikeIndex(bytes) || path.EndsWith(".safetensors.index.json", StringComparison.OrdinalIgnoreCase))
+                    {
+                        return LoadIndex(path, bytes, CheckpointSourceResolver.DisplayName(folder), folder);
+                    }
+
+                    if (parseConfig)
+                    {
+                        config = ConfigObject.Parse(bytes, path);
+                    }
+
+                    return null;
+
+                default:
+                    return null;
             }
         }
-
-        return Directory.EnumerateDirectories(snapshots).OrderByDescending(Directory.GetLastWriteTimeUtc).FirstOrDefault() ?? folder;
+        finally
+        {
+            (source as IDisposable)?.Dispose();
+        }
     }
 
-    private static string DisplayName(string folder)
+    private static byte[] ReadJson(ISynchronousByteSource source, string path)
     {
-        var leaf = Path.GetFileName(Path.TrimEndingDirectorySeparator(Path.GetFullPath(folder)));
-        if (leaf.StartsWith("models--", StringComparison.Ordinal))
+        long length = source.Length ?? 0;
+        if (length > ModelLimits.MaxJsonBytes)
         {
-            var parts = leaf["models--".Length..].Split("--");
-            return string.Join('/', parts);
+            throw new ModelConfigException(path, null,
+                $"{MessageText.Clean(path, 400)}: expected a JSON file (config.json or index) of at most {ModelLimits.MaxJsonBytes:N0} bytes; found {length:N0} bytes.");
         }
 
-        return leaf;
+        var bytes = new byte[length];
+        if (!source.TryReadExactly(0, bytes))
+        {
+            throw new ModelFileFormatException(path, 0, $"{MessageText.Clean(path, 400)}: the file shrank while it was read.");
+        }
+
+        return bytes;
     }
 
-    private static bool StartsWithGgufMagic(string path)
+    private static ModelInfo LoadSafetensors(List<SafetensorsHeader> headers, string name, string folder, List<string> files) =>
+        ShardAssembly.Build(name, SideConfig.Find(folder), headers, files, [], 0);
+
+    private static ModelInfo LoadIndex(string indexPath, byte[] indexBytes, string name, string folder)
     {
-        Span<byte> magic = stackalloc byte[4];
-        using var handle = File.OpenHandle(path);
-        return RandomAccess.Read(handle, magic, 0) == 4 && magic.SequenceEqual("GGUF"u8);
+        var (headers, shardPaths, warnings) = ShardAssembly.LoadIndexShards(indexPath, indexBytes);
+        return ShardAssembly.Build(name, SideConfig.Find(folder), headers, [indexPath, .. shardPaths], warnings, indexBytes.Length);
     }
 }
+
+/// <summary>What a path held: a checkpoint model, or (when asked for) the config.json it is.</summary>
+internal readonly record struct CheckpointLoadResult(ModelInfo? Model, ConfigObject? Config);

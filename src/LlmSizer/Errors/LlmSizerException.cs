@@ -7,7 +7,7 @@ public class LlmSizerException : Exception
     /// <summary>Creates the exception.</summary>
     /// <param name="message">The one-line message.</param>
     protected internal LlmSizerException(string message)
-        : base(message)
+        : base(MessageText.OneLine(message))
     {
     }
 
@@ -15,7 +15,7 @@ public class LlmSizerException : Exception
     /// <param name="message">The one-line message.</param>
     /// <param name="innerException">The cause.</param>
     protected internal LlmSizerException(string message, Exception? innerException)
-        : base(message, innerException)
+        : base(MessageText.OneLine(message), innerException)
     {
     }
 }
@@ -92,4 +92,86 @@ public sealed class InvalidSettingException : LlmSizerException
     /// <summary>What was expected and what was found, without the setting's name, e.g.
     /// <c>expected a divisor of the 32 attention heads; found 3.</c></summary>
     public string Detail { get; }
+}
+
+/// <summary>Makes untrusted text (tensor names, metadata keys, config strings, file names) safe to put in a one-line
+/// message: control characters (newlines, ANSI escape sequences, NUL), bidirectional overrides and other format
+/// characters are escaped as <c>\n</c>, <c>\e</c> or <c>\u202E</c>, and long text keeps its head and tail around a count.</summary>
+internal static class MessageText
+{
+    /// <summary>The longest untrusted name kept whole in a message.</summary>
+    public const int MaxName = 200;
+
+    /// <summary>The longest whole message.</summary>
+    public const int MaxMessage = 4_000;
+
+    /// <summary>Escapes control and format characters and shortens text longer than <paramref name="max"/>.</summary>
+    public static string Clean(string? text, int max = MaxName)
+    {
+        if (string.IsNullOrEmpty(text))
+        {
+            return text ?? "";
+        }
+
+        if (text.Length > max)
+        {
+            int head = max * 3 / 4, tail = max / 4;
+            var omitted = string.Create(System.Globalization.CultureInfo.InvariantCulture, $"…({text.Length - head - tail:N0} more characters)…");
+            text = string.Concat(text.AsSpan(0, head), omitted, text.AsSpan(text.Length - tail));
+        }
+
+        return NeedsEscape(text) ? Escape(text) : text;
+    }
+
+    /// <summary>A whole message on one line: escaped as <see cref="Clean"/>, at most <see cref="MaxMessage"/> characters.</summary>
+    public static string OneLine(string message) => Clean(message, MaxMessage);
+
+    private static bool NeedsEscape(string text)
+    {
+        foreach (char c in text)
+        {
+            if (IsUnsafe(c))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    private static bool IsUnsafe(char c) =>
+        char.IsControl(c) || char.IsSurrogate(c) ||
+        (c >= '\u2000' && System.Globalization.CharUnicodeInfo.GetUnicodeCategory(c) is System.Globalization.UnicodeCategory.Format
+            or System.Globalization.UnicodeCategory.LineSeparator or System.Globalization.UnicodeCategory.ParagraphSeparator);
+
+    private static string Escape(string text)
+    {
+        var sb = new System.Text.StringBuilder(text.Length + 16);
+        for (int i = 0; i < text.Length; i++)
+        {
+            char c = text[i];
+            if (char.IsHighSurrogate(c) && i + 1 < text.Length && char.IsLowSurrogate(text[i + 1]))
+            {
+                sb.Append(c).Append(text[++i]);
+                continue;
+            }
+
+            if (!IsUnsafe(c))
+            {
+                sb.Append(c);
+                continue;
+            }
+
+            sb.Append(c switch
+            {
+                '\n' => "\\n",
+                '\r' => "\\r",
+                '\t' => "\\t",
+                '\u001B' => "\\e",
+                _ => "\\u" + ((int)c).ToString("X4", System.Globalization.CultureInfo.InvariantCulture),
+            });
+        }
+
+        return sb.ToString();
+    }
 }

@@ -81,18 +81,23 @@ public sealed record TensorInfo
     /// <summary>The number of logical elements (parameters for a parameter tensor).</summary>
     public long Elements => LogicalElements ?? StoredElements;
 
-    /// <summary>The exact stored bytes: <c>DataType.SizeOf(StoredElements)</c>, or per-row for block types.</summary>
+    /// <summary>The exact stored bytes: <c>DataType.SizeOf(StoredElements)</c>, or per row for GGML block types.</summary>
     public ByteSize Bytes
     {
         get
         {
-            if (DataType.BlockElements == 1 || Shape.IsDefaultOrEmpty)
+            long elements = StoredElements;
+
+            // Sub-byte types without a GGML id (safetensors F4, F6_E2M3, F6_E3M2) pack the whole tensor: its byte size
+            // is elements × bits / 8 (huggingface/safetensors rejects a tensor where that is not whole). An empty tensor
+            // is 0 bytes whatever its row (a row of 2^63 elements would overflow the row size).
+            if (DataType.BlockElements == 1 || Shape.IsDefaultOrEmpty || DataType.GgmlTypeId is null || elements == 0)
             {
-                return DataType.SizeOf(StoredElements);
+                return DataType.SizeOf(elements);
             }
 
-            // Block types are laid out row by row (ggml_row_size × rows): the innermost dimension is the row.
-            long rows = StoredElements / Math.Max(1, Shape[^1]);
+            // GGML block types are laid out row by row (ggml_row_size × rows): the innermost dimension is the row.
+            long rows = elements / Math.Max(1, Shape[^1]);
             return DataType.SizeOf(Shape[^1]) * rows;
         }
     }

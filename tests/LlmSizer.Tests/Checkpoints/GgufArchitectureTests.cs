@@ -10,7 +10,7 @@ namespace LlmSizer.Tests.Checkpoints;
 public sealed class GgufArchitectureTests
 {
     private static ArchitectureSpec Spec(G w) =>
-        GgufArchitecture.TryRead(GgufReader.Read(new MemoryByteSource(w.ToArray(), "arch.gguf")), null)!;
+        GgufArchitecture.TryRead(GgufReader.Read(MemoryByteSource.Create(w.ToArray(), "arch.gguf")), null)!;
 
     private static G Base(string arch, int layers = 4, int hidden = 256, int heads = 8, int? kv = 2, int ff = 512, int vocab = 1000)
     {
@@ -182,7 +182,7 @@ public sealed class GgufArchitectureTests
 
     [Fact]
     public void TryRead_NoArchitectureKey_Null() =>
-        Assert.Null(GgufArchitecture.TryRead(GgufReader.Read(new MemoryByteSource(new G().AddString("k", "v").ToArray())), null));
+        Assert.Null(GgufArchitecture.TryRead(GgufReader.Read(MemoryByteSource.Create(new G().AddString("k", "v").ToArray())), null));
 
     [Fact]
     public void LoadGguf_MoeExpertTensors_PoolAndActiveFromMetadata()
@@ -249,7 +249,7 @@ public sealed class GgufLoaderRobustnessTests
                 bytes[rng.Next(bytes.Length)] = (byte)rng.Next(256);
             }
 
-            var ex = Record.Exception(() => CheckpointLoader.LoadGguf(new MemoryByteSource(bytes, "m.gguf")));
+            var ex = Record.Exception(() => CheckpointLoader.LoadGguf(MemoryByteSource.Create(bytes, "m.gguf")));
             Assert.True(ex is null or LlmSizerException, $"mutation {i}: {ex}");
         }
     }
@@ -260,7 +260,7 @@ public sealed class GgufLoaderRobustnessTests
         var w = new G();
         w.AddString("general.architecture", "llama").AddUInt32("llama.block_count", 2_000_000_000).AddUInt32("llama.embedding_length", 8)
          .AddUInt32("llama.attention.head_count", 2).AddUInt32("llama.attention.sliding_window", 4);
-        var e = Assert.Throws<ModelFileFormatException>(() => CheckpointLoader.LoadGguf(new MemoryByteSource(w.ToArray(), "big.gguf")));
+        var e = Assert.Throws<ModelFileFormatException>(() => CheckpointLoader.LoadGguf(MemoryByteSource.Create(w.ToArray(), "big.gguf")));
         Assert.Contains("big.gguf", e.Message);
         Assert.Contains("llama.block_count", e.Message);
     }

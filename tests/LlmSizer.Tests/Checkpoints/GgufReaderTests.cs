@@ -11,7 +11,7 @@ namespace LlmSizer.Tests.Checkpoints;
 public sealed class GgufReaderTests
 {
     private static GgufFile Read(byte[] bytes, string name = "test.gguf", GgufReadOptions? options = null) =>
-        GgufReader.Read(new MemoryByteSource(bytes, name), options);
+        GgufReader.Read(MemoryByteSource.Create(bytes, name), options);
 
     private static ModelFileFormatException Fails(byte[] bytes, string name = "bad.gguf") =>
         Assert.Throws<ModelFileFormatException>(() => Read(bytes, name));

@@ -8,7 +8,7 @@ namespace LlmSizer.Tests.Checkpoints;
 
 public sealed class SafetensorsReaderTests
 {
-    private static SafetensorsHeader Read(byte[] bytes, string name = "test.safetensors") => SafetensorsReader.Read(new MemoryByteSource(bytes, name));
+    private static SafetensorsHeader Read(byte[] bytes, string name = "test.safetensors") => SafetensorsReader.Read(MemoryByteSource.Create(bytes, name));
 
     private static ModelFileFormatException Fails(byte[] bytes, string name = "bad.safetensors") =>
         Assert.Throws<ModelFileFormatException>(() => Read(bytes, name));

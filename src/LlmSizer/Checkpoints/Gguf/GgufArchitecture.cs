@@ -8,8 +8,6 @@ namespace LlmSizer.Checkpoints.Gguf;
 /// <see cref="ArchitectureSpec"/>. Key names: llama.cpp src/llama-arch.cpp (LLM_KV_NAMES) and gguf-py constants.</summary>
 internal static class GgufArchitecture
 {
-    private const int MaxLayers = 100_000;
-
     // GGUF arch name → Hugging Face model_type where one exists (else the GGUF name is kept).
     private static readonly Dictionary<string, string> HfNames = new(StringComparer.Ordinal)
     {
@@ -66,26 +64,24 @@ internal static class GgufArchitecture
         }
 
         var r = new KeyReader(file, arch);
-        int? layers = r.Int("block_count");
-        if (layers > MaxLayers)
-        {
-            // Per-layer tables are sized by the layer count, so an absurd one is refused rather than allocated.
-            throw GgufThrowHelper.Error(file.Path, 0, arch + ".block_count", $"at most {MaxLayers:N0} layers", layers.Value.ToString("N0", CultureInfo.InvariantCulture));
-        }
 
-        int? hidden = r.Int("embedding_length");
-        int? heads = r.IntOrMax("attention.head_count");
+        // Per-layer tables, generated inventories and estimates are sized by these, so absurd values are refused
+        // (ModelLimits; a vocab-only file declaring 100,000 layers cost one estimate 871 MiB).
+        int? layers = r.Limit(r.Int("block_count"), "block_count", ModelLimits.MaxLayers, "layers");
+        int? hidden = r.Limit(r.Int("embedding_length"), "embedding_length", ModelLimits.MaxHidden, "");
+        int? heads = r.Limit(r.IntOrMax("attention.head_count"), "attention.head_count", ModelLimits.MaxHeads, "heads");
         if (layers is null || hidden is null || heads is null || heads == 0)
         {
             return null;
         }
 
-        int kvHeads = r.IntOrMax("attention.head_count_kv") ?? heads.Value;
+        int kvHeads = r.Limit(r.IntOrMax("attention.head_count_kv"), "attention.head_count_kv", ModelLimits.MaxHeads, "heads") ?? heads.Value;
         int? keyLength = r.Int("attention.key_length");
         int? valueLength = r.Int("attention.value_length");
-        int? ff = r.IntOrMax("feed_forward_length");
+        int? ff = r.Limit(r.IntOrMax("feed_forward_length"), "feed_forward_length", ModelLimits.MaxIntermediate, "");
         int? vocab = file.Get("tokenizer.ggml.tokens") is { IsArray: true } tokens ? checked((int)Math.Min(tokens.Count, int.MaxValue)) : r.Int("vocab_size");
         vocab ??= VocabFromTensors(file);
+        vocab = r.Limit(vocab, file.Get("tokenizer.ggml.tokens") is { IsArray: true } ? "tokenizer.ggml.tokens" : "vocab_size", ModelLimits.MaxVocab, "tokens");
 
         MlaSpec? mla = null;
         if (r.Int("attention.kv_lora_rank") is { } kvLora and > 0)
@@ -102,11 +98,11 @@ internal static class GgufArchitecture
         }
 
         MoeSpec? moe = null;
-        if (r.Int("expert_count") is { } experts and > 0)
+        if (r.Limit(r.Int("expert_count"), "expert_count", ModelLimits.MaxExperts, "experts") is { } experts and > 0)
         {
             int used = r.Int("expert_used_count") ?? 1;
-            int expertFf = r.Int("expert_feed_forward_length") ?? ff ?? 0;
-            int shared = r.Int("expert_shared_count") ?? 0;
+            int expertFf = r.Limit(r.Int("expert_feed_forward_length"), "expert_feed_forward_length", ModelLimits.MaxIntermediate, "") ?? ff ?? 0;
+            int shared = r.Limit(r.Int("expert_shared_count"), "expert_shared_count", ModelLimits.MaxExperts, "experts") ?? 0;
             int? sharedFf = r.Int("expert_shared_feed_forward_length");
             if (shared == 0 && sharedFf is > 0)
             {
@@ -114,6 +110,14 @@ internal static class GgufArchitecture
             }
 
             int leadingDense = r.Int("leading_dense_block_count") ?? 0;
+            long bound = ModelLimits.GeneratedTensorBound(layers.Value, (long)experts + shared);
+            if (bound > ModelLimits.MaxGeneratedTensors)
+            {
+                throw GgufThrowHelper.Error(file.Path, file.OffsetOf(arch + ".expert_count"), arch + ".expert_count",
+                    $"at most {ModelLimits.MaxGeneratedTensors:N0} tensors in all (ModelLimits.MaxGeneratedTensors)",
+                    $"{experts:N0} experts in each of {layers.Value:N0} layers (about {bound:N0} tensors)");
+            }
+
             moe = new MoeSpec
             {
                 Experts = experts,
@@ -216,6 +220,19 @@ internal static class GgufArchitecture
 
     private readonly struct KeyReader(GgufFile file, string arch)
     {
+        /// <summary>The value, refused when above <paramref name="max"/> (a <see cref="ModelLimits"/> constant).</summary>
+        public int? Limit(int? value, string suffix, int max, string unit)
+        {
+            if (value > max)
+            {
+                string key = suffix.StartsWith("tokenizer.", StringComparison.Ordinal) ? suffix : arch + "." + suffix;
+                throw GgufThrowHelper.Error(file.Path, file.OffsetOf(key), key, $"at most {max:N0}{(unit.Length > 0 ? " " + unit : "")} (ModelLimits)",
+                    value.Value.ToString("N0", CultureInfo.InvariantCulture));
+            }
+
+            return value;
+        }
+
         /// <summary>A non-negative int hyperparameter, or null when absent.</summary>
         public int? Int(string suffix)
         {
@@ -232,7 +249,7 @@ internal static class GgufArchitecture
 
             if (!value.TryGetInt64(out long v) || v < 0 || v > int.MaxValue)
             {
-                throw GgufThrowHelper.Error(file.Path, 0, key, "an integer 0..2,147,483,647", value.ToString());
+                throw GgufThrowHelper.Error(file.Path, file.OffsetOf(key), key, "an integer 0..2,147,483,647", value.ToString());
             }
 
             return (int)v;
@@ -269,7 +286,7 @@ internal static class GgufArchitecture
 
             if (!value.TryGetInt64Array(out var items) || items.Length == 0 || items.Any(x => x < 0 || x > int.MaxValue))
             {
-                throw GgufThrowHelper.Error(file.Path, 0, key, "an integer or a per-layer array of integers 0..2,147,483,647", value.ToString());
+                throw GgufThrowHelper.Error(file.Path, file.OffsetOf(key), key, "an integer or a per-layer array of integers 0..2,147,483,647", value.ToString());
             }
 
             return (int)items.Max();

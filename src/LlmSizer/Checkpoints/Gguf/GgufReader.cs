@@ -42,6 +42,9 @@ internal sealed class GgufFile
     public string? Architecture => Metadata.TryGetValue("general.architecture", out var v) ? v.Scalar as string : null;
 
     public GgufValue? Get(string key) => Metadata.GetValueOrDefault(key);
+
+    /// <summary>The file offset of a metadata key, for messages (0 when absent).</summary>
+    public long OffsetOf(string key) => Metadata.TryGetValue(key, out var v) ? v.Offset : 0;
 }
 
 /// <summary>Options of <see cref="GgufReader"/>.</summary>
@@ -72,18 +75,68 @@ internal static class GgufReader
         return Read(source, options);
     }
 
-    public static GgufFile Read(IByteSource source, GgufReadOptions? options = null)
+    /// <summary>Reads a header from a synchronous source: the cursor reads ahead in growing chunks as it walks.</summary>
+    public static GgufFile Read(ISynchronousByteSource source, GgufReadOptions? options = null)
     {
-        options ??= GgufReadOptions.Default;
-        var c = new Cursor(source);
+        var c = new Cursor(source, source.Name, ByteSource.KnownLength(source), long.MaxValue);
         try
         {
-            return ReadCore(c, options);
+            return ReadCore(c, options ?? GgufReadOptions.Default);
         }
         finally
         {
             c.Dispose();
         }
+    }
+
+    /// <summary>Reads a header from any source (a remote one included). The parsing is the synchronous one above, run
+    /// over a prefix of the file held in memory: when the walk needs bytes past the prefix, the prefix is extended (at
+    /// least doubled, so a header of n bytes takes O(log n) reads and at most about twice the parse work) and the
+    /// walk restarts. A GGUF header has no length field, so this is how a range reader learns where it ends.</summary>
+    public static async ValueTask<GgufFile> ReadAsync(IByteSource source, GgufReadOptions? options = null, CancellationToken cancellationToken = default)
+    {
+        if (source is ISynchronousByteSource sync)
+        {
+            return Read(sync, options);
+        }
+
+        long length = ByteSource.KnownLength(source);
+        var prefix = new byte[(int)Math.Min(length, 64 * 1024)];
+        int have = 0;
+        while (true)
+        {
+            if (!await source.TryReadExactlyAsync(have, prefix.AsMemory(have), cancellationToken).ConfigureAwait(false))
+            {
+                throw GgufThrowHelper.Truncated(source.Name, have, "header", prefix.Length - have, 0);
+            }
+
+            have = prefix.Length;
+            var c = new Cursor(new MemoryByteSource(prefix, source.Name), source.Name, length, have);
+            try
+            {
+                return ReadCore(c, options ?? GgufReadOptions.Default);
+            }
+            catch (NeedBytesException e)
+            {
+                long want = Math.Min(length, Math.Max(e.End, 2L * have));
+                if (want > Array.MaxLength || want > ModelLimits.MaxStreamBytes * 16)
+                {
+                    throw GgufThrowHelper.Error(source.Name, have, "header", $"at most {ModelLimits.MaxStreamBytes * 16:N0} bytes of metadata and tensor infos", $"more ({want:N0} bytes needed)");
+                }
+
+                Array.Resize(ref prefix, (int)want);
+            }
+            finally
+            {
+                c.Dispose();
+            }
+        }
+    }
+
+    /// <summary>Thrown by the cursor of <see cref="ReadAsync"/> when the walk needs bytes past the prefix in memory.</summary>
+    private sealed class NeedBytesException(long end) : Exception
+    {
+        public long End { get; } = end;
     }
 
     private static GgufFile ReadCore(Cursor c, GgufReadOptions options)
@@ -127,6 +180,7 @@ internal static class GgufReader
             long typeAt = c.Position;
             uint type = c.U32("metadata", key, " type");
             var value = ReadValue(c, key, type, typeAt, 0, options);
+            value.Offset = keyAt;
             if (!metadata.TryAdd(key, value))
             {
                 throw GgufThrowHelper.DuplicateKey(file, keyAt, key);
@@ -410,7 +464,7 @@ internal static class GgufReader
     private delegate T ReadFunc<out T>(ReadOnlySpan<byte> span);
 
     /// <summary>A forward reader over a byte source with one pooled buffer, refilled as the header is walked.</summary>
-    private sealed class Cursor(IByteSource source) : IDisposable
+    private sealed class Cursor(ISynchronousByteSource source, string name, long length, long available) : IDisposable
     {
         // Reads start small and double up to MaxRead: a GGUF header has no length field, so any read-ahead may run into
         // tensor data; doubling keeps the over-read below the bytes already consumed (+4 KiB) while big tokenizer
@@ -426,9 +480,9 @@ internal static class GgufReader
         private long _bufferOffset;
         private int _bufferLength;
 
-        public string Name => source.Name;
+        public string Name => name;
 
-        public long Length { get; } = source.Length;
+        public long Length { get; } = length;
 
         public long Position { get; private set; }
 
@@ -534,6 +588,12 @@ internal static class GgufReader
 
             _readSize = Math.Min(_readSize * 2, MaxRead);
             int want = (int)Math.Min(size, Remaining);
+            if (Position + want > available)
+            {
+                // Only the asynchronous walk has a limit: it extends its prefix and starts again.
+                throw new NeedBytesException(Position + want);
+            }
+
             if (!source.TryReadExactly(Position, _buffer.AsSpan(0, want)))
             {
                 throw GgufThrowHelper.Truncated(Name, Position, FieldName(field, name, suffix), count, 0);

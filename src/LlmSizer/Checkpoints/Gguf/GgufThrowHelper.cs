@@ -10,8 +10,9 @@ internal static class GgufThrowHelper
 
     private static string N(ulong v) => v.ToString("N0", CultureInfo.InvariantCulture);
 
+    // Names, keys and values come from the file: cleaned (escaped, shortened) before they go into the line.
     public static ModelFileFormatException Error(string file, long offset, string field, string expected, string found) =>
-        new(file, offset, $"{file}: byte {N(offset)}: {field}: expected {expected}; found {found}.");
+        new(file, offset, $"{MessageText.Clean(file, 400)}: byte {N(offset)}: {MessageText.Clean(field, 300)}: expected {expected}; found {MessageText.Clean(found, 300)}.");
 
     public static ModelFileFormatException Truncated(string file, long offset, string field, long needed, long remaining) =>
         Error(file, offset, field, $"{N(needed)} more bytes", $"{N(remaining)} (file truncated or length field corrupt)");

@@ -67,6 +67,9 @@ internal sealed class GgufValue
 
     public GgufValueType Type { get; }
 
+    /// <summary>The file offset of the key-value pair (its key length), for messages; 0 when not read from a file.</summary>
+    public long Offset { get; set; }
+
     public object? Scalar { get; }
 
     /// <summary>For arrays: the element type.</summary>

@@ -47,23 +47,18 @@ internal static class SafetensorsReader
         return Read(source);
     }
 
-    public static SafetensorsHeader Read(IByteSource source)
+    /// <summary>Reads a header from a synchronous source: two reads (the length, then the JSON).</summary>
+    public static SafetensorsHeader Read(ISynchronousByteSource source)
     {
         string file = source.Name;
-        long fileLength = source.Length;
+        long fileLength = ByteSource.KnownLength(source);
         Span<byte> prefix = stackalloc byte[8];
         if (fileLength < 8 || !source.TryReadExactly(0, prefix))
         {
             throw SafetensorsThrowHelper.TooShort(file, fileLength);
         }
 
-        ulong n = BinaryPrimitives.ReadUInt64LittleEndian(prefix);
-        if (n > SafetensorsThrowHelper.MaxHeaderLength || n > (ulong)(fileLength - 8))
-        {
-            throw SafetensorsThrowHelper.HeaderTooLarge(file, n, fileLength);
-        }
-
-        int headerLength = (int)n;
+        int headerLength = HeaderLength(file, prefix, fileLength);
         var buffer = ArrayPool<byte>.Shared.Rent(Math.Max(headerLength, 1));
         try
         {
@@ -79,6 +74,50 @@ internal static class SafetensorsReader
         {
             ArrayPool<byte>.Shared.Return(buffer);
         }
+    }
+
+    /// <summary>Reads a header from any source (a remote one included): the same two reads, awaited, and the same parse.</summary>
+    public static async ValueTask<SafetensorsHeader> ReadAsync(IByteSource source, CancellationToken cancellationToken = default)
+    {
+        if (source is ISynchronousByteSource sync)
+        {
+            return Read(sync);
+        }
+
+        string file = source.Name;
+        long fileLength = ByteSource.KnownLength(source);
+        var prefix = new byte[8];
+        if (fileLength < 8 || !await source.TryReadExactlyAsync(0, prefix, cancellationToken).ConfigureAwait(false))
+        {
+            throw SafetensorsThrowHelper.TooShort(file, fileLength);
+        }
+
+        int headerLength = HeaderLength(file, prefix, fileLength);
+        var buffer = ArrayPool<byte>.Shared.Rent(Math.Max(headerLength, 1));
+        try
+        {
+            if (!await source.TryReadExactlyAsync(8, buffer.AsMemory(0, headerLength), cancellationToken).ConfigureAwait(false))
+            {
+                throw SafetensorsThrowHelper.TooShort(file, fileLength);
+            }
+
+            return Parse(file, fileLength, buffer.AsSpan(0, headerLength));
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
+    }
+
+    private static int HeaderLength(string file, ReadOnlySpan<byte> prefix, long fileLength)
+    {
+        ulong n = BinaryPrimitives.ReadUInt64LittleEndian(prefix);
+        if (n > SafetensorsThrowHelper.MaxHeaderLength || n > (ulong)(fileLength - 8))
+        {
+            throw SafetensorsThrowHelper.HeaderTooLarge(file, n, fileLength);
+        }
+
+        return (int)n;
     }
 
     private static SafetensorsHeader Parse(string file, long fileLength, ReadOnlySpan<byte> header)
@@ -198,6 +237,11 @@ internal static class SafetensorsReader
         catch (JsonException e)
         {
             throw SafetensorsThrowHelper.InvalidJson(file, 8 + (e.BytePositionInLine ?? 0), e.Message);
+        }
+        catch (InvalidOperationException)
+        {
+            // Utf8JsonReader validates UTF-8 and escapes lazily: GetString on "\ud800" (a lone surrogate) throws this.
+            throw SafetensorsThrowHelper.InvalidJson(file, 8 + reader.TokenStartIndex, "a string with an invalid escape (a lone UTF-16 surrogate such as \\ud800)");
         }
 
         return metadata;

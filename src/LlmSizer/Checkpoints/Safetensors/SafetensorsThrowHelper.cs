@@ -13,8 +13,8 @@ internal static class SafetensorsThrowHelper
 
     public static ModelFileFormatException Error(string file, long? offset, string field, string expected, string found) =>
         new(file, offset, offset is { } o
-            ? $"{file}: byte {N(o)}: {field}: expected {expected}; found {found}."
-            : $"{file}: {field}: expected {expected}; found {found}.");
+            ? $"{MessageText.Clean(file, 400)}: byte {N(o)}: {MessageText.Clean(field, 300)}: expected {expected}; found {MessageText.Clean(found, 300)}."
+            : $"{MessageText.Clean(file, 400)}: {MessageText.Clean(field, 300)}: expected {expected}; found {MessageText.Clean(found, 300)}.");
 
     public static ModelFileFormatException TooShort(string file, long length) =>
         Error(file, 0, "header length", "an 8-byte little-endian header length", $"a file of {N(length)} bytes");
