@@ -477,28 +477,34 @@ internal sealed class FuzzRunner
     {
         T Pick<T>(params T[] items) => items[_random.Next(items.Length)];
         bool training = _random.Next(4) == 0;
+        var dtype = Pick<string?>(null, "bf16", "fp16", "q4_k_m", "q8_0", "int4", "fp8", "nf4");
+        var kv = Pick<string?>(null, "fp8", "q8_0", "f16");
         return new Workload
         {
-            Mode = training ? WorkloadMode.Training : WorkloadMode.Inference,
             Context = Pick<int?>(null, 1, 512, 4096, 32_768, 131_072, 1 << 20),
             Batch = Pick(1, 2, 16, 256),
-            Dtype = Pick<string?>(null, "bf16", "fp16", "q4_k_m", "q8_0", "int4", "fp8", "nf4"),
-            KvDtype = Pick<string?>(null, "fp8", "q8_0", "f16"),
+            Format = dtype is null ? null : LlmSizer.Quantization.WeightFormat.Parse(dtype),
+            KvType = kv is null ? null : LlmSizer.DataTypes.DataType.Parse(kv),
             Engine = training ? null : Pick<InferenceEngine?>(null, InferenceEngine.Vllm, InferenceEngine.LlamaCpp, InferenceEngine.Hf),
-            Gpus = Pick(1, 2, 8),
-            Tp = Pick(1, 2),
-            Zero = training ? _random.Next(4) : 0,
-            Optimizer = Pick(Enum.GetValues<OptimizerKind>()),
-            LoraRank = training ? Pick<int?>(null, 8, 64) : null,
-            Qlora = training && _random.Next(4) == 0,
-            Recompute = Pick(Enum.GetValues<Recompute>()),
-            FlashAttn = Pick(Enum.GetValues<FlashAttention>()),
-            Ubatch = Pick(512, 1, 4096),
-            GpuUtil = Pick(0.9, 1.0, 0.01),
-            MaxSeqs = Pick(256, 1),
-            MaxBatchedTokens = Pick<int?>(null, 1, 8192),
-            GpuMemoryBytes = Pick<long?>(null, 80L << 30, 1 << 20),
-            OverheadBytes = _random.Next(8) == 0 ? (_options.ExtremeWorkloads ? Pick<long?>(0, 1L << 40, long.MaxValue, long.MaxValue / 2) : Pick<long?>(0, 1L << 30)) : null,
+            Gpus = Pick<int?>(null, 1, 2, 8),
+            TensorParallel = Pick(1, 2),
+            Attention = Pick<AttentionKernel?>(null, AttentionKernel.Eager, AttentionKernel.Flash),
+            GpuMemory = Pick<long?>(null, 80L << 30, 1 << 20) is { } g ? new LlmSizer.Units.ByteSize(g) : null,
+            Overhead = _random.Next(8) == 0
+                ? new LlmSizer.Units.ByteSize(_options.ExtremeWorkloads ? Pick(0, 1L << 40, long.MaxValue, long.MaxValue / 2) : Pick(0, 1L << 30))
+                : null,
+            Vllm = new VllmSettings { GpuUtilization = Pick(0.9, 1.0, 0.01), MaxSeqs = Pick(256, 1), MaxBatchedTokens = Pick<int?>(null, 1, 8192) },
+            LlamaCpp = new LlamaCppSettings { FlashAttention = Pick(Enum.GetValues<FlashAttention>()), Ubatch = Pick(512, 1, 4096) },
+            Training = training
+                ? new TrainingSettings
+                {
+                    ZeroStage = _random.Next(4),
+                    Optimizer = Pick(Enum.GetValues<OptimizerKind>()),
+                    LoraRank = Pick<int?>(null, 8, 64),
+                    Qlora = _random.Next(4) == 0,
+                    Recompute = Pick(Enum.GetValues<Recompute>()),
+                }
+                : null,
         };
     }
 

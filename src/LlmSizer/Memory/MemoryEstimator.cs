@@ -139,8 +139,9 @@ internal static class SettingErrors
     public static InvalidSettingException Positive(string setting, long value) =>
         new(setting, $"expected a positive number; found {value.ToString(CultureInfo.InvariantCulture)}.");
 
-    public static InvalidSettingException Overflow(Workload w) =>
-        new(SettingNames.Context, $"expected a workload whose memory fits in 64 bits (8 EiB); found context {w.Context?.ToString(CultureInfo.InvariantCulture) ?? "(default)"} × batch {w.Batch.ToString(CultureInfo.InvariantCulture)}, which overflows.");
+    public static InvalidSettingException Overflow(Workload w) => w.Overhead is { Bytes: > 1L << 50 } o
+        ? new(SettingNames.Overhead, $"expected a per-GPU overhead below 1 PiB; found {o.Bytes.ToString("N0", CultureInfo.InvariantCulture)} bytes, which overflows the totals.")
+        : new(SettingNames.Context, $"expected a workload whose memory fits in 64 bits (8 EiB); found context {w.Context?.ToString(CultureInfo.InvariantCulture) ?? "(default)"} × batch {w.Batch.ToString(CultureInfo.InvariantCulture)}, which overflows.");
 }
 
 /// <summary>The validated inputs of one estimate, shared by the inference and training paths, and the values each

@@ -156,7 +156,8 @@ public sealed class PreparedModel
                 {
                     if (t.Kind == TensorKind.Parameter)
                     {
-                        elems = checked(elems + (t.Shape.Length >= 2 ? t.StoredElements / t.Shape[^1] + t.Shape[^1] : t.Elements));
+                        // A zero-sized dimension (a hostile or empty tensor) holds no state.
+                        elems = checked(elems + (t.Shape.Length >= 2 ? (t.Shape[^1] == 0 ? 0 : t.StoredElements / t.Shape[^1] + t.Shape[^1]) : t.Elements));
                     }
                 }
 
@@ -183,6 +184,11 @@ public sealed class PreparedModel
                 }
 
                 long dIn = t.Shape[^1];
+                if (dIn == 0)
+                {
+                    continue; // an empty matrix takes no adapter
+                }
+
                 long dOut = t.Elements / dIn; // stacked expert tensors count each expert's output rows
                 total = checked(total + dIn + dOut);
                 count++;

@@ -101,7 +101,7 @@ public class FlagParserFuzzTests
         var r = CliRunner.Run("params", "--layers", "1", "--hidden", "2000000000", "--heads", "1", "--vocab", "2000000000");
 
         Assert.Equal(1, r.ExitCode);
-        Assert.StartsWith("error: --hidden: expected an integer from 1 to 1,048,576", r.StderrLines.Single());
+        Assert.StartsWith("error: --hidden: expected an integer from 1 to 262,144", r.StderrLines.Single());
     }
 
     [Fact]

@@ -20,8 +20,8 @@ public sealed class FuzzSmokeTests
             MaxExecs = 2_500,
             Duration = TimeSpan.FromSeconds(60),
             CallDeadline = TimeSpan.FromSeconds(30),
-            ExtremeWorkloads = false,
-            ZeroSizedTensors = false,
+            ExtremeWorkloads = true,
+            ZeroSizedTensors = true,
             WorkloadsPerModel = 1,
         };
 

@@ -159,17 +159,18 @@ public sealed record ManualArchitecture
     /// cannot make the generator build billions of tensors or overflow a count.</summary>
     public static IReadOnlyDictionary<string, int> Limits { get; } = new Dictionary<string, int>(StringComparer.Ordinal)
     {
-        [SettingNames.Layers] = 4_096,
-        [SettingNames.Hidden] = 1 << 20,
-        [SettingNames.Heads] = 1 << 14,
-        [SettingNames.KvHeads] = 1 << 14,
-        [SettingNames.HeadDim] = 1 << 16,
-        [SettingNames.Intermediate] = 1 << 22,
-        [SettingNames.ExpertIntermediate] = 1 << 22,
-        [SettingNames.Vocab] = 1 << 24,
+        // The one set of limits (ModelLimits), also enforced on configs, GGUF metadata and ModelResolver.FromSpec.
+        [SettingNames.Layers] = ModelLimits.MaxLayers,
+        [SettingNames.Hidden] = ModelLimits.MaxHidden,
+        [SettingNames.Heads] = ModelLimits.MaxHeads,
+        [SettingNames.KvHeads] = ModelLimits.MaxHeads,
+        [SettingNames.HeadDim] = ModelLimits.MaxHidden,
+        [SettingNames.Intermediate] = ModelLimits.MaxIntermediate,
+        [SettingNames.ExpertIntermediate] = ModelLimits.MaxIntermediate,
+        [SettingNames.Vocab] = ModelLimits.MaxVocab,
         [SettingNames.MaxPositions] = 1 << 27,
-        [SettingNames.Experts] = 4_096,
-        [SettingNames.TopK] = 4_096,
+        [SettingNames.Experts] = ModelLimits.MaxExperts,
+        [SettingNames.TopK] = ModelLimits.MaxExperts,
     };
 
     /// <summary>Parses one of the numbers from text, within its <see cref="Limits"/>.</summary>
@@ -196,10 +197,6 @@ public sealed record ManualArchitecture
             throw new InvalidSettingException(flag, $"expected a positive integer; found {N(value)}.");
         }
 
-        if (Limits.TryGetValue(flag, out var max) && value > max)
-        {
-            throw new InvalidSettingException(flag, $"expected an integer from 1 to {N(max)}; found {N(value)}.");
-        }
     }
 
     private static string N(long value) => value.ToString(CultureInfo.InvariantCulture);
