@@ -9,9 +9,6 @@ public interface IArchitectureFamily
     /// <summary>The <c>model_type</c> values this family reads (e.g. "llama"; "qwen2", "qwen2_moe").</summary>
     IReadOnlyList<string> ModelTypes { get; }
 
-    /// <summary>A short display name, e.g. "Llama".</summary>
-    string DisplayName { get; }
-
     /// <summary>Reads a config onto a spec, applying the Hugging Face config class defaults for omitted keys.</summary>
     /// <param name="config">The config object.</param>
     /// <returns>The spec.</returns>

@@ -16,7 +16,6 @@ internal sealed class BertFamily : IArchitectureFamily
 {
     public IReadOnlyList<string> ModelTypes { get; } = ["bert"];
 
-    public string DisplayName => "BERT";
 
     public ArchitectureSpec Read(ConfigObject config) =>
         Validated(config, this, c => EncoderStack.Read(c, "bert", defaultVocab: 30522, roberta: false));
@@ -34,7 +33,6 @@ internal sealed class RobertaFamily : IArchitectureFamily
 {
     public IReadOnlyList<string> ModelTypes { get; } = ["roberta", "xlm-roberta"];
 
-    public string DisplayName => "RoBERTa";
 
     public ArchitectureSpec Read(ConfigObject config)
     {

@@ -12,7 +12,6 @@ internal sealed class BloomFamily : IArchitectureFamily
 {
     public IReadOnlyList<string> ModelTypes { get; } = ["bloom"];
 
-    public string DisplayName => "BLOOM";
 
     public ArchitectureSpec Read(ConfigObject config) => Validated(config, this, ReadSpec);
 

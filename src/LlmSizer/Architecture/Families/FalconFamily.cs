@@ -17,7 +17,6 @@ internal sealed class FalconFamily : IArchitectureFamily
 {
     public IReadOnlyList<string> ModelTypes { get; } = ["falcon", "RefinedWebModel", "RefinedWeb"];
 
-    public string DisplayName => "Falcon";
 
     public ArchitectureSpec Read(ConfigObject config) => Validated(config, this, ReadSpec);
 

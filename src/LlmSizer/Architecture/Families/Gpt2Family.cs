@@ -15,7 +15,6 @@ internal sealed class Gpt2Family : IArchitectureFamily
 {
     public IReadOnlyList<string> ModelTypes { get; } = ["gpt2"];
 
-    public string DisplayName => "GPT-2";
 
     public ArchitectureSpec Read(ConfigObject config) => Validated(config, this, ReadSpec);
 

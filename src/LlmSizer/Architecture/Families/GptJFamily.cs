@@ -13,7 +13,6 @@ internal sealed class GptJFamily : IArchitectureFamily
 {
     public IReadOnlyList<string> ModelTypes { get; } = ["gptj"];
 
-    public string DisplayName => "GPT-J";
 
     public ArchitectureSpec Read(ConfigObject config) => Validated(config, this, ReadSpec);
 

@@ -13,7 +13,6 @@ internal sealed class GptNeoXFamily : IArchitectureFamily
 {
     public IReadOnlyList<string> ModelTypes { get; } = ["gpt_neox"];
 
-    public string DisplayName => "GPT-NeoX";
 
     public ArchitectureSpec Read(ConfigObject config) => Validated(config, this, ReadSpec);
 

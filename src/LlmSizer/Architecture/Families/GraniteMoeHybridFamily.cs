@@ -27,7 +27,6 @@ internal sealed class GraniteMoeHybridFamily : IArchitectureFamily
 
     public IReadOnlyList<string> ModelTypes { get; } = ["granitemoehybrid"];
 
-    public string DisplayName => "Granite 4.0 (hybrid)";
 
     public ArchitectureSpec Read(ConfigObject config)
     {

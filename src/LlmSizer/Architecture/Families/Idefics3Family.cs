@@ -16,7 +16,6 @@ internal sealed class Idefics3Family : IArchitectureFamily
 {
     public IReadOnlyList<string> ModelTypes { get; } = ["idefics3", "smolvlm"];
 
-    public string DisplayName => "Idefics3 / SmolVLM";
 
     public ArchitectureSpec Read(ConfigObject config)
     {

@@ -28,7 +28,6 @@ internal sealed class JambaFamily : IArchitectureFamily
 
     public IReadOnlyList<string> ModelTypes { get; } = ["jamba"];
 
-    public string DisplayName => "Jamba";
 
     public ArchitectureSpec Read(ConfigObject config)
     {

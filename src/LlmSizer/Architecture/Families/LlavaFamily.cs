@@ -18,7 +18,6 @@ internal sealed class LlavaFamily : IArchitectureFamily
 {
     public IReadOnlyList<string> ModelTypes { get; } = ["llava"];
 
-    public string DisplayName => "LLaVA";
 
     public ArchitectureSpec Read(ConfigObject config)
     {

@@ -23,7 +23,6 @@ internal sealed class MambaFamily : IArchitectureFamily
 
     public IReadOnlyList<string> ModelTypes { get; } = ["mamba", "mamba2"];
 
-    public string DisplayName => "Mamba";
 
     public ArchitectureSpec Read(ConfigObject config)
     {

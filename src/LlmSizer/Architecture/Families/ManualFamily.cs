@@ -217,8 +217,6 @@ public sealed class ManualFamily : IArchitectureFamily
     /// <inheritdoc/>
     public IReadOnlyList<string> ModelTypes { get; } = [FamilyName];
 
-    /// <inheritdoc/>
-    public string DisplayName => "Manual";
 
     /// <inheritdoc/>
     /// <remarks>Reads the flag names as JSON keys: <c>layers, hidden, heads, vocab, kv_heads, intermediate, gated, tied,

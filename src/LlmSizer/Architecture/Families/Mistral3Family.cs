@@ -20,7 +20,6 @@ internal sealed class Mistral3Family : IArchitectureFamily
 
     public IReadOnlyList<string> ModelTypes { get; } = ["mistral3"];
 
-    public string DisplayName => "Mistral 3";
 
     public ArchitectureSpec Read(ConfigObject config)
     {

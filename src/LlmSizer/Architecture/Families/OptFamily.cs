@@ -19,7 +19,6 @@ internal sealed class OptFamily : IArchitectureFamily
 
     public IReadOnlyList<string> ModelTypes { get; } = ["opt"];
 
-    public string DisplayName => "OPT";
 
     public ArchitectureSpec Read(ConfigObject config) => Validated(config, this, ReadSpec);
 

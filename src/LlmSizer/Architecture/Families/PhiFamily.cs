@@ -13,7 +13,6 @@ internal sealed class PhiFamily : IArchitectureFamily
 {
     public IReadOnlyList<string> ModelTypes { get; } = ["phi"];
 
-    public string DisplayName => "Phi";
 
     public ArchitectureSpec Read(ConfigObject config) => Validated(config, this, ReadSpec);
 

@@ -24,7 +24,6 @@ internal sealed class T5Family : IArchitectureFamily
 {
     public IReadOnlyList<string> ModelTypes { get; } = ["t5", "mt5", "umt5"];
 
-    public string DisplayName => "T5";
 
     public ArchitectureSpec Read(ConfigObject config) => Validated(config, this, ReadSpec);
 

@@ -22,7 +22,6 @@ internal sealed class WhisperFamily : IArchitectureFamily
 
     public IReadOnlyList<string> ModelTypes { get; } = ["whisper"];
 
-    public string DisplayName => "Whisper";
 
     public ArchitectureSpec Read(ConfigObject config)
     {
