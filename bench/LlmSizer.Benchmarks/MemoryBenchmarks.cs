@@ -36,3 +36,23 @@ public class MemoryBenchmarks
     [Benchmark]
     public int MaxContextLlama31_8B() => MemorySolver.MaxContext(_llama, _workload, ByteSize.FromGiB(80));
 }
+
+/// <summary>A whole-catalog fit (49 GPU types: TP/PP search, max context, vLLM KV capacity, settings) for one model.</summary>
+[MemoryDiagnoser]
+[ShortRunJob]
+public class FitBenchmarks
+{
+    private ModelInfo _llama = null!;
+
+    [GlobalSetup]
+    public void Setup()
+    {
+        _llama = ModelResolver.Resolve("llama-3.1-8b");
+        _ = LlmSizer.Fit.FitPlanner.Plan(new LlmSizer.Fit.FitRequest { Model = new ModelRequest { Loaded = _llama } }); // prepare once
+    }
+
+    /// <summary>Llama-3.1-8B, vLLM defaults, every catalog GPU.</summary>
+    [Benchmark]
+    public int FitWholeCatalogLlama31_8B() =>
+        LlmSizer.Fit.FitPlanner.Plan(new LlmSizer.Fit.FitRequest { Model = new ModelRequest { Loaded = _llama }, Workload = new Workload { Context = 8192 } }).Plans.Count;
+}

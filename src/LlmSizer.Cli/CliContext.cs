@@ -15,11 +15,13 @@ internal sealed class CliContext
         _console = new Lazy<IAnsiConsole>(() =>
         {
             var redirected = consoleWidth is not null || !ReferenceEquals(stdout, System.Console.Out) || System.Console.IsOutputRedirected;
+            // NO_COLOR (no-color.org): any non-empty value turns colour off; tables keep their layout.
+            bool noColor = !string.IsNullOrEmpty(Environment.GetEnvironmentVariable("NO_COLOR"));
             var console = AnsiConsole.Create(new AnsiConsoleSettings
             {
                 Out = new AnsiConsoleOutput(stdout),
                 Ansi = redirected ? AnsiSupport.No : AnsiSupport.Detect,
-                ColorSystem = redirected ? ColorSystemSupport.NoColors : ColorSystemSupport.Detect,
+                ColorSystem = redirected || noColor ? ColorSystemSupport.NoColors : ColorSystemSupport.Detect,
                 Interactive = InteractionSupport.No,
             });
             if (consoleWidth is int width)

@@ -27,6 +27,35 @@ internal static class LlmSizeApp
     /// <returns>The process exit code.</returns>
     internal static int Run(string[] args, TextWriter stdout, TextWriter stderr, int? consoleWidth, IReadOnlyList<ICliCommand> commands)
     {
+        // --output FILE (any command): write what would go to stdout into FILE instead; errors still go to stderr.
+        int o = Array.FindIndex(args, a => a is "--output" or "-o");
+        if (o >= 0)
+        {
+            if (o + 1 >= args.Length || args[o + 1].StartsWith('-'))
+            {
+                stderr.WriteLine("error: --output: expected a file path; found none. (see 'llmsize --help')");
+                return ExitCodes.UsageError;
+            }
+
+            var path = args[o + 1];
+            var rest = args.Where((_, i) => i != o && i != o + 1).ToArray();
+            StreamWriter file;
+            try
+            {
+                file = new StreamWriter(path, append: false, new System.Text.UTF8Encoding(false));
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or ArgumentException or NotSupportedException)
+            {
+                stderr.WriteLine("error: --output: " + OneLine(ex.Message));
+                return ExitCodes.InputError;
+            }
+
+            using (file)
+            {
+                return Run(rest, file, stderr, consoleWidth ?? 160, commands);
+            }
+        }
+
         var context = new CliContext(stdout, stderr, consoleWidth);
         var root = CommandRegistry.BuildRoot(context, commands);
         var verbose = args.Contains(CommandRegistry.VerboseFlag, StringComparer.Ordinal);

@@ -34,6 +34,7 @@ internal static class CommandRegistry
         () => new ModelsCommand(),
         () => new GpusCommand(),
         () => new SeedCommand(),
+        () => new CompletionCommand(),
     ];
 
     /// <summary>New instances of every subcommand, in help order.</summary>
@@ -48,6 +49,8 @@ internal static class CommandRegistry
     {
         var root = new RootCommand("llmsize: exact LLM parameter counts and GPU memory estimates.");
         root.Options.Add(new Option<bool>(VerboseFlag) { Description = "Print stack traces with errors.", Recursive = true });
+        // Handled before parsing (LlmSizeApp.Run); declared here so it appears in every command's help.
+        root.Options.Add(new Option<string?>("--output", "-o") { Description = "Write the output (tables or JSON) to FILE instead of stdout.", HelpName = "FILE", Recursive = true });
         foreach (var command in commands ?? CreateAll())
         {
             root.Subcommands.Add(command.Create(context));
