@@ -47,9 +47,18 @@ public static class ModelResolver
             return FromSpec(name, ModelSourceKind.Config, read) with { Files = [configPath] };
         }
 
-        var known = string.Join(", ", ModelCatalog.All.Select(e => e.Id).Take(12));
-        throw new UnknownModelException(
-            $"MODEL: '{MessageText.Clean(model, 300)}' is not a catalog id nor an existing file or folder (try 'llmsize models'; e.g. {known}).");
+        if (ModelCatalog.TryGetFineTuneBase(model, out var baseEntry))
+        {
+            return FromSpec(baseEntry.Id, ModelSourceKind.Catalog, HuggingFaceConfigReader.Read(baseEntry.Config)) with
+            {
+                Warnings = [$"'{MessageText.Clean(model, 200)}' is not in the catalog; sized as {baseEntry.Id} ({baseEntry.Repository}): an instruct or chat fine-tune has its base model's tensor shapes."],
+            };
+        }
+
+        var suggestions = ModelCatalog.Suggest(model);
+        throw new UnknownModelException(suggestions.Count > 0
+            ? $"MODEL: '{MessageText.Clean(model, 300)}' is not a catalog id nor an existing file or folder; did you mean {string.Join(", ", suggestions)}? (see 'llmsize models')"
+            : $"MODEL: '{MessageText.Clean(model, 300)}' is not a catalog id nor an existing file or folder (see 'llmsize models' for the {ModelCatalog.All.Count} built-in models).");
     }
 
     /// <summary>Builds a model from a spec read by a family.</summary>

@@ -40,6 +40,59 @@ public static class ModelCatalog
     /// <returns>The summaries.</returns>
     public static IReadOnlyList<CatalogSummary> Summaries() => [.. All.Select(CatalogSummary.Of)];
 
+    // Suffixes of fine-tuned variants whose tensors have the base model's shapes (instruct/chat tuning changes weights,
+    // not the architecture): meta-llama/Llama-3.1-8B-Instruct, google/gemma-2-9b-it, Qwen/Qwen2.5-7B-Instruct.
+    private static readonly string[] FineTuneSuffixes = ["-instruct", "-chat", "-it", "-hf", "-sft", "-dpo", "-base"];
+
+    /// <summary>Finds the catalog entry of a fine-tune's base model: the name with its instruct/chat suffixes removed.</summary>
+    /// <param name="name">The name, e.g. <c>meta-llama/Llama-3.1-8B-Instruct</c>.</param>
+    /// <param name="entry">The base model's entry.</param>
+    /// <returns>True when the stripped name is a catalog id or alias.</returns>
+    public static bool TryGetFineTuneBase(string name, out CatalogEntry entry)
+    {
+        ArgumentNullException.ThrowIfNull(name);
+        entry = null!;
+        var n = name.Trim();
+        for (int round = 0; round < 3; round++)
+        {
+            var suffix = FineTuneSuffixes.FirstOrDefault(x => n.EndsWith(x, StringComparison.OrdinalIgnoreCase));
+            if (suffix is null)
+            {
+                return false;
+            }
+
+            n = n[..^suffix.Length];
+            if (TryGet(n, out entry) || (n.Contains('/', StringComparison.Ordinal) && TryGet(n[(n.LastIndexOf('/') + 1)..], out entry)))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    /// <summary>The catalog ids closest to a mistyped name (edit distance on ids and aliases, case and separators
+    /// ignored), best first.</summary>
+    /// <param name="name">The name.</param>
+    /// <param name="max">The most suggestions.</param>
+    /// <returns>The ids.</returns>
+    public static IReadOnlyList<string> Suggest(string name, int max = 3)
+    {
+        ArgumentNullException.ThrowIfNull(name);
+        static string Key(string s) => new([.. s.ToLowerInvariant().Where(char.IsAsciiLetterOrDigit).Take(64)]);
+        var query = Key(name.Contains('/', StringComparison.Ordinal) ? name[(name.LastIndexOf('/') + 1)..] : name);
+        if (query.Length == 0)
+        {
+            return [];
+        }
+
+        return All
+            .Select(e => (e.Id, Score: e.Aliases.Prepend(e.Id).Select(a => Gpus.GpuNameMatcher.Score(query, Key(a.Contains('/', StringComparison.Ordinal) ? a[(a.LastIndexOf('/') + 1)..] : a))).Min()))
+            .Where(x => x.Score <= Math.Max(4, query.Length)) // within about half the name's length in edits
+            .OrderBy(x => x.Score).ThenBy(x => x.Id, StringComparer.Ordinal)
+            .Take(max).Select(x => x.Id).ToList();
+    }
+
     /// <summary>Finds an entry by id or alias, case-insensitively.</summary>
     /// <param name="id">The id.</param>
     /// <param name="entry">The entry, when found.</param>

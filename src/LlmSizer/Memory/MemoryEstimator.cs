@@ -384,6 +384,11 @@ internal sealed class EstimatePlan
             Pp = pp,
             Dp = gpus / (tp * pp),
         };
+        foreach (var warning in model.Warnings)
+        {
+            plan.Warn(warning);
+        }
+
         if (spec.MaxPositions is { } mp && context > mp)
         {
             plan.Warn($"context {context} exceeds the model's trained maximum of {mp} tokens (max_position_embeddings); quality may degrade without RoPE scaling.");
