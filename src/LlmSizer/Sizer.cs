@@ -134,7 +134,17 @@ public static class Sizer
             check = InventoryComparison.Compare(model.Family.Generate(model.Architecture), model.Inventory);
         }
 
-        return new ParametersResult(model, model.Parameters(), check, new ParametersOptions(request.Tensors, request.LayersDetail));
+        var report = model.Parameters();
+        if (report.Total.Value == 0 && model.Architecture is { } spec)
+        {
+            // Say it the same way memory does: a vocab-only GGUF has hyper-parameters but no tensors.
+            model = model with
+            {
+                Warnings = [.. model.Warnings, $"{model.Name} holds no weight tensors (0 parameters here); memory estimates generate the weights from its architecture ({spec.Family})."],
+            };
+        }
+
+        return new ParametersResult(model, report, check, new ParametersOptions(request.Tensors, request.LayersDetail));
     }
 
     /// <summary>Estimates a model's memory.</summary>

@@ -128,7 +128,10 @@ public static class EngineDefaults
             "float32" or "fp32" or "f32" or "float" => (WeightFormat.F32, "config torch_dtype float32"),
             "bfloat16" or "bf16" => (WeightFormat.BF16, "config torch_dtype bfloat16"),
             null => (WeightFormat.BF16, "no torch_dtype in the config"),
-            _ => (WeightFormat.BF16, "config torch_dtype " + spec.TorchDtype),
+            "auto" => (WeightFormat.BF16, "config torch_dtype auto"),
+            // An unknown type is an error, not a silent bf16: the weights' size depends on it.
+            _ => throw new ModelConfigException(spec.Source, "torch_dtype",
+                $"{(spec.Source.Length > 0 ? spec.Source : spec.Family)}: torch_dtype: expected float16, bfloat16, float32 or auto; found '{Errors.MessageText.Clean(spec.TorchDtype, 64)}'."),
         };
     }
 }

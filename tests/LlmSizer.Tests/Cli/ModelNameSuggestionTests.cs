@@ -40,3 +40,23 @@ public class ModelNameSuggestionTests
         Assert.Contains($"sized as {baseId}", r.Stderr);
     }
 }
+
+public class DefaultsErrorTests
+{
+    [Fact]
+    public void Memory_UnknownTorchDtype_IsAnErrorNamingTheField()
+    {
+        // float128 is no PyTorch dtype: it used to be sized silently as bf16.
+        using var dir = new TempDir();
+        var config = File.ReadAllText(Path.Combine(TestPaths.RepoRoot, "src", "LlmSizer", "Catalog", "Models", "llama-3.1-8b.json"));
+        using var doc = System.Text.Json.JsonDocument.Parse(config);
+        var text = doc.RootElement.GetProperty("config").GetRawText().Replace("\"bfloat16\"", "\"float128\"", StringComparison.Ordinal);
+        var path = Path.Combine(dir.Path, "config.json");
+        File.WriteAllText(path, text);
+
+        var r = CliRunner.Run("memory", path);
+
+        Assert.Equal(1, r.ExitCode);
+        Assert.Contains("torch_dtype: expected float16, bfloat16, float32 or auto; found 'float128'", r.StderrLines.Single());
+    }
+}
