@@ -32,6 +32,7 @@ internal static class CommandRegistry
         () => new MemoryCommand(),
         () => new ModelsCommand(),
         () => new SeedCommand(),
+        () => new ServeCommand(),
     ];
 
     /// <summary>New instances of every subcommand, in help order.</summary>
