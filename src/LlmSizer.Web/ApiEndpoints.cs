@@ -34,6 +34,10 @@ internal static class ApiEndpoints
         app.MapGet("/healthz", () => Results.Text("ok", "text/plain", Encoding.UTF8))
             .WithSummary("Liveness: answers ok.").Produces<string>(200, "text/plain");
 
+        // The seed page under its short name.
+        app.MapGet("/seed", (IWebHostEnvironment env) => Results.File(Path.Combine(env.WebRootPath, "seed.html"), "text/html; charset=utf-8"))
+            .ExcludeFromDescription();
+
         var api = app.MapGroup("/api").WithTags("api");
         api.MapGet("/models", () => JsonText(ModelsJson.Value))
             .WithSummary("The built-in model catalog (llmsize models --json).").Produces<ModelsDocument>(200, Json);

@@ -64,10 +64,13 @@ public static class WebApp
         builder.Services.AddRateLimiter(o =>
         {
             o.RejectionStatusCode = StatusCodes.Status429TooManyRequests;
+            // Estimates are CPU-bound: a few run at once, the rest wait in a bounded queue, beyond it 429.
+            var permits = builder.Configuration.GetValue("LlmSizer:MaxConcurrent", Math.Max(4, Environment.ProcessorCount * 2));
+            var queue = builder.Configuration.GetValue("LlmSizer:QueueLimit", 256);
             o.AddConcurrencyLimiter(ExpensivePolicy, c =>
             {
-                c.PermitLimit = Math.Max(4, Environment.ProcessorCount * 2);
-                c.QueueLimit = 256;
+                c.PermitLimit = Math.Clamp(permits, 1, 1024);
+                c.QueueLimit = Math.Clamp(queue, 0, 100_000);
                 c.QueueProcessingOrder = QueueProcessingOrder.OldestFirst;
             });
             o.OnRejected = (ctx, ct) => new ValueTask(Problems.Write(ctx.HttpContext, StatusCodes.Status429TooManyRequests,
