@@ -181,9 +181,10 @@ function renderParams(params) {
   rows($("groups").tBodies[0], groups.map(([name, v]) => [name, v.toLocaleString("en-US"), `${((v / p.total) * 100).toFixed(1)}%`]));
 }
 
-/** Contexts for the line chart: powers of two from 512 up to the model's maximum (or the chosen context). */
-function sweep(context) {
-  const top = Math.max(context, state.params?.architecture?.max_positions ?? 4096, 1024);
+/** Contexts for the line chart: powers of two from 512 up to the model's maximum, the chosen context, or a little past
+ * the longest fitting context, so the line crosses the capacity line. */
+function sweep(context, maxFit) {
+  const top = Math.min(16777216, Math.max(context, state.params?.architecture?.max_positions ?? 4096, 1024, Math.ceil((maxFit * 1.25) / 1024) * 1024));
   const points = new Set([context]);
   for (let c = 512; c <= top; c *= 2) points.add(c);
   points.add(top);
@@ -217,11 +218,10 @@ async function update() {
     if (generation !== state.generation) return;
     renderMemory(memory, gpu);
     showError(null);
-    const contexts = sweep(context);
-    const [points, fit] = await Promise.all([
-      Promise.all(contexts.map((c) => modelCall("/api/memory", workload(c), signal).then((m) => ({ x: c, y: m.per_gpu_bytes })))),
-      gpu ? modelCall("/api/max_context", { ...workload(context), gpu: gpu.id }, signal) : Promise.resolve(null),
-    ]);
+    const fit = gpu ? await modelCall("/api/max_context", { ...workload(context), gpu: gpu.id }, signal) : null;
+    if (generation !== state.generation) return;
+    const contexts = sweep(context, fit?.max_context ?? 0);
+    const points = await Promise.all(contexts.map((c) => modelCall("/api/memory", workload(c), signal).then((m) => ({ x: c, y: m.per_gpu_bytes }))));
     if (generation !== state.generation) return;
     const mark = fit && fit.max_context > 0 ? fit.max_context : null;
     $("max-context").textContent = fit ? (fit.max_context > 0 ? `${fit.max_context.toLocaleString("en-US")} tokens` : "none (not one token fits)") : "–";

@@ -99,16 +99,19 @@ export function lineChart(svg, points, capacity, mark, title) {
   }
   svg.append(el("text", { x: 14, y: top + (height - top - bottom) / 2, class: "chart-label", "text-anchor": "middle",
     transform: `rotate(-90 14 ${top + (height - top - bottom) / 2})` }, "GiB per GPU"));
-  const step = Math.max(1, Math.ceil(points.length / 7));
-  points.forEach((p, i) => {
-    if (i % step !== 0 && i !== points.length - 1) return;
-    svg.append(el("text", { x: sx(p.x), y: height - bottom + 16, class: "chart-label", "text-anchor": "middle" }, tokens(p.x)));
-  });
+  // Tick labels at the points, skipping any that would touch the previous one.
+  let lastLabel = -Infinity;
+  for (const p of points) {
+    const x = sx(p.x);
+    if (x - lastLabel < 44) continue;
+    svg.append(el("text", { x, y: height - bottom + 16, class: "chart-label", "text-anchor": "middle" }, tokens(p.x)));
+    lastLabel = x;
+  }
   svg.append(el("text", { x: (left + width - right) / 2, y: height - 6, class: "chart-label", "text-anchor": "middle" }, "context (tokens, log scale)"));
   if (capacity) {
     const y = sy(capacity);
     svg.append(el("line", { x1: left, x2: width - right, y1: y, y2: y, class: "capacity", "data-bytes": capacity }));
-    svg.append(el("text", { x: width - right, y: y - 6, class: "chart-label", "text-anchor": "end" }, `GPU ${gib(capacity)}`));
+    svg.append(el("text", { x: left + 6, y: y - 6, class: "chart-label" }, `GPU ${gib(capacity)}`));
   }
   const d = points.map((p, i) => `${i === 0 ? "M" : "L"}${sx(p.x).toFixed(1)},${sy(p.y).toFixed(1)}`).join(" ");
   svg.append(el("path", { d, class: "line" }));
@@ -121,7 +124,7 @@ export function lineChart(svg, points, capacity, mark, title) {
     const x = sx(mark);
     svg.append(el("line", { x1: x, x2: x, y1: top, y2: height - bottom, class: "mark", "data-context": mark }));
     const anchor = x > width * 0.7 ? "end" : "start";
-    svg.append(el("text", { x: x + (anchor === "end" ? -4 : 4), y: top + 12, class: "chart-label mark-label", "text-anchor": anchor },
+    svg.append(el("text", { x: x + (anchor === "end" ? -4 : 4), y: height - bottom - 8, class: "chart-label mark-label", "text-anchor": anchor },
       `longest fit ${tokens(mark)}`));
   }
 }
