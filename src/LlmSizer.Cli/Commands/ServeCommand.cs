@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Diagnostics;
+using System.Runtime.InteropServices;
 
 namespace LlmSizer.Cli.Commands;
 
@@ -44,10 +45,40 @@ internal sealed class ServeCommand : ICliCommand
         start.UseShellExecute = false;
         using var child = Process.Start(start) ?? throw new UsageException("serve: could not start llmsize-web.");
         context.Error.WriteLine($"llmsize serve: {urls} (Ctrl+C to stop)");
-        // Ctrl+C reaches the child too (same process group); wait for it to finish its shutdown.
-        Console.CancelKeyPress += (_, e) => e.Cancel = true;
+        // Ctrl+C in a terminal reaches the child too (same process group); a signal sent to llmsize alone (kill, a
+        // supervisor's SIGTERM) is passed on. Either way llmsize waits for the host's clean shutdown.
+        using var onInt = PosixSignalRegistration.Create(PosixSignal.SIGINT, c => Forward(c, child));
+        using var onTerm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, c => Forward(c, child));
         child.WaitForExit();
         return child.ExitCode == 0 ? ExitCodes.Success : ExitCodes.InputError;
+    }
+
+    private static void Forward(PosixSignalContext signal, Process child)
+    {
+        signal.Cancel = true;
+        if (child.HasExited)
+        {
+            return;
+        }
+
+        if (OperatingSystem.IsWindows())
+        {
+            child.Kill(entireProcessTree: true);
+        }
+        else
+        {
+            _ = NativeMethods.Kill(child.Id, NativeMethods.SigTerm);
+        }
+    }
+
+    private static class NativeMethods
+    {
+        public const int SigTerm = 15;
+
+        /// <summary>POSIX kill(2): asks the host to shut down as Ctrl+C would (ASP.NET Core stops on SIGTERM).</summary>
+        [DllImport("libc", EntryPoint = "kill", SetLastError = true)]
+        [DefaultDllImportSearchPaths(DllImportSearchPath.SafeDirectories)]
+        public static extern int Kill(int pid, int signal);
     }
 
     /// <summary>The web host: <c>$LLMSIZE_WEB</c>, else <c>llmsize-web</c> (apphost) or <c>llmsize-web.dll</c> next to
