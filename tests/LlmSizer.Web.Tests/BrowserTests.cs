@@ -183,9 +183,24 @@ public sealed class BrowserTests(WebHostFixture host)
         Assert.False(overflow, "the page scrolls sideways at 390 px");
         await small.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(ShotsDir, "phone.png"), FullPage = true });
 
+        // And a pasted config.json is sized like a catalog model (GPT-2 small: 124,439,808 parameters)
+        await small.Locator("#config-box summary").ClickAsync();
+        await small.Locator("#config").FillAsync("""{"model_type":"gpt2","n_layer":12,"n_embd":768,"n_head":12,"vocab_size":50257,"n_positions":1024}""");
+        await small.Locator("#use-config").ClickAsync();
+        await small.WaitForSelectorAsync("#param-total[data-total='124439808']");
+        await Ready(small);
+        Assert.StartsWith("config:", await small.Locator("#title").InnerTextAsync(), StringComparison.Ordinal);
+
         // And nothing left loopback, and the console stayed clean
         Assert.All(s.Requests, u => Assert.Equal("127.0.0.1", new Uri(u).Host));
         Assert.Empty(s.Errors);
+
+        // And a value the API refuses is shown next to its control, named as the API names it
+        await page.Locator("#tensor_parallel").FillAsync("0");
+        await page.Locator("#tensor_parallel").DispatchEventAsync("change");
+        await page.WaitForSelectorAsync("#results[data-state='error']");
+        Assert.StartsWith("tensor_parallel:", await page.Locator("#error").InnerTextAsync(), StringComparison.Ordinal);
+        Assert.Equal("true", await page.Locator("#tensor_parallel").GetAttributeAsync("aria-invalid"));
     }
 
     [ChromiumFact]
