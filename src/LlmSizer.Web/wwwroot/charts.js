@@ -11,6 +11,12 @@ function el(name, attrs = {}, text) {
   return node;
 }
 
+/** The drawing width in user units: the element's own width, so 12-unit labels stay 12 px on a phone. */
+function drawWidth(svg) {
+  const w = Math.round(svg.getBoundingClientRect().width);
+  return Math.min(900, Math.max(300, w || 640));
+}
+
 /** Bytes as GiB with two decimals ("14.96 GiB"). */
 export function gib(bytes) {
   return (bytes / 2 ** 30).toLocaleString("en-US", { minimumFractionDigits: 2, maximumFractionDigits: 2 }) + " GiB";
@@ -40,7 +46,7 @@ export function tokens(n) {
  */
 export function stackedBar(svg, parts, capacity, title, format = gib) {
   svg.replaceChildren();
-  const width = 640, height = 96, left = 8, right = 8, top = 28, barHeight = 36;
+  const width = drawWidth(svg), height = 96, left = 8, right = 8, top = 28, barHeight = 36;
   svg.setAttribute("viewBox", `0 0 ${width} ${height}`);
   svg.setAttribute("role", "img");
   svg.append(el("title", {}, title));
@@ -78,7 +84,7 @@ export function stackedBar(svg, parts, capacity, title, format = gib) {
  */
 export function lineChart(svg, points, capacity, mark, title) {
   svg.replaceChildren();
-  const width = 640, height = 300, left = 72, right = 16, top = 16, bottom = 44;
+  const width = drawWidth(svg), height = width < 480 ? 260 : 300, left = 60, right = 16, top = 16, bottom = 44;
   svg.setAttribute("viewBox", `0 0 ${width} ${height}`);
   svg.setAttribute("role", "img");
   svg.append(el("title", {}, title));
