@@ -55,6 +55,8 @@ public static class WebApp
             k.Limits.MaxRequestLineSize = 8 * 1024;
         });
         builder.Services.AddProblemDetails();
+        // The OpenAPI schemas are generated with these options: make them name fields as the contract does.
+        builder.Services.ConfigureHttpJsonOptions(o => o.SerializerOptions.PropertyNamingPolicy = System.Text.Json.JsonNamingPolicy.SnakeCaseLower);
         builder.Services.AddOpenApi(o => o.AddDocumentTransformer((doc, _, _) =>
         {
             doc.Info.Title = "LlmSizer API";

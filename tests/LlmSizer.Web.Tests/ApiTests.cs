@@ -259,8 +259,11 @@ public sealed class ApiTests(WebHostFixture host)
         // Given a body just over 1 MiB
         var body = "{\"model\":\"" + new string('a', 1024 * 1024) + "\"}";
 
-        // When
-        var response = await Client.PostAsync(path, new StringContent(body, Encoding.UTF8, "application/json"));
+        // When (Expect: 100-continue, as curl sends for large bodies: the server answers before the body is sent, so the
+        // client is not left writing into a connection the server has closed)
+        using var request = new HttpRequestMessage(HttpMethod.Post, path) { Content = new StringContent(body, Encoding.UTF8, "application/json") };
+        request.Headers.ExpectContinue = true;
+        var response = await Client.SendAsync(request);
 
         // Then
         await Problem(response, HttpStatusCode.RequestEntityTooLarge, "body");
@@ -270,7 +273,7 @@ public sealed class ApiTests(WebHostFixture host)
     public async Task Post_OversizedChunkedBody_Is413()
     {
         // Given a body without Content-Length (chunked), so only the server's limit can stop it
-        var bytes = Encoding.UTF8.GetBytes("{\"model\":\"" + new string('a', 1100 * 1024) + "\"}");
+        var bytes = Encoding.UTF8.GetBytes("{\"model\":\"" + new string('a', (1024 * 1024) + 512) + "\"}");
         var content = new StreamContent(new MemoryStream(bytes));
         content.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("application/json");
         using var request = new HttpRequestMessage(HttpMethod.Post, "/api/memory") { Content = content };
@@ -327,6 +330,11 @@ public sealed class ApiTests(WebHostFixture host)
         var memoryParams = paths.GetProperty("/api/memory").GetProperty("get").GetProperty("parameters").EnumerateArray().Select(p => p.GetProperty("name").GetString()).ToList();
         Assert.Contains("tensor_parallel", memoryParams);
         Assert.Contains("kv_dtype", memoryParams);
+
+        // The schemas name fields as the documents do (snake_case).
+        var memory = json.GetProperty("components").GetProperty("schemas").GetProperty("MemoryDocument").GetProperty("properties");
+        Assert.True(memory.TryGetProperty("per_gpu_bytes", out _));
+        Assert.True(memory.TryGetProperty("assumption_details", out _));
     }
 
     [Fact]
