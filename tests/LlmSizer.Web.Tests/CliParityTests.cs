@@ -46,6 +46,37 @@ public sealed class CliParityTests(WebHostFixture host)
     }
 
     [Fact]
+    public async Task PostConfig_SameDocumentAsCliOnTheFile_ButNameAndFiles()
+    {
+        // Given a config.json on disk for the CLI and the same text as the API's body
+        var dir = Directory.CreateTempSubdirectory("llmsize-web-");
+        try
+        {
+            const string config = """{"model_type":"llama","hidden_size":2048,"intermediate_size":5632,"num_hidden_layers":22,"num_attention_heads":32,"num_key_value_heads":4,"vocab_size":32000,"max_position_embeddings":2048,"torch_dtype":"bfloat16"}""";
+            var path = Path.Combine(dir.FullName, "config.json");
+            await File.WriteAllTextAsync(path, config);
+
+            // When
+            var fromCli = System.Text.Json.Nodes.JsonNode.Parse(Cli("params", path, "--json", "--layers-detail"))!.AsObject();
+            var response = await host.Client.PostAsync("/api/params?layers_detail=true", new StringContent(config, System.Text.Encoding.UTF8, "application/json"));
+            var fromApi = System.Text.Json.Nodes.JsonNode.Parse(await response.Content.ReadAsStringAsync())!.AsObject();
+
+            // Then only the display name (the folder vs "config") and the CLI's file list differ
+            foreach (var doc in new[] { fromCli, fromApi })
+            {
+                doc.Remove("model");
+                doc.Remove("files");
+            }
+
+            Assert.Equal(fromCli.ToJsonString(), fromApi.ToJsonString());
+        }
+        finally
+        {
+            dir.Delete(recursive: true);
+        }
+    }
+
+    [Fact]
     public async Task ApiError_NamesTheLogicalSettingTheCliShowsAsItsFlag()
     {
         // Given a bad tensor-parallel size on both front ends
