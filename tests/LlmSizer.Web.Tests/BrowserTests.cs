@@ -109,6 +109,10 @@ public sealed class BrowserTests(WebHostFixture host)
         var light = await s.Browser.NewContextAsync(new BrowserNewContextOptions { ColorScheme = ColorScheme.Light, ViewportSize = new ViewportSize { Width = 1280, Height = 1000 } });
         var page = await Open(s, light, new Uri(host.BaseAddress, "/").ToString());
 
+        // Every control has a label
+        var unlabelled = await page.EvaluateAsync<string[]>("() => [...document.querySelectorAll('input, select, textarea')].filter(e => e.labels.length === 0).map(e => e.id)");
+        Assert.Empty(unlabelled);
+
         // Given the model qwen3-8b picked from the catalog search
         await page.Locator("#model").FillAsync("qwen3-8b");
         await page.WaitForSelectorAsync("#title:has-text('qwen3-8b')");
