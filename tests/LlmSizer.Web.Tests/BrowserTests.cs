@@ -8,7 +8,8 @@ namespace LlmSizer.Web.Tests;
 /// skip; .ci/run installs it).</summary>
 public sealed class ChromiumFactAttribute : FactAttribute
 {
-    public const string Chromium = "/usr/bin/chromium";
+    /// <summary>Debian's chromium, or the browser named by <c>LLMSIZER_CHROMIUM</c>.</summary>
+    public static readonly string Chromium = Environment.GetEnvironmentVariable("LLMSIZER_CHROMIUM") is { Length: > 0 } path ? path : "/usr/bin/chromium";
 
     public ChromiumFactAttribute()
     {
