@@ -141,6 +141,18 @@ function rows(tbody, data) {
   }));
 }
 
+/** A legend whose swatches match the stacked bar's segment colours, in the same order. */
+function legend(list, labels) {
+  list.replaceChildren(...labels.map((text, i) => {
+    const li = document.createElement("li");
+    const swatch = document.createElement("span");
+    swatch.className = `swatch seg-${i % 8}`;
+    swatch.setAttribute("aria-hidden", "true");
+    li.append(swatch, text);
+    return li;
+  }));
+}
+
 function renderMemory(memory, gpu) {
   const capacity = gpu?.usable_memory_bytes ?? null;
   const device = memory.components.filter((c) => c.on_device);
@@ -154,14 +166,7 @@ function renderMemory(memory, gpu) {
   $("verdict").className = fits ? "ok" : "bad";
   stackedBar($("bar"), device.map((c) => ({ name: c.name, bytes: c.per_gpu_bytes })), capacity,
     `Per-GPU memory ${gib(memory.per_gpu_bytes)} against ${gpu ? gib(capacity) : "no GPU"}`);
-  $("legend").replaceChildren(...device.filter((c) => c.per_gpu_bytes > 0).map((c, i) => {
-    const li = document.createElement("li");
-    const swatch = document.createElement("span");
-    swatch.className = `swatch seg-${i % 8}`;
-    swatch.setAttribute("aria-hidden", "true");
-    li.append(swatch, `${c.name} ${gib(c.per_gpu_bytes)} (${c.share_percent}%)`);
-    return li;
-  }));
+  legend($("legend"), device.filter((c) => c.per_gpu_bytes > 0).map((c) => `${c.name} ${gib(c.per_gpu_bytes)} (${c.share_percent}%)`));
   rows($("components").tBodies[0], memory.components.map((c) => [c.on_device ? c.name : `${c.name} (host)`, gib(c.per_gpu_bytes), c.formula]));
   rows($("assumptions").tBodies[0], memory.assumption_details.map((a) => [a.name, `${a.value}${a.default ? " (default)" : ""}`]));
   $("warnings").replaceChildren(...memory.warnings.map((w) => {
@@ -178,6 +183,7 @@ function renderParams(params) {
     (p.active !== p.total ? `, ${p.active.toLocaleString("en-US")} active per token` : "") + `; ${params.tensors} tensors.`;
   $("param-total").dataset.total = p.total;
   stackedBar($("params-bar"), groups.map(([name, v]) => ({ name, bytes: v })), null, `Parameters by group, ${count(p.total)} in all`, count);
+  legend($("params-legend"), groups.map(([name, v]) => `${name} ${count(v)}`));
   rows($("groups").tBodies[0], groups.map(([name, v]) => [name, v.toLocaleString("en-US"), `${((v / p.total) * 100).toFixed(1)}%`]));
 }
 
