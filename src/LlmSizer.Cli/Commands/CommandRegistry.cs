@@ -35,6 +35,7 @@ internal static class CommandRegistry
         () => new GpusCommand(),
         () => new SeedCommand(),
         () => new CompletionCommand(),
+        () => new ServeCommand(),
     ];
 
     /// <summary>New instances of every subcommand, in help order.</summary>
