@@ -21,6 +21,8 @@ internal static class ApiEndpoints
     private static readonly HashSet<string> MemoryPostFields = new(StringComparer.Ordinal) { SettingNames.Model, "config" };
     private static readonly HashSet<string> MaxContextGetFields = new(StringComparer.Ordinal) { SettingNames.Model, "gpu" };
     private static readonly HashSet<string> MaxContextPostFields = new(StringComparer.Ordinal) { SettingNames.Model, "config", "gpu" };
+    private static readonly HashSet<string> FitGetFields = new(StringComparer.Ordinal) { SettingNames.Model, "gpu", "budget", "gpu_only", "max_gpus" };
+    private static readonly HashSet<string> FitPostFields = new(StringComparer.Ordinal) { SettingNames.Model, "config", "gpu", "budget", "gpu_only", "max_gpus" };
 
     // The catalogs never change while the process runs: serialize them once.
     private static readonly Lazy<string> ModelsJson = new(() => ContractJson.Serialize(ContractMapper.Models(Sizer.Models())));
@@ -119,6 +121,54 @@ internal static class ApiEndpoints
             .WithSummary("The longest fitting context, from a JSON body like POST /api/memory's plus \"gpu\".")
             .Accepts<JsonElement>(Json).Produces<MaxContextDocument>(200, Json).ProducesProblem(400).ProducesProblem(413)
             .RequireRateLimiting(WebApp.ExpensivePolicy);
+
+        MapFit(api);
+    }
+
+    /// <summary>Maps /api/fit (llmsize fit MODEL [--gpu NAME | --budget SIZE] --json). A whole-catalog plan is the most
+    /// expensive request, so it shares the expensive endpoints' concurrency limit.</summary>
+    /// <param name="api">The /api group.</param>
+    public static void MapFit(RouteGroupBuilder api)
+    {
+        api.MapGet("/fit", (HttpContext ctx) => Guard(SettingNames.Model, () =>
+            {
+                var fields = RequestInputs.FromQuery(ctx.Request.Query, FitGetFields, workload: true);
+                return Fit(RequestInputs.CatalogModel(fields.GetValueOrDefault(SettingNames.Model)), fields);
+            }))
+            .WithSummary("Deployment plans: GPUs needed, longest context, vLLM KV budget and concurrency, llama.cpp offload, tokens/s, engine settings (llmsize fit MODEL --json).")
+            .Produces<FitDocument>(200, Json).ProducesProblem(400).RequireRateLimiting(WebApp.ExpensivePolicy)
+            .AddOpenApiOperationTransformer(OpenApiQuery.Add([.. FitGetFields, .. RequestInputs.WorkloadFields.Keys]));
+
+        api.MapPost("/fit", async (HttpContext ctx) =>
+            {
+                var body = await ReadBody(ctx).ConfigureAwait(false);
+                return Guard(SettingNames.Model, () => body.Error ?? WithBody(body.Text!, FitPostFields, (fields, model) => Fit(model, fields)));
+            })
+            .WithSummary("Deployment plans from a JSON body like POST /api/memory's plus \"gpu\" or \"budget\".")
+            .Accepts<JsonElement>(Json).Produces<FitDocument>(200, Json).ProducesProblem(400).ProducesProblem(413)
+            .RequireRateLimiting(WebApp.ExpensivePolicy);
+    }
+
+    private static IResult Fit(ModelInfo model, IReadOnlyDictionary<string, string> fields)
+    {
+        var workload = WorkloadParser.Parse(RequestInputs.Workload(fields));
+        var gpuName = fields.GetValueOrDefault("gpu");
+        var budget = fields.GetValueOrDefault("budget");
+        if (gpuName is not null && budget is not null)
+        {
+            throw new RequestException("budget", "expected either gpu or budget, not both; found both.");
+        }
+
+        var result = Sizer.Fit(new LlmSizer.Fit.FitRequest
+        {
+            Model = new ModelRequest { Loaded = model },
+            Workload = workload,
+            Gpu = gpuName is null ? null : GpuDevice.FromSpec(Gpu(fields)),
+            Budget = budget is null ? null : SettingParser.ParseSize("budget", budget),
+            GpuOnly = RequestInputs.Flag(fields, "gpu_only"),
+            MaxGpus = fields.GetValueOrDefault("max_gpus") is { } m ? SettingParser.ParseInt("max_gpus", m, 1, 4096) : 64,
+        });
+        return JsonText(ContractJson.Serialize(ContractMapper.Fit(result)));
     }
 
     private static IResult Params(ModelInfo model, IReadOnlyDictionary<string, string> fields)

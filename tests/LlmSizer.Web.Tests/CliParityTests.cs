@@ -35,6 +35,9 @@ public sealed class CliParityTests(WebHostFixture host)
     [InlineData("/api/memory?model=llama-3.1-8b&mode=training&zero_stage=3&gpus=8&recompute=full", "memory llama-3.1-8b --mode training --zero 3 --gpus 8 --recompute full --json")]
     [InlineData("/api/memory?model=llama-3.1-8b&mode=training&qlora=true&lora_rank=16&context=2048", "memory llama-3.1-8b --mode training --qlora --lora-rank 16 --context 2048 --json")]
     [InlineData("/api/memory?model=gemma-3-27b&gpu_memory=24GiB&gpu_utilization=90%25&max_batched_tokens=8192", "memory gemma-3-27b --gpu-memory 24GiB --gpu-util 90% --max-batched-tokens 8192 --json")]
+    [InlineData("/api/fit?model=llama-3.1-8b&gpu=rtx-4090&context=8192", "fit llama-3.1-8b --gpu rtx-4090 --context 8192 --json")]
+    [InlineData("/api/fit?model=llama-3.1-70b&dtype=fp8", "fit llama-3.1-70b --dtype fp8 --json")]
+    [InlineData("/api/fit?model=qwen3-8b&budget=12GiB&engine=llamacpp&dtype=q4_k_m", "fit qwen3-8b --budget 12GiB --engine llamacpp --dtype q4_k_m --json")]
     public async Task Api_SameInputs_SameJsonAsCli(string path, string cli)
     {
         // When
@@ -91,5 +94,36 @@ public sealed class CliParityTests(WebHostFixture host)
         Assert.Equal("tensor_parallel", problem.RootElement.GetProperty("setting").GetString());
         Assert.Contains("--tp", stderr.ToString(), StringComparison.Ordinal);
         Assert.Contains(detail, stderr.ToString(), StringComparison.Ordinal);
+    }
+}
+
+[Collection(WebHostGroup.Name)]
+public sealed class FitEndpointTests(WebHostFixture host)
+{
+    [Theory]
+    [InlineData("/api/fit?model=llama-3.1-8b&gpu=rtx-4900", "gpu")]
+    [InlineData("/api/fit?model=llama-3.1-8b&gpu=h100&budget=24GiB", "budget")]
+    [InlineData("/api/fit?model=llama-3.1-8b&tensor_parallel=3&gpu=h100", "tensor_parallel")]
+    [InlineData("/api/fit?model=llama-3.1-8b&max_gpus=0", "max_gpus")]
+    public async Task Fit_BadInput_IsAProblemNamingTheField(string path, string field)
+    {
+        var response = await host.Client.GetAsync(path);
+        var body = await response.Content.ReadAsStringAsync();
+
+        Assert.Equal(System.Net.HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Contains(field, body);
+        Assert.DoesNotContain("   at ", body);
+    }
+
+    [Fact]
+    public async Task Fit_Post_GivesThePlans()
+    {
+        using var content = new StringContent("{\"model\": \"llama-3.1-8b\", \"gpu\": \"h100\", \"context\": 8192}", System.Text.Encoding.UTF8, "application/json");
+        var response = await host.Client.PostAsync("/api/fit", content);
+        var body = await response.Content.ReadAsStringAsync();
+
+        Assert.True(response.IsSuccessStatusCode, body);
+        using var doc = System.Text.Json.JsonDocument.Parse(body);
+        Assert.True(doc.RootElement.GetProperty("results")[0].GetProperty("fits_on_one").GetBoolean());
     }
 }
