@@ -348,7 +348,7 @@ public sealed class ApiTests(WebHostFixture host)
 
     [Fact]
     public async Task UnknownRoute_Is404Problem() =>
-        await Problem(await Client.GetAsync("/api/fit?model=llama-3.1-8b"), HttpStatusCode.NotFound, null);
+        await Problem(await Client.GetAsync("/api/no-such-endpoint?model=llama-3.1-8b"), HttpStatusCode.NotFound, null);
 
     [Theory]
     [InlineData("/")]

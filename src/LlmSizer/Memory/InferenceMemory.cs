@@ -138,6 +138,7 @@ internal static class InferenceMemory
             () => $"{b} seq × {N(fullTokens)} tokens (context {N(ctx)} rounded up to {VllmBlockSize}-token blocks) × {N(perTokenFull)} B/token/GPU" +
                   $" ({KvText(p, kvType)})" + (spec.SlidingWindow is not null && swaTokens < fullTokens ? $"; sliding-window layers hold {N(swaTokens)} tokens" : ""),
             "vllm/v1/kv_cache_interface.py page_size_bytes; memory-physics.md §1.1, §1.5");
+        Recurrent(p, llamaCpp: false, p.Gpus);
 
         // Profile-run activation peak (torch.cuda.max_memory_allocated minus weights). The dummy forward over
         // max_num_batched_tokens tokens and the sampler over max_num_seqs sequences run one after the other, so the peak is
@@ -219,6 +220,7 @@ internal static class InferenceMemory
         long kv = checked(kvGpu * b);
         p.Add("kv_cache", kv, checked(kv * p.Gpus), () => $"DynamicCache: {b} seq × {N(ctx)} tokens × {N(perTok)} B/token ({KvText(p, kvType)})",
             "transformers DynamicCache grows per token, no padding; memory-physics.md §1.5");
+        Recurrent(p, llamaCpp: false, p.Gpus);
 
         // Prefill transient: one layer's working set over the prompt, plus eager attention scores when not using SDPA/FA.
         int cb = p.ComputeType.BlockBytes;
@@ -295,6 +297,7 @@ internal static class InferenceMemory
         p.Add("kv_cache", kvGpu, checked(kvGpu * p.Dp),
             () => $"{N(kvSize)} cells × {N(perTok)} B/cell ({KvText(p, kvType)})" + (spec.SlidingWindow is not null ? $"; sliding-window layers {N(swaSize)} cells" : ""),
             "llama.cpp src/llama-kv-cache.cpp (ggml_row_size(type, n_embd_k_gqa) per cell and layer); memory-physics.md §1.1, §1.5");
+        Recurrent(p, llamaCpp: true, p.Dp);
 
         // Output buffer: n_outputs_max (= n_seq_max) × n_vocab × 4 B of logits, in host memory (llama-context.cpp output_reserve).
         long output = checked((long)b * spec.Vocab * 4);
@@ -306,6 +309,31 @@ internal static class InferenceMemory
         p.Add("compute_buffer", compute, checked(compute * p.Pp * p.Dp), () => cformula() + (copies ? " (pipeline parallel: n_copies = 4 on the inputs)" : ""),
             "llama.cpp ggml_backend_sched_reserve worst-case graph; memory-physics.md §3.1");
         Overhead(p, DefaultOverheadBytes, static () => "CUDA context (512 MiB, lazy module loading); llama.cpp's own buffers are exact");
+    }
+
+    /// <summary>State-space and linear-attention layers keep a fixed recurrent state per sequence (conv + SSM state),
+    /// whatever the context: llama.cpp in F32 (llama-model.cpp hard-wires recurrent_type_k/v = GGML_TYPE_F32; one cell per
+    /// sequence, llama-memory-recurrent.cpp), vLLM and transformers in the model dtype (mamba_cache_dtype and
+    /// mamba_ssm_cache_dtype "auto"). See <see cref="RecurrentState"/> for the shapes and sources.</summary>
+    private static void Recurrent(EstimatePlan p, bool llamaCpp, long gpus)
+    {
+        var spec = p.Spec;
+        if (spec.Ssm is null && spec.LinearAttention is null)
+        {
+            return;
+        }
+
+        var type = llamaCpp ? DataType.F32 : p.ComputeType;
+        long perSeq = RecurrentState.BytesPerSequence(spec, type, type, p.Tp).Bytes;
+        long total = checked(perSeq * p.W.Batch);
+        // Pipeline stages hold their own layers' states: the largest stage holds at most ⌈layers / pp⌉ of them.
+        long perGpu = p.Pp == 1 ? total : KvCache.CeilDiv(total, p.Pp);
+        int b = p.W.Batch;
+        p.Add("recurrent_state", perGpu, checked(perGpu * gpus),
+            () => $"{b} seq × {N(perSeq)} B/seq: SSM/linear-attention layers × ((d_conv − 1) × (d_inner + 2·G·N) conv + N × d_inner state) × {type.Name}" +
+                  (p.Tp > 1 ? $", split over tp {p.Tp}" : "") + (p.Pp > 1 ? $", stages of ⌈1/{p.Pp}⌉" : ""),
+            llamaCpp ? "llama.cpp src/llama-hparams.cpp n_embd_r/n_embd_s, llama-memory-recurrent.cpp (F32 R/S per sequence)"
+                     : "vLLM MambaStateShapeCalculator (mamba_utils.py), cache dtype auto = model dtype");
     }
 
     // ---------------------------------------------------------------- shared
