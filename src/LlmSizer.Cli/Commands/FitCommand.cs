@@ -32,6 +32,7 @@ internal sealed class FitCommand : ICliCommand
     private readonly Option<string?> _maxGpus = Text("--max-gpus", "The most GPUs a plan may use (default 64: eight nodes of eight).", "N");
     private readonly Option<string?> _format = Text("--format", "Print only one setting: vllm | sglang | llamacpp | deepspeed | fsdp | k8s.", "NAME");
     private readonly Option<string?> _decodeEfficiency = Text("--decode-efficiency", "Fraction of peak bandwidth a decode step reaches (default 0.7).", "F");
+    private readonly Option<string?> _sweep = Text("--sweep", "'context': memory at 1k, 2k, 4k … tokens up to the model's maximum against the GPU (one GPU or budget).", "WHAT");
     private readonly Option<string?> _mfu = Text("--mfu", "Model FLOPs utilization for prefill and training (default 0.4).", "F");
     private readonly WorkloadFlags _flags = new();
 
@@ -48,7 +49,7 @@ internal sealed class FitCommand : ICliCommand
     {
         var command = new Command("fit", "Which GPUs, how many, the longest context, concurrent users and tokens/s — and the engine settings to deploy.");
         command.Arguments.Add(_model);
-        foreach (var option in new Option[] { _json, _gpu, _budget, _gpuMemory, _gpuBandwidth, _gpuTflops, _gpuOnly, _maxGpus, _format, _decodeEfficiency, _mfu })
+        foreach (var option in new Option[] { _json, _gpu, _budget, _gpuMemory, _gpuBandwidth, _gpuTflops, _gpuOnly, _maxGpus, _format, _sweep, _decodeEfficiency, _mfu })
         {
             command.Options.Add(option);
         }
@@ -98,6 +99,7 @@ internal sealed class FitCommand : ICliCommand
             Throughput = throughput,
             Budget = budgetText is null ? null : SettingParser.ParseSize("budget", budgetText),
             Gpu = memoryText is not null ? GpuDevice.ParseCustom(memoryText, p.GetValue(_gpuBandwidth), p.GetValue(_gpuTflops)) : null,
+            SweepContext = Sweep(p.GetValue(_sweep), gpuName is not null || budgetText is not null || memoryText is not null),
         };
 
         FitResult result;
@@ -146,6 +148,8 @@ internal sealed class FitCommand : ICliCommand
         else if (result.Plans.Count == 1)
         {
             WritePlan(context.Console, result.Model, result.Plans[0]);
+            WriteFormats(context.Console, result);
+            WriteSweep(context.Console, result);
         }
         else
         {
@@ -153,6 +157,21 @@ internal sealed class FitCommand : ICliCommand
         }
 
         return result.AnyFits ? ExitCodes.Success : ExitCodes.DoesNotFit;
+    }
+
+    private static bool Sweep(string? sweep, bool oneGpu)
+    {
+        if (sweep is null)
+        {
+            return false;
+        }
+
+        if (!sweep.Trim().Equals("context", StringComparison.OrdinalIgnoreCase))
+        {
+            throw new UsageException($"--sweep: expected 'context'; found \"{sweep}\".");
+        }
+
+        return oneGpu ? true : throw new UsageException("--sweep context: give one GPU (--gpu, --budget or --gpu-memory).");
     }
 
     private FitResult Local(CliContext context, FitRequest request)
@@ -277,6 +296,49 @@ internal sealed class FitCommand : ICliCommand
         {
             console.MarkupLine("[bold]does not fit[/] on any catalog GPU within the GPU limit (shortfall per GPU type above).");
         }
+    }
+
+    private static void WriteFormats(IAnsiConsole console, FitResult result)
+    {
+        if (result.Formats.Count == 0)
+        {
+            return;
+        }
+
+        var t = new Table().Border(TableBorder.Rounded).Title("weight formats on one GPU, best quality first");
+        foreach (var c in new[] { "engine", "dtype", "kv", "per GPU", "budget", "fits", "max context" })
+        {
+            t.AddColumn(c is "per GPU" or "budget" or "max context" ? new TableColumn(c).RightAligned() : new TableColumn(c));
+        }
+
+        foreach (var f in result.Formats)
+        {
+            t.AddRow(WorkloadNames.Name(f.Engine), Markup.Escape(f.Format.Name), f.KvType.Name.ToLowerInvariant(), f.PerGpu.ToString(), f.Budget.ToString(),
+                f.Fits ? "yes" : "no", f.MaxContext > 0 ? f.MaxContext.ToString("N0", CultureInfo.InvariantCulture) : "-");
+        }
+
+        console.Write(t);
+        if (result.Formats.FirstOrDefault(f => f.Fits) is { } best)
+        {
+            console.MarkupLine($"best fitting format: [bold]{Markup.Escape(best.Format.Name)}[/] with a {best.KvType.Name.ToLowerInvariant()} cache on {WorkloadNames.Name(best.Engine)}");
+        }
+    }
+
+    private static void WriteSweep(IAnsiConsole console, FitResult result)
+    {
+        if (result.Sweep.Count == 0)
+        {
+            return;
+        }
+
+        var t = new Table().Border(TableBorder.Rounded).Title("memory against context").AddColumn(new TableColumn("context").RightAligned())
+            .AddColumn(new TableColumn("per GPU").RightAligned()).AddColumn("fits");
+        foreach (var x in result.Sweep)
+        {
+            t.AddRow(x.Context.ToString("N0", CultureInfo.InvariantCulture), x.PerGpu.ToString(), x.Fits ? "yes" : "no");
+        }
+
+        console.Write(t);
     }
 
     private static void WriteSettings(IAnsiConsole console, FitPlan plan)

@@ -305,7 +305,12 @@ public static class ContractMapper
                     K8s = p.Settings.Kubernetes,
                 },
             };
-        }).ToList());
+        }).ToList())
+        {
+            Formats = result.Formats.Count == 0 ? null : result.Formats.Select(f => new FormatOptionDocument(
+                WorkloadNames.Name(f.Engine), f.Format.Name, f.KvType.Name.ToLowerInvariant(), f.PerGpu.Bytes, f.Budget.Bytes, f.Fits, f.MaxContext)).ToList(),
+            Sweep = result.Sweep.Count == 0 ? null : result.Sweep.Select(x => new ContextPointDocument(x.Context, x.PerGpu.Bytes, x.Fits)).ToList(),
+        };
     }
 
     /// <summary>The GPU list document of the catalog.</summary>

@@ -6,7 +6,19 @@ namespace LlmSizer.Contract;
 #pragma warning disable CS1591 // Each property is the contract field of the same (snake_case) name, documented in README "fit".
 
 /// <summary>The document of <c>llmsize fit --json</c>.</summary>
-public sealed record FitDocument(string Model, bool AnyFits, IReadOnlyList<FitPlanDocument> Results);
+public sealed record FitDocument(string Model, bool AnyFits, IReadOnlyList<FitPlanDocument> Results)
+{
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public IReadOnlyList<FormatOptionDocument>? Formats { get; init; }
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public IReadOnlyList<ContextPointDocument>? Sweep { get; init; }
+}
+
+/// <summary>One weight format and KV type of the quality ladder on one GPU.</summary>
+public sealed record FormatOptionDocument(string Engine, string Dtype, string KvDtype, long PerGpuBytes, long BudgetBytes, bool Fits, int MaxContext);
+
+/// <summary>The memory at one context.</summary>
+public sealed record ContextPointDocument(int Context, long PerGpuBytes, bool Fits);
 
 /// <summary>One plan.</summary>
 public sealed record FitPlanDocument

@@ -47,7 +47,101 @@ public static class FitPlanner
             .ThenBy(p => p.GpusNeeded)
             .ThenByDescending(p => p.Budget.Bytes == 0 ? 0 : (double)p.HeadroomBytes / p.Budget.Bytes)
             .ToList();
-        return new FitResult(model.Model.Name, plans);
+        var result = new FitResult(model.Model.Name, plans);
+        if (devices.Length == 1)
+        {
+            result = result with { Formats = Formats(model, devices[0], request) };
+            if (request.SweepContext && plans[0].FitType == FitType.FullGpu && plans[0].Estimate is not null)
+            {
+                result = result with { Sweep = Sweep(model, request, plans[0]) };
+            }
+        }
+
+        return result;
+    }
+
+    /// <summary>The engines' quality ladders on one GPU, best first: vLLM bf16 › fp8 › int8 › int4 (GPTQ) › nf4 with a
+    /// 16-bit and an fp8 cache; llama.cpp f16 › q8_0 › q6_k › q5_k_m › q4_k_m › q3_k_m › q2_k with an f16, q8_0 and q4_0
+    /// cache (<see cref="MemorySolver.Ladder"/>). Only the engine of the workload when it names one.</summary>
+    private static List<FormatOption> Formats(PreparedModel model, GpuDevice device, FitRequest r)
+    {
+        var list = new List<FormatOption>();
+        if (r.Workload.Training is not null || r.Workload.Format is not null)
+        {
+            return list; // the user chose the format (or it is a training plan): no ladder to walk
+        }
+
+        var engines = r.Workload.Engine is { } e ? [e] : new[] { InferenceEngine.Vllm, InferenceEngine.LlamaCpp };
+        foreach (var engine in engines)
+        {
+            var kvTypes = engine == InferenceEngine.LlamaCpp
+                ? new[] { DataTypes.DataType.F16, DataTypes.DataType.Q8_0, DataTypes.DataType.Q4_0 }
+                : new[] { (DataTypes.DataType?)null, DataTypes.DataType.F8_E4M3 }.Select(t => t!).ToArray();
+            double util = engine == InferenceEngine.Vllm ? r.Workload.Vllm.GpuUtilization : 1.0;
+            var budget = new ByteSize((long)(device.UsableMemory.Bytes * util));
+            foreach (var format in MemorySolver.Ladder(engine))
+            {
+                foreach (var kv in kvTypes)
+                {
+                    var w = r.Workload with
+                    {
+                        Engine = engine, Format = format, KvType = kv, Gpus = 1, TensorParallel = 1, PipelineParallel = 1,
+                        GpuMemory = r.Workload.GpuMemory ?? device.UsableMemory,
+                        // llama.cpp needs flash attention for a quantized V cache.
+                        LlamaCpp = kv is not null && kv.BlockElements > 1 && r.Workload.LlamaCpp.FlashAttention == FlashAttention.Off
+                            ? r.Workload.LlamaCpp with { FlashAttention = FlashAttention.On } : r.Workload.LlamaCpp,
+                    };
+                    MemoryEstimate est;
+                    try
+                    {
+                        est = MemoryEstimator.Estimate(model, w);
+                    }
+                    catch (InvalidSettingException)
+                    {
+                        continue;
+                    }
+
+                    var kvType = est.Assumption("kv_dtype")?.ValueText is { } text && DataTypes.DataType.TryParse(text, out var t) ? t : DataTypes.DataType.F16;
+                    list.Add(new FormatOption(engine, format, kvType, est.PerGpu, budget, est.PerGpu <= budget,
+                        Cap(MemorySolver.MaxContext(model, w with { Context = null }, budget), model)));
+                }
+            }
+        }
+
+        return list;
+    }
+
+    /// <summary>Memory at 1k, 2k, 4k … tokens (up to the model's maximum, at most 2^24) for the plan's configuration.</summary>
+    private static List<ContextPoint> Sweep(PreparedModel model, FitRequest r, FitPlan plan)
+    {
+        var spec = model.Architecture!;
+        var w = r.Workload with
+        {
+            Engine = plan.Engine,
+            TensorParallel = plan.Engine == InferenceEngine.LlamaCpp ? 1 : plan.TensorParallel,
+            PipelineParallel = plan.Engine == InferenceEngine.LlamaCpp ? 1 : plan.PipelineParallel,
+            Gpus = plan.GpusNeeded,
+            GpuMemory = r.Workload.GpuMemory ?? plan.Device.UsableMemory,
+        };
+        int max = Math.Min(spec.MaxPositions is > 0 ? spec.MaxPositions.Value : 131_072, MemorySolver.MaxContextSearched);
+        var points = new List<ContextPoint>();
+        for (int ctx = 1024; ctx <= max; ctx *= 2)
+        {
+            var e = MemoryEstimator.Estimate(model, w with { Context = ctx });
+            points.Add(new ContextPoint(ctx, e.PerGpu, e.PerGpu <= plan.Budget));
+            if (ctx > max / 2)
+            {
+                break;
+            }
+        }
+
+        if (points.Count == 0 || points[^1].Context != max)
+        {
+            var e = MemoryEstimator.Estimate(model, w with { Context = max });
+            points.Add(new ContextPoint(max, e.PerGpu, e.PerGpu <= plan.Budget));
+        }
+
+        return points;
     }
 
     /// <summary>The plan for one device.</summary>
@@ -139,7 +233,7 @@ public static class FitPlanner
             assumptions.Add(new("apple_runtime", "vLLM has no Metal backend: these are PyTorch-style figures; for llama.cpp on a Mac use a GGUF --dtype (e.g. q4_k_m)"));
         }
 
-        int maxContext = MemorySolver.MaxContext(model, chosen with { Context = null }, budget);
+        int maxContext = Cap(MemorySolver.MaxContext(model, chosen with { Context = null }, budget), model);
         long? kvBytes = null, kvTokens = null;
         double? concurrency = null;
         if (engine == InferenceEngine.Vllm)
@@ -212,7 +306,7 @@ public static class FitPlanner
                 continue;
             }
 
-            int maxContext = MemorySolver.MaxContext(model, cw with { Context = null }, budget);
+            int maxContext = Cap(MemorySolver.MaxContext(model, cw with { Context = null }, budget), model);
             var (decode, aggregate, prefill, ttft) = Throughput(model, device, e, cw with { PipelineParallel = n }, ctx, assumptions, r.Throughput);
             var view = View(model, cw, e, ctx, 1, device, cw.Format ?? model.DefaultFormat(spec).Format) with { GpuLayers = spec.Layers + 1, Gpus = n };
             return new FitPlan
@@ -425,7 +519,7 @@ public static class FitPlanner
                 PerGpu = e.PerGpu,
                 HeadroomBytes = budget.Bytes - e.PerGpu.Bytes,
                 Budget = budget,
-                MaxContext = MemorySolver.MaxContext(model, cw with { Context = null }, budget),
+                MaxContext = Cap(MemorySolver.MaxContext(model, cw with { Context = null }, budget), model),
                 StepSeconds = step,
                 TrainingHours = hours,
                 Estimate = e,
@@ -464,6 +558,11 @@ public static class FitPlanner
 
         return (decode, aggregate, prefill, ttft);
     }
+
+    /// <summary>The longest context is reported up to the model's trained maximum (max_position_embeddings): beyond it
+    /// quality degrades without RoPE scaling, so "fits" would mislead.</summary>
+    private static int Cap(int context, PreparedModel model) =>
+        model.Architecture?.MaxPositions is int max && max > 0 ? Math.Min(context, max) : context;
 
     private static long HostBytes(MemoryEstimate e) => e.Components.Where(c => !c.OnDevice).Sum(c => c.PerGpu.Bytes);
 

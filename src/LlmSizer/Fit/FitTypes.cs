@@ -65,6 +65,9 @@ public sealed record FitRequest
     /// <summary>Host RAM available for llama.cpp's CPU side, when known (local plans); null: not limited.</summary>
     public ByteSize? HostMemory { get; init; }
 
+    /// <summary>Also return the memory at 1k, 2k, 4k … tokens against the budget (one device only).</summary>
+    public bool SweepContext { get; init; }
+
     /// <summary>The throughput efficiency factors.</summary>
     public ThroughputAssumptions Throughput { get; init; } = ThroughputAssumptions.Default;
 }
@@ -164,4 +167,28 @@ public sealed record FitResult(string Model, IReadOnlyList<FitPlan> Plans)
 {
     /// <summary>Whether any plan fits.</summary>
     public bool AnyFits => Plans.Any(p => p.FitType != FitType.None);
+
+    /// <summary>For one device: each weight format and KV type of the engines' quality ladders, best first, with whether
+    /// it fits one GPU at the workload's context and its longest context (empty for a catalog-wide plan).</summary>
+    public IReadOnlyList<FormatOption> Formats { get; init; } = [];
+
+    /// <summary>For one device: the memory of the best plan's configuration at 1k, 2k, 4k … tokens up to the model's
+    /// maximum, against the budget (empty unless asked for).</summary>
+    public IReadOnlyList<ContextPoint> Sweep { get; init; } = [];
 }
+
+/// <summary>One weight format and KV type on one GPU.</summary>
+/// <param name="Engine">The engine.</param>
+/// <param name="Format">The weight format.</param>
+/// <param name="KvType">The KV cache type.</param>
+/// <param name="PerGpu">Device bytes at the workload's context on one GPU.</param>
+/// <param name="Budget">The budget it is checked against.</param>
+/// <param name="Fits">Whether it fits one GPU at the workload's context.</param>
+/// <param name="MaxContext">The longest context that fits one GPU (0 when none).</param>
+public sealed record FormatOption(InferenceEngine Engine, Quantization.WeightFormat Format, DataTypes.DataType KvType, ByteSize PerGpu, ByteSize Budget, bool Fits, int MaxContext);
+
+/// <summary>The memory at one context.</summary>
+/// <param name="Context">Tokens per sequence.</param>
+/// <param name="PerGpu">Device bytes per GPU.</param>
+/// <param name="Fits">Whether it fits the budget.</param>
+public sealed record ContextPoint(int Context, ByteSize PerGpu, bool Fits);

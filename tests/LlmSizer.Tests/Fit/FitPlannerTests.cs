@@ -196,3 +196,47 @@ public class FitPlannerTests
         Assert.Equal("budget", ex.Setting);
     }
 }
+
+public class FitBudgetTests
+{
+    [Fact]
+    public void Budget12GiB_Llama31_8B_WalksTheLadderBestQualityFirst()
+    {
+        // bf16 weights alone are 16.06 GB (14.96 GiB): over a 12 GiB budget. Q4_K_M is ~4.9 GB: well under it.
+        var result = Sizer.Fit(new FitRequest { Model = "llama-3.1-8b", Budget = ByteSize.FromGiB(12), Workload = new Workload { Context = 8192 } });
+        var formats = result.Formats;
+
+        Assert.Equal("bf16", formats[0].Format.Name);
+        Assert.False(formats[0].Fits);
+        Assert.True(formats.Single(f => f.Engine == InferenceEngine.LlamaCpp && f.Format.Name == "q4_k_m" && f.KvType == LlmSizer.DataTypes.DataType.F16).Fits);
+        Assert.Contains(formats, f => f.Fits);
+        // llama.cpp's ladder goes down in bits per weight (f16 16, q8_0 8.5, q6_k 6.56, q5_k_m ~5.7, q4_k_m ~4.9, q3_k_m
+        // ~3.9, q2_k ~3.4): with the same cache type, each step needs no more memory. (vLLM's ladder orders by quality:
+        // NF4 keeps embeddings in bf16 and can be larger than GPTQ int4.)
+        foreach (var group in formats.Where(f => f.Engine == InferenceEngine.LlamaCpp).GroupBy(f => f.KvType))
+        {
+            var list = group.ToList();
+            Assert.True(list.Zip(list.Skip(1)).All(x => x.Second.PerGpu <= x.First.PerGpu), $"{group.Key}");
+        }
+
+        Assert.All(formats, f => Assert.True(f.MaxContext <= 131_072)); // capped at max_position_embeddings
+    }
+
+    [Fact]
+    public void SweepContext_GrowsWithContext_UpToTheModelsMaximum()
+    {
+        var result = Sizer.Fit(new FitRequest
+        {
+            Model = "llama-3.1-8b",
+            Gpu = GpuDevice.FromSpec(GpuCatalog.Find("h100")),
+            Workload = new Workload { Format = WeightFormat.Parse("bf16") },
+            SweepContext = true,
+        });
+        var sweep = result.Sweep;
+
+        Assert.Equal(1024, sweep[0].Context);
+        Assert.Equal(131_072, sweep[^1].Context);
+        Assert.True(sweep.Zip(sweep.Skip(1)).All(x => x.Second.PerGpu >= x.First.PerGpu));
+        Assert.Empty(result.Formats); // the user chose the format: no ladder
+    }
+}
