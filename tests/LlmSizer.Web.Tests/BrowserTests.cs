@@ -153,6 +153,12 @@ public sealed class BrowserTests(WebHostFixture host)
         Assert.Equal(maxContext.ToString(CultureInfo.InvariantCulture), await page.Locator("#line line.mark").GetAttributeAsync("data-context"));
         var parameters = await Api("/api/params?model=qwen3-8b");
         Assert.Equal(parameters.GetProperty("parameters").GetProperty("total").GetInt64(), Long(await page.Locator("#param-total").GetAttributeAsync("data-total")));
+        // The plans table and the best plan's settings are the API's /api/fit answer for the same workload.
+        var plans = await Api($"/api/fit?model=qwen3-8b&context={context}");
+        var best = plans.GetProperty("results").EnumerateArray().First(p => p.GetProperty("fit_type").GetString() != "none");
+        Assert.True(await page.Locator("#fit tbody tr").CountAsync() > 0);
+        Assert.Equal(best.GetProperty("gpu_name").GetString(), await page.Locator("#fit tbody tr").First.Locator("td").First.TextContentAsync());
+        Assert.Contains(best.GetProperty("engine_settings").GetProperty("vllm").GetString()!, await page.Locator("#settings").InputValueAsync(), StringComparison.Ordinal);
         await page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(ShotsDir, "light.png"), FullPage = true });
 
         // And a shared link reproduces the view in a fresh page

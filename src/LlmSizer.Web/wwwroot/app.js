@@ -176,6 +176,23 @@ function renderMemory(memory, gpu) {
   }));
 }
 
+/** The deployment plans across GPU types, and the best plan's command line (no numbers computed here). */
+function renderFit(fit) {
+  const shown = fit.results.slice(0, 20);
+  rows($("fit").querySelector("tbody"), shown.map((p) => [
+    p.gpu_name,
+    p.fit_type,
+    p.fit_type === "none" ? "–" : `${p.gpus_needed} (${p.tensor_parallel}×${p.pipeline_parallel})`,
+    gib(p.per_gpu_bytes),
+    p.max_context > 0 ? p.max_context.toLocaleString("en-US") : "–",
+    p.max_concurrency == null ? "–" : String(p.max_concurrency),
+    p.decode_tokens_per_s == null ? "–" : String(p.decode_tokens_per_s),
+  ]));
+  const best = fit.results.find((p) => p.fit_type !== "none");
+  const s = best?.engine_settings ?? {};
+  $("settings").value = best ? [s.vllm, s.sglang, s.llamacpp, s.deepspeed ? JSON.stringify(s.deepspeed) : null].filter(Boolean).join("\n") : "Nothing fits on the catalog GPUs.";
+}
+
 function renderParams(params) {
   const p = params.parameters;
   const groups = Object.entries(p.groups).filter(([, v]) => v > 0);
@@ -224,6 +241,10 @@ async function update() {
     if (generation !== state.generation) return;
     renderMemory(memory, gpu);
     showError(null);
+    const { gpu_memory: _ignored, ...planFields } = workload(context);
+    const plans = await modelCall("/api/fit", planFields, signal);
+    if (generation !== state.generation) return;
+    renderFit(plans);
     const fit = gpu ? await modelCall("/api/max_context", { ...workload(context), gpu: gpu.id }, signal) : null;
     if (generation !== state.generation) return;
     const contexts = sweep(context, fit?.max_context ?? 0);
@@ -245,7 +266,17 @@ async function update() {
   }
 }
 
+async function copySettings() {
+  try {
+    await navigator.clipboard.writeText($("settings").value);
+    $("copy-settings").textContent = "Copied";
+  } catch {
+    $("settings").select(); // no clipboard permission: select the text for a manual copy
+  }
+}
+
 async function start() {
+  $("copy-settings").addEventListener("click", copySettings);
   const [models, gpus] = await Promise.all([api("/api/models", {}), api("/api/gpus", {})]);
   state.models = models.models;
   state.gpus = gpus.gpus;
