@@ -73,12 +73,18 @@ internal static class LlmSizeApp
                 return ExitCodes.UsageError;
             }
 
-            return parseResult.Invoke(new InvocationConfiguration
+            int code = parseResult.Invoke(new InvocationConfiguration
             {
                 Output = stdout,
                 Error = stderr,
                 EnableDefaultExceptionHandler = false,
             });
+            if (parseResult.Action is System.CommandLine.Help.HelpAction && CommonOptions.ExamplesOf(parseResult.CommandResult.Command) is { } examples)
+            {
+                stdout.Write(examples); // help ends with real examples
+            }
+
+            return code;
         }
         catch (UsageException ex)
         {

@@ -52,6 +52,10 @@ internal static class CommandRegistry
         root.Options.Add(new Option<bool>(VerboseFlag) { Description = "Print stack traces with errors.", Recursive = true });
         // Handled before parsing (LlmSizeApp.Run); declared here so it appears in every command's help.
         root.Options.Add(new Option<string?>("--output", "-o") { Description = "Write the output (tables or JSON) to FILE instead of stdout.", HelpName = "FILE", Recursive = true });
+        CommonOptions.AddExamples(root,
+            "llmsize fit llama-3.1-8b --gpu rtx-4090 --context 8192",
+            "llmsize params meta-llama/Llama-3.1-8B-Instruct",
+            "llmsize memory qwen3-8b --engine llamacpp --dtype q4_k_m --context 32k");
         foreach (var command in commands ?? CreateAll())
         {
             root.Subcommands.Add(command.Create(context));
@@ -77,11 +81,19 @@ internal static class CommonOptions
     /// <returns>A new option instance.</returns>
     public static Option<bool> Json() => new("--json") { Description = "Write JSON (stable snake_case names) instead of tables." };
 
-    /// <summary>Ends a command's help with real examples.</summary>
+    private static readonly System.Runtime.CompilerServices.ConditionalWeakTable<Command, string[]> Examples = [];
+
+    /// <summary>Ends a command's help with real examples (printed after the options by <see cref="ExamplesOf"/>).</summary>
     /// <param name="command">The command.</param>
     /// <param name="examples">Two to four command lines that work as written.</param>
-    public static void AddExamples(Command command, params string[] examples) =>
-        command.Description += Environment.NewLine + Environment.NewLine + "Examples:" + string.Concat(examples.Select(e => Environment.NewLine + "  " + e));
+    public static void AddExamples(Command command, params string[] examples) => Examples.AddOrUpdate(command, examples);
+
+    /// <summary>The examples section of a command's help, or null.</summary>
+    /// <param name="command">The command.</param>
+    /// <returns>The text.</returns>
+    public static string? ExamplesOf(Command command) => Examples.TryGetValue(command, out var examples)
+        ? "Examples:" + string.Concat(examples.Select(e => Environment.NewLine + "  " + e)) + Environment.NewLine
+        : null;
 
     /// <summary>The <c>&lt;MODEL&gt;</c> argument.</summary>
     /// <param name="optional">True when manual flags may replace it.</param>
