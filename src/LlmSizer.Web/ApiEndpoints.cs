@@ -26,7 +26,7 @@ internal static class ApiEndpoints
 
     // The catalogs never change while the process runs: serialize them once.
     private static readonly Lazy<string> ModelsJson = new(() => ContractJson.Serialize(ContractMapper.Models(Sizer.Models())));
-    private static readonly Lazy<string> GpusJson = new(() => JsonSerializer.Serialize(GpusDocument.From(GpuCatalog.All), WebJsonContext.Contract.GpusDocument));
+    private static readonly Lazy<string> GpusJson = new(() => ContractJson.Serialize(ContractMapper.Gpus(GpuCatalog.All)));
     private static readonly Lazy<string> SeedJson = new(() => ContractJson.Serialize(ContractMapper.Seed(Sizer.Seed())));
 
     /// <summary>Maps every endpoint.</summary>
@@ -44,7 +44,7 @@ internal static class ApiEndpoints
         api.MapGet("/models", () => JsonText(ModelsJson.Value))
             .WithSummary("The built-in model catalog (llmsize models --json).").Produces<ModelsDocument>(200, Json);
         api.MapGet("/gpus", () => JsonText(GpusJson.Value))
-            .WithSummary("The built-in GPU catalog, with the usable memory of each device.").Produces<GpusDocument>(200, Json);
+            .WithSummary("The built-in GPU catalog, with the usable memory of each device.").Produces<GpuListDocument>(200, Json);
         api.MapGet("/seed", () => JsonText(SeedJson.Value))
             .WithSummary("The post \"Sizing an LLM: Parameters\" reproduced, with errata and exact figures (llmsize seed --json).")
             .Produces<SeedDocument>(200, Json);

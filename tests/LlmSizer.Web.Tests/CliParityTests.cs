@@ -26,6 +26,7 @@ public sealed class CliParityTests(WebHostFixture host)
     [Theory]
     [InlineData("/api/models", "models --json")]
     [InlineData("/api/seed", "seed --json")]
+    [InlineData("/api/gpus", "gpus --json")]
     [InlineData("/api/params?model=llama-3.1-8b", "params llama-3.1-8b --json")]
     [InlineData("/api/params?model=mixtral-8x7b&tensors=true&layers_detail=true", "params mixtral-8x7b --json --tensors --layers-detail")]
     [InlineData("/api/memory?model=llama-3.1-8b", "memory llama-3.1-8b --json")]

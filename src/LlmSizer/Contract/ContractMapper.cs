@@ -322,6 +322,8 @@ public static class ContractMapper
         Name = g.Name,
         Vendor = g.Vendor.ToString().ToLowerInvariant(),
         Category = g.Category switch { LlmSizer.Gpus.GpuCategory.DataCenter => "data_center", var c => c.ToString().ToLowerInvariant() },
+        Architecture = g.Architecture,
+        MemoryType = g.MemoryType,
         MarketedMemoryBytes = g.MarketedMemory.Bytes,
         UsableMemoryBytes = g.UsableMemory.Bytes,
         UsableMemoryVerified = g.UsableMemoryVerified,
@@ -333,6 +335,7 @@ public static class ContractMapper
         Int8Tops = g.Int8Tops,
         Interconnect = g.Interconnect,
         SmiNames = g.SmiNames,
+        Aliases = g.Aliases,
         Sources = g.Sources,
     }).ToList());
 

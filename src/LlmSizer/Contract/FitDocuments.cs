@@ -79,6 +79,8 @@ public sealed record GpuEntryDocument
     public required string Name { get; init; }
     public required string Vendor { get; init; }
     public required string Category { get; init; }
+    public required string Architecture { get; init; }
+    public required string MemoryType { get; init; }
     public required long MarketedMemoryBytes { get; init; }
     public required long UsableMemoryBytes { get; init; }
     public required bool UsableMemoryVerified { get; init; }
@@ -90,6 +92,7 @@ public sealed record GpuEntryDocument
     public required double? Int8Tops { get; init; }
     public required string Interconnect { get; init; }
     public required IReadOnlyList<string> SmiNames { get; init; }
+    public required IReadOnlyList<string> Aliases { get; init; }
     public required IReadOnlyList<string> Sources { get; init; }
 }
 #pragma warning restore CS1591
