@@ -88,6 +88,10 @@ internal sealed class ToolRunner : IDisposable
         {
             return Error(ex.Message, ex.Setting);
         }
+        catch (Gpus.UnknownGpuException ex)
+        {
+            return Error(ex.Message.StartsWith("gpu: ", StringComparison.Ordinal) ? ex.Message : "gpu: " + ex.Message, "gpu");
+        }
         catch (LlmSizerException ex)
         {
             // Model loading errors (unknown id, unreadable file or config) are about the model input.

@@ -18,13 +18,13 @@ public sealed class AllowPathTests
         {
             var result = await server.CallAsync("params", new() { ["model"] = path });
             Assert.NotEqual(true, result.IsError);
-            var (code, cli, stderr) = Cli("params", path, "--json");
+            var (code, cli, stderr) = RunCli("params", path, "--json");
             Assert.True(code == 0, stderr);
             Assert.Equal(cli, JsonText(result));
         }
 
         var memory = await server.CallAsync("memory", new() { ["model"] = config, ["context"] = "8k" });
-        Assert.Equal(Cli("memory", config, "--context", "8k", "--json").Stdout, JsonText(memory));
+        Assert.Equal(RunCli("memory", config, "--context", "8k", "--json").Stdout, JsonText(memory));
 
         var escapes = new List<string> { secret, Path.Combine(allowed.Path, "..", Path.GetFileName(outside.Path), "other", "config.json"), allowed.Path + "-sibling/config.json" };
         if (!OperatingSystem.IsWindows())
@@ -69,7 +69,7 @@ public sealed class AllowPathTests
     [Fact]
     public void Cli_McpHelp_ListsItsOptions()
     {
-        var (code, stdout, _) = Cli("mcp", "--help");
+        var (code, stdout, _) = RunCli("mcp", "--help");
         Assert.Equal(0, code);
         Assert.Contains("--allow-path", stdout);
         Assert.Contains("--allow-hub", stdout);

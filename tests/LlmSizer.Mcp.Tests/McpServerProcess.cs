@@ -56,7 +56,7 @@ public sealed class McpServerProcess : IAsyncDisposable
     public async ValueTask DisposeAsync() => await Client.DisposeAsync();
 
     /// <summary>What <c>llmsize ARGS</c> prints on stdout, less the final newline, and its exit code.</summary>
-    public static (int Code, string Stdout, string Stderr) Cli(params string[] args)
+    public static (int Code, string Stdout, string Stderr) RunCli(params string[] args)
     {
         using var stdout = new StringWriter();
         using var stderr = new StringWriter();

@@ -71,7 +71,7 @@ public sealed class ToolTests(DefaultServer fixture) : IClassFixture<DefaultServ
     {
         var result = await Server.CallAsync(tool, Arguments(argumentsJson));
         Assert.NotEqual(true, result.IsError);
-        var (code, cli, stderr) = Cli([.. cliArgs, "--json"]);
+        var (code, cli, stderr) = RunCli([.. cliArgs, "--json"]);
         Assert.True(code == 0, stderr);
         Assert.Equal(cli, JsonText(result));
         Assert.True(JsonNode.DeepEquals(JsonNode.Parse(cli), JsonNode.Parse(Structured(result).GetRawText())));
@@ -90,7 +90,7 @@ public sealed class ToolTests(DefaultServer fixture) : IClassFixture<DefaultServ
     public async Task Models_Query_FiltersTheCatalog()
     {
         var result = await Server.CallAsync("models", new() { ["query"] = "LLAMA" });
-        var all = JsonNode.Parse(Cli("models", "--json").Stdout)!["models"]!.AsArray();
+        var all = JsonNode.Parse(RunCli("models", "--json").Stdout)!["models"]!.AsArray();
         var expected = all.Where(m => $"{m!["id"]} {m["repository"]} {m["family"]}".Contains("llama", StringComparison.OrdinalIgnoreCase)).ToList();
         var got = JsonNode.Parse(JsonText(result))!["models"]!.AsArray();
         Assert.NotEmpty(got);
@@ -105,7 +105,7 @@ public sealed class ToolTests(DefaultServer fixture) : IClassFixture<DefaultServ
         var config = CatalogConfig("qwen3-8b");
         var asText = await Server.CallAsync("params", new() { ["config_json"] = config });
         var asObject = await Server.CallAsync("params", new() { ["config_json"] = JsonDocument.Parse(config).RootElement });
-        var cli = JsonNode.Parse(Cli("params", "qwen3-8b", "--json").Stdout)!;
+        var cli = JsonNode.Parse(RunCli("params", "qwen3-8b", "--json").Stdout)!;
         foreach (var result in new[] { asText, asObject })
         {
             Assert.NotEqual(true, result.IsError);
