@@ -90,3 +90,30 @@ public sealed class AllowPathTests
         Assert.Contains("--allow-path", stderr);
     }
 }
+
+public sealed class McpCommandTests
+{
+    /// <summary><c>llmsize mcp</c> (the CLI's own build output) finds llmsize-mcp in the source checkout, passes stdio
+    /// through, and forwards --allow-path.</summary>
+    [Fact]
+    public async Task LlmsizeMcp_StartsTheServer_WithStdioPassedThrough()
+    {
+        var framework = new DirectoryInfo(AppContext.BaseDirectory);
+        var cli = Path.Combine(McpServerProcess.RepoRoot, "src", "LlmSizer.Cli", "bin", framework.Parent!.Name, framework.Name, "llmsize.dll");
+        Assert.True(File.Exists(cli), cli);
+        using var allowed = new TempDir();
+        var config = allowed.Write("config.json", ToolTests.CatalogConfig("qwen3-8b"));
+        var transport = new ModelContextProtocol.Client.StdioClientTransport(new ModelContextProtocol.Client.StdioClientTransportOptions
+        {
+            Name = "llmsize",
+            Command = "dotnet",
+            Arguments = [cli, "mcp", "--allow-path", allowed.Path],
+        });
+        await using var client = await ModelContextProtocol.Client.McpClient.CreateAsync(transport);
+        var tools = await client.ListToolsAsync();
+        Assert.Equal(5, tools.Count);
+        var result = await client.CallToolAsync("params", new Dictionary<string, object?> { ["model"] = config });
+        Assert.NotEqual(true, result.IsError);
+        Assert.Equal(McpServerProcess.RunCli("params", config, "--json").Stdout, McpServerProcess.JsonText(result));
+    }
+}
