@@ -36,6 +36,7 @@ internal static class CommandRegistry
         () => new SeedCommand(),
         () => new CompletionCommand(),
         () => new ServeCommand(),
+        () => new McpCommand(),
     ];
 
     /// <summary>New instances of every subcommand, in help order.</summary>
