@@ -28,10 +28,12 @@ public static class ModelLimits
     /// <summary>The largest vocabulary: 16,777,216 (2^24).</summary>
     public const int MaxVocab = 16_777_216;
 
-    /// <summary>The most tensors a description may generate (layers × tensors per layer, experts included): 262,144,
-    /// about three times DeepSeek-V3's checkpoint. Bounds the memory and time of generating an inventory and of every
-    /// estimate made from it (the G hostile samples asked for 438,000 tensors and 1.1 GB for one estimate).</summary>
-    public const int MaxGeneratedTensors = 262_144;
+    /// <summary>The most tensors a description may generate (layers × tensors per layer, experts included): 131,072,
+    /// about 1.9 × the largest published MoE layout (Kimi K2: 61 layers × 384 routed experts × 3 ≈ 70,000 expert
+    /// tensors; DeepSeek-V3 ~45,000). Bounds the memory and time of generating an inventory and of every estimate made
+    /// from it: the G hostile samples asked for 438,000 tensors and 1.1 GB for one estimate, and the long fuzz run found
+    /// a GGUF within the earlier 262,144 bound that allocated 328 MB in one call (over the 200 MB the hardening issue allows).</summary>
+    public const int MaxGeneratedTensors = 131_072;
 
     /// <summary>The most bytes read from a source that cannot seek or reports no length (a pipe, <c>/dev/stdin</c>,
     /// a device): 64 MiB, room for any config.json, index or GGUF header; <c>/dev/zero</c> stops here with an error.</summary>

@@ -277,7 +277,7 @@ public sealed class HostileInputTests : IDisposable
         // Given 61 layers × 2,000 experts: each within its limit, but 16 + 61 × (32 + 3 × 2,000) = 367,968 tensors
         var path = Write("g2/config.json", Mixtral.Replace("LAYERS", "61").Replace("EXPERTS", "2000"));
 
-        AssertOneLine(Run(path), path, "262,144 tensors", "367,968");
+        AssertOneLine(Run(path), path, "131,072 tensors", "367,968");
     }
 
     [Fact]
@@ -292,7 +292,7 @@ public sealed class HostileInputTests : IDisposable
     [Theory]
     [InlineData(100_000, null, "layers", "4,096")]
     [InlineData(60, 5_000, "experts", "2,048")]
-    [InlineData(100, 1_000, "experts", "262,144 tensors")]
+    [InlineData(100, 1_000, "experts", "131,072 tensors")]
     public void FromSpec_ManualSpecBeyondLimits_InvalidSettingNamingIt(int layers, int? experts, string setting, string limit)
     {
         // Given manual numbers (the CLI's --layers/--experts path) beyond the limits: 100 × 1,000 experts gives
