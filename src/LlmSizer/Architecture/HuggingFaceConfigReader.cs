@@ -19,7 +19,7 @@ public static class HuggingFaceConfigReader
     /// <param name="config">The config.</param>
     /// <param name="registry">The families to use (the built-in ones by default).</param>
     /// <returns>The spec and the family that read it.</returns>
-    /// <exception cref="ModelConfigException">A field is missing or invalid, or the model breaks a <see cref="ModelLimits"/>
+    /// <exception cref="ModelConfigException">A field (including <c>quantization_config</c>) is missing or invalid, or the model breaks a <see cref="ModelLimits"/>
     /// limit (more layers, experts, hidden units, vocabulary or generated tensors than any real model).</exception>
     /// <exception cref="UnsupportedArchitectureException">The model_type is not supported.</exception>
     public static (ArchitectureSpec Spec, IArchitectureFamily Family) Read(ConfigObject config, ArchitectureRegistry? registry = null)
@@ -31,6 +31,11 @@ public static class HuggingFaceConfigReader
         var family = registry.Get(modelType, config.FilePath);
         var spec = family.Read(config);
         CheckLimits(config, spec);
+        if (Quantization.QuantizationConfig.Read(config) is { } quantization)
+        {
+            spec = spec with { Quantization = quantization };
+        }
+
         return (spec, family);
     }
 
