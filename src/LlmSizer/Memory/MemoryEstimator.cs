@@ -152,6 +152,29 @@ public static class EngineDefaults
                 $"{(spec.Source.Length > 0 ? spec.Source : spec.Family)}: torch_dtype: expected float16, bfloat16, float32 or auto; found '{Errors.MessageText.Clean(spec.TorchDtype, 64)}'."),
         };
     }
+
+    /// <summary>The default format made usable by <paramref name="engine"/> and the training mode: the checkpoint's own
+    /// quantization is the default only where it is used as shipped — llama.cpp loads GGUF types, and full fine-tuning
+    /// trains dequantized weights — else the config's <c>torch_dtype</c>, with the reason.</summary>
+    internal static (WeightFormat Format, string? Reason) Usable(ArchitectureSpec spec, (WeightFormat Format, string? Reason) chosen,
+        InferenceEngine engine, TrainingSettings? training)
+    {
+        if (spec.Quantization is not { } ckpt || !ReferenceEquals(chosen.Format, ckpt.Format))
+        {
+            return chosen;
+        }
+
+        string? why = training is null
+            ? engine == InferenceEngine.LlamaCpp ? "llama.cpp loads GGUF types" : null
+            : training.LoraRank is > 0 || training.Qlora ? null : "full fine-tuning trains dequantized weights";
+        if (why is null)
+        {
+            return chosen;
+        }
+
+        var (dtype, reason) = DtypeFormat(spec);
+        return (dtype, $"{reason}: the checkpoint's quantization_config ({ckpt.Summary}) is not used as {why}");
+    }
 }
 
 /// <summary>The messages of workload errors, in one place (house style C.4).</summary>
@@ -335,20 +358,11 @@ internal sealed class EstimatePlan
         }
 
         var engine = w.Engine ?? EngineDefaults.Engine(format, model.Source);
-        if (w.Format is null && t is not { Qlora: true } && spec.Quantization is { } ckpt && ReferenceEquals(format, ckpt.Format))
+        if (w.Format is null && t is not { Qlora: true })
         {
-            // The checkpoint's own quantization is the default only where it can be used as shipped: llama.cpp loads
-            // GGUF types, and full fine-tuning updates dequantized weights.
-            string? why = t is null
-                ? engine == InferenceEngine.LlamaCpp ? "llama.cpp loads GGUF types" : null
-                : t.LoraRank is > 0 ? null : "full fine-tuning trains dequantized weights";
-            if (why is not null)
-            {
-                var (dtype, dtypeReason) = EngineDefaults.DtypeFormat(spec);
-                format = dtype;
-                formatReason = $"{dtypeReason}: the checkpoint's quantization_config ({ckpt.Summary}) is not used as {why}";
-            }
+            (format, formatReason) = EngineDefaults.Usable(spec, (format, formatReason), engine, t);
         }
+
         if (t is null && engine == InferenceEngine.LlamaCpp &&
             format.Kind is not (WeightFormatKind.LlamaCpp or WeightFormatKind.Native or WeightFormatKind.Uniform))
         {
