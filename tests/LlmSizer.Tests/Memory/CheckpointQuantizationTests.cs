@@ -2,6 +2,8 @@ using System.Collections.Immutable;
 using LlmSizer.Architecture;
 using LlmSizer.DataTypes;
 using LlmSizer.Errors;
+using LlmSizer.Fit;
+using LlmSizer.Gpus;
 using LlmSizer.Memory;
 using LlmSizer.Quantization;
 using LlmSizer.Tensors;
@@ -49,6 +51,16 @@ public class CheckpointQuantizationTests
         Assert.True(Weights(e) < checkpointBytes); // the MTP module is not loaded
         Assert.Equal("fp8-block", Dtype(e).ValueText);
         Assert.Equal("checkpoint quantization_config: fp8 e4m3, 128×128 blocks, dynamic activations", Dtype(e).Reason);
+    }
+
+    [Fact]
+    public void GptOss120b_FitsOneH100_AsShipped()
+    {
+        // OpenAI's gpt-oss model card (arXiv:2508.10925) and the openai/gpt-oss-120b model page: the MXFP4 checkpoint
+        // runs on a single 80 GB GPU (H100). At bf16, the old default, its weights alone were 218 GiB.
+        var plan = Sizer.Fit(new FitRequest { Model = "gpt-oss-120b", Gpu = GpuDevice.FromSpec(GpuCatalog.Find("h100-sxm-80gb")), Workload = new Workload() }).Plans.Single();
+        Assert.True(plan.FitsOnOne);
+        Assert.Equal(1, plan.GpusNeeded);
     }
 
     [Fact]
