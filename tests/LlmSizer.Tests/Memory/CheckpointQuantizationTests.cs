@@ -1,5 +1,6 @@
 using System.Collections.Immutable;
 using LlmSizer.Architecture;
+using LlmSizer.Checkpoints;
 using LlmSizer.DataTypes;
 using LlmSizer.Errors;
 using LlmSizer.Fit;
@@ -7,6 +8,7 @@ using LlmSizer.Gpus;
 using LlmSizer.Memory;
 using LlmSizer.Quantization;
 using LlmSizer.Tensors;
+using LlmSizer.Tests.Fixtures;
 using LlmSizer.Units;
 
 namespace LlmSizer.Tests.Memory;
@@ -230,6 +232,28 @@ public class CheckpointQuantizationTests
         Assert.Contains("quantization_config.quant_method", e.Message);
         Assert.Contains("fp8, mxfp4, gptq, awq, bitsandbytes, compressed-tensors", e.Message);
         Assert.Contains("'hqq'", e.Message);
+    }
+
+    [Fact]
+    public void SafetensorsFolder_KeepsItsFilesTypes_EvenWithAnUnknownQuantMethod()
+    {
+        // The files' own tensor types are sized; the config's quantization_config neither changes them nor stops the load.
+        var d = Directory.CreateTempSubdirectory("llmsizer-quant-").FullName;
+        try
+        {
+            File.WriteAllText(Path.Combine(d, "config.json"), """
+                { "model_type": "llama", "hidden_size": 16, "num_attention_heads": 4, "num_key_value_heads": 4,
+                  "intermediate_size": 32, "num_hidden_layers": 1, "vocab_size": 64, "quantization_config": { "quant_method": "hqq" } }
+                """);
+            new SafetensorsWriter().Add("model.embed_tokens.weight", "BF16", 64, 16).WriteFile(Path.Combine(d, "model.safetensors"));
+            var model = CheckpointLoader.TryLoad(d)!;
+            Assert.Null(model.Architecture!.Quantization);
+            Assert.Equal("native", EngineDefaults.Format(model.Architecture, model.Source).Format.Name);
+        }
+        finally
+        {
+            Directory.Delete(d, recursive: true);
+        }
     }
 
     [Fact]
