@@ -34,9 +34,9 @@ public class CheckpointQuantizationTests
         Assert.StartsWith("checkpoint quantization_config: mxfp4", Dtype(e).Reason);
     }
 
-    // deepseek-ai/DeepSeek-V3 (and DeepSeek-R1, same shapes) ships fp8 e4m3 with 128×128 block scales. Its 163 safetensors
-    // shards hold 688,586,727,753 bytes (model.safetensors.index.json metadata.total_size, repository revision afb92e1),
-    // and that includes the multi-token-prediction module: the repository README says "685B, which includes 671B of the
+    // deepseek-ai/DeepSeek-V3 (and DeepSeek-R1, same shapes) ships fp8 e4m3 with 128×128 block scales. Its weight files
+    // hold 688,586,727,753 bytes at repository revision afb92e1 (the weight files of the creator's Hub repository, as
+    // recorded in a public model-facts dataset; not re-read from model.safetensors.index.json here), and that includes the multi-token-prediction module: the repository README says "685B, which includes 671B of the
     // Main Model weights and 14B of the Multi-Token Prediction (MTP) Module weights". vLLM's DeepSeek loader skips the
     // MTP layer unless speculative decoding is on, and LlmSizer counts the 671B main model, so the expected resident
     // weights are the main model's share: 688,586,727,753 × 671 / 685 ≈ 674.5 GB (the rounding of 671 and 685 is
