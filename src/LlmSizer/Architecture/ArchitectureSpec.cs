@@ -313,6 +313,10 @@ public sealed record ArchitectureSpec
     /// <summary>True when the config's <c>torch_dtype</c>/<c>dtype</c> names the checkpoint precision.</summary>
     public string? TorchDtype { get; init; }
 
+    /// <summary>The checkpoint's own quantization (the config's <c>quantization_config</c>), or null for an unquantized
+    /// checkpoint; the default weight format when set (<see cref="Memory.EngineDefaults.Format"/>).</summary>
+    public Quantization.QuantizationConfig? Quantization { get; init; }
+
     /// <summary>Family-specific details for the generator.</summary>
     public FamilyDetails? Details { get; init; }
 

@@ -19,10 +19,15 @@ public static class HuggingFaceConfigReader
     /// <param name="config">The config.</param>
     /// <param name="registry">The families to use (the built-in ones by default).</param>
     /// <returns>The spec and the family that read it.</returns>
-    /// <exception cref="ModelConfigException">A field is missing or invalid, or the model breaks a <see cref="ModelLimits"/>
+    /// <exception cref="ModelConfigException">A field (including <c>quantization_config</c>) is missing or invalid, or the model breaks a <see cref="ModelLimits"/>
     /// limit (more layers, experts, hidden units, vocabulary or generated tensors than any real model).</exception>
     /// <exception cref="UnsupportedArchitectureException">The model_type is not supported.</exception>
-    public static (ArchitectureSpec Spec, IArchitectureFamily Family) Read(ConfigObject config, ArchitectureRegistry? registry = null)
+    public static (ArchitectureSpec Spec, IArchitectureFamily Family) Read(ConfigObject config, ArchitectureRegistry? registry = null) =>
+        Read(config, registry, readQuantization: true);
+
+    /// <summary>Reads a parsed config; <paramref name="readQuantization"/> false skips <c>quantization_config</c> (a
+    /// safetensors folder, whose files' own tensor types are what is sized).</summary>
+    internal static (ArchitectureSpec Spec, IArchitectureFamily Family) Read(ConfigObject config, ArchitectureRegistry? registry, bool readQuantization)
     {
         ArgumentNullException.ThrowIfNull(config);
         registry ??= ArchitectureRegistry.Default;
@@ -31,6 +36,11 @@ public static class HuggingFaceConfigReader
         var family = registry.Get(modelType, config.FilePath);
         var spec = family.Read(config);
         CheckLimits(config, spec);
+        if (readQuantization && Quantization.QuantizationConfig.Read(config) is { } quantization)
+        {
+            spec = spec with { Quantization = quantization };
+        }
+
         return (spec, family);
     }
 

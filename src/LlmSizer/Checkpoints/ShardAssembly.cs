@@ -411,7 +411,9 @@ internal sealed record SideConfig((ArchitectureSpec Spec, IArchitectureFamily Fa
         int? packedBits = parsed.Object("quantization_config")?.OptionalInt("bits") ?? parsed.Object("quantization")?.OptionalInt("bits");
         try
         {
-            return new SideConfig(HuggingFaceConfigReader.Read(parsed), packedBits, null);
+            // The files' own tensor types are sized, so the config's quantization_config is not read (an unknown
+            // quant_method does not stop a checkpoint from loading).
+            return new SideConfig(HuggingFaceConfigReader.Read(parsed, null, readQuantization: false), packedBits, null);
         }
         catch (UnsupportedArchitectureException e)
         {

@@ -308,7 +308,7 @@ public static class FitPlanner
 
             int maxContext = Cap(MemorySolver.MaxContext(model, cw with { Context = null }, budget), model);
             var (decode, aggregate, prefill, ttft) = Throughput(model, device, e, cw with { PipelineParallel = n }, ctx, assumptions, r.Throughput);
-            var view = View(model, cw, e, ctx, 1, device, cw.Format ?? model.DefaultFormat(spec).Format) with { GpuLayers = spec.Layers + 1, Gpus = n };
+            var view = View(model, cw, e, ctx, 1, device, cw.Format ?? model.DefaultFormat(spec, InferenceEngine.LlamaCpp)) with { GpuLayers = spec.Layers + 1, Gpus = n };
             return new FitPlan
             {
                 Gpu = id,
@@ -353,7 +353,7 @@ public static class FitPlanner
 
         assumptions.Add(new("offload", $"{offload.Layers} of {spec.Layers} layers on the GPU{(offload.Layers > spec.Layers ? " + output layer" : "")}; the rest in host RAM"));
         var fit = offload.Layers == 0 ? FitType.CpuOnly : FitType.PartialOffload;
-        var pview = View(model, w with { Gpus = 1 }, one, ctx, 1, device, w.Format ?? model.DefaultFormat(spec).Format) with { GpuLayers = offload.Layers, HostBytes = host };
+        var pview = View(model, w with { Gpus = 1 }, one, ctx, 1, device, w.Format ?? model.DefaultFormat(spec, InferenceEngine.LlamaCpp)) with { GpuLayers = offload.Layers, HostBytes = host };
         return new FitPlan
         {
             Gpu = id,
@@ -399,7 +399,7 @@ public static class FitPlanner
         };
         bool fits = total <= ram.Bytes;
         var device = new GpuDevice { Name = "cpu", UsableMemory = ram };
-        var view = View(model, w with { Gpus = 1 }, e, ctx, 1, device, w.Format ?? model.DefaultFormat(spec).Format) with { GpuLayers = 0, HostBytes = total };
+        var view = View(model, w with { Gpus = 1 }, e, ctx, 1, device, w.Format ?? model.DefaultFormat(spec, InferenceEngine.LlamaCpp)) with { GpuLayers = 0, HostBytes = total };
         var plan = new FitPlan
         {
             Gpu = "cpu",
@@ -428,7 +428,7 @@ public static class FitPlanner
     internal static (int Layers, long GpuBytes, long HostLayerBytes) Offload(PreparedModel model, Workload w, MemoryEstimate whole, ByteSize budget)
     {
         var spec = model.Architecture!;
-        var format = w.Format ?? model.DefaultFormat(spec).Format;
+        var format = w.Format ?? model.DefaultFormat(spec, InferenceEngine.LlamaCpp);
         var (perLayer, outputLayer) = model.Stored(format, w.UnquantizedType).LlamaCppLayerBytes();
         long kvTotal = whole["kv_cache"].Bytes;
         long fixedGpu = whole["compute_buffer"].Bytes + whole["overhead"].Bytes;
@@ -505,7 +505,7 @@ public static class FitPlanner
                 assumptions.Add(new("training_tokens", r.Throughput.TrainingTokens));
             }
 
-            var view = View(model, cw, e, ctx, nodes, device, cw.Format ?? model.DefaultFormat(spec).Format);
+            var view = View(model, cw, e, ctx, nodes, device, cw.Format ?? model.DefaultFormat(spec, InferenceEngine.Vllm, cw.Training));
             return new FitPlan
             {
                 Gpu = id,

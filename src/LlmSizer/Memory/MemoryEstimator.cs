@@ -109,11 +109,13 @@ public static class EngineDefaults
         return format.IsGguf || source == ModelSourceKind.Gguf ? InferenceEngine.LlamaCpp : InferenceEngine.Vllm;
     }
 
-    /// <summary>The weight format assumed when none is given: the checkpoint's own types for a file, the config's
-    /// <c>torch_dtype</c> (bf16 when it has none) otherwise.</summary>
+    /// <summary>The weight format assumed when none is given: the checkpoint's own types for a file; otherwise the
+    /// checkpoint's <c>quantization_config</c> when the config has one (<see cref="ArchitectureSpec.Quantization"/>:
+    /// a quantized checkpoint is sized as it ships), else the config's <c>torch_dtype</c> (bf16 when it has none).</summary>
     /// <param name="spec">The architecture.</param>
     /// <param name="source">Where the model came from.</param>
     /// <returns>The format and the reason.</returns>
+    /// <exception cref="ModelConfigException">The config's <c>torch_dtype</c> is unknown.</exception>
     public static (WeightFormat Format, string Reason) Format(ArchitectureSpec spec, ModelSourceKind source)
     {
         ArgumentNullException.ThrowIfNull(spec);
@@ -122,6 +124,22 @@ public static class EngineDefaults
             return (WeightFormat.Native, "the checkpoint's own tensor types");
         }
 
+        if (spec.Quantization is { } q)
+        {
+            return (q.Format, "checkpoint quantization_config: " + q.Summary);
+        }
+
+        return DtypeFormat(spec);
+    }
+
+    /// <summary>The weight format the config's <c>torch_dtype</c> names (bf16 when it has none), ignoring any
+    /// <c>quantization_config</c>: what a quantized checkpoint is dequantized to.</summary>
+    /// <param name="spec">The architecture.</param>
+    /// <returns>The format and the reason.</returns>
+    /// <exception cref="ModelConfigException">The config's <c>torch_dtype</c> is unknown.</exception>
+    public static (WeightFormat Format, string Reason) DtypeFormat(ArchitectureSpec spec)
+    {
+        ArgumentNullException.ThrowIfNull(spec);
         return spec.TorchDtype?.ToLowerInvariant() switch
         {
             "float16" or "fp16" or "f16" or "half" => (WeightFormat.F16, "config torch_dtype float16"),
@@ -133,6 +151,29 @@ public static class EngineDefaults
             _ => throw new ModelConfigException(spec.Source, "torch_dtype",
                 $"{(spec.Source.Length > 0 ? spec.Source : spec.Family)}: torch_dtype: expected float16, bfloat16, float32 or auto; found '{Errors.MessageText.Clean(spec.TorchDtype, 64)}'."),
         };
+    }
+
+    /// <summary>The default format made usable by <paramref name="engine"/> and the training mode: the checkpoint's own
+    /// quantization is the default only where it is used as shipped — llama.cpp loads GGUF types, and full fine-tuning
+    /// trains dequantized weights — else the config's <c>torch_dtype</c>, with the reason.</summary>
+    internal static (WeightFormat Format, string? Reason) Usable(ArchitectureSpec spec, (WeightFormat Format, string? Reason) chosen,
+        InferenceEngine engine, TrainingSettings? training)
+    {
+        if (spec.Quantization is not { } ckpt || !ReferenceEquals(chosen.Format, ckpt.Format))
+        {
+            return chosen;
+        }
+
+        string? why = training is null
+            ? engine == InferenceEngine.LlamaCpp ? "llama.cpp loads GGUF types" : null
+            : training.LoraRank is > 0 || training.Qlora ? null : "full fine-tuning trains dequantized weights";
+        if (why is null)
+        {
+            return chosen;
+        }
+
+        var (dtype, reason) = DtypeFormat(spec);
+        return (dtype, $"{reason}: the checkpoint's quantization_config ({ckpt.Summary}) is not used as {why}");
     }
 }
 
@@ -317,6 +358,11 @@ internal sealed class EstimatePlan
         }
 
         var engine = w.Engine ?? EngineDefaults.Engine(format, model.Source);
+        if (w.Format is null && t is not { Qlora: true })
+        {
+            (format, formatReason) = EngineDefaults.Usable(spec, (format, formatReason), engine, t);
+        }
+
         if (t is null && engine == InferenceEngine.LlamaCpp &&
             format.Kind is not (WeightFormatKind.LlamaCpp or WeightFormatKind.Native or WeightFormatKind.Uniform))
         {

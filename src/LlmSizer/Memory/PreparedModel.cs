@@ -92,6 +92,11 @@ public sealed class PreparedModel
     /// <summary>The default weight format of this model (<see cref="EngineDefaults.Format"/>), computed once.</summary>
     internal (WeightFormat Format, string Reason) DefaultFormat(ArchitectureSpec spec) => _defaultFormat ??= EngineDefaults.Format(spec, Model.Source);
 
+    /// <summary>The default weight format as <paramref name="engine"/> (and training, when given) uses it
+    /// (<see cref="EngineDefaults.Usable"/>).</summary>
+    internal WeightFormat DefaultFormat(ArchitectureSpec spec, InferenceEngine engine, TrainingSettings? training = null) =>
+        EngineDefaults.Usable(spec, DefaultFormat(spec), engine, training).Format;
+
     private StoredWeights StoredByName(WeightFormat format, DataType? unquantized) =>
         _stored.GetOrAdd((format.Name + "|" + format.Description, unquantized?.Name),
             static (_, arg) => new StoredWeights(arg.Self, arg.Format.Apply(arg.Self.Inventory, arg.Self.Architecture, arg.Unquantized), arg.Format),

@@ -1,6 +1,7 @@
 using System.Collections.Immutable;
 using System.Diagnostics.CodeAnalysis;
 using System.Globalization;
+using System.Text.RegularExpressions;
 using LlmSizer.Architecture;
 using LlmSizer.DataTypes;
 using LlmSizer.Errors;
@@ -78,6 +79,14 @@ public sealed class WeightFormat
 
     /// <summary>The type of tensors the format leaves unquantized (embeddings, lm_head, norms), unless overridden.</summary>
     public DataType UnquantizedType { get; private init; } = DataType.BF16;
+
+    /// <summary>Module-name patterns whose tensors the format leaves unquantized (a checkpoint's
+    /// <c>modules_to_not_convert</c>, <c>llm_int8_skip_modules</c> or compressed-tensors <c>ignore</c>); empty for none.
+    /// A plain pattern matches whole dotted segments anywhere in a tensor name, <c>*</c> standing for one segment
+    /// (<c>model.layers.*.self_attn</c> matches <c>model.layers.0.self_attn.q_proj.weight</c>); a pattern starting
+    /// <c>re:</c> is a regular expression matched from the start of the module name (the tensor name without its last
+    /// segment), as compressed-tensors does.</summary>
+    public ImmutableArray<string> UnconvertedModules { get; private init; } = [];
 
     /// <summary>True for GGUF (llama.cpp) formats.</summary>
     public bool IsGguf => Kind == WeightFormatKind.LlamaCpp;
@@ -252,6 +261,8 @@ public sealed class WeightFormat
             Bits = bits,
             GroupSize = group,
             UnquantizedType = DataType.F16,
+            _gIdx = !awq,
+            _zeros = true,
         };
         return true;
     }
@@ -279,20 +290,126 @@ public sealed class WeightFormat
     }
 
     private Fp8Scale _fp8Scale;
+    private int _blockRows = 128;
+    private int _blockCols = 128;
+    private bool _gIdx;
+    private bool _zeros;
+    private DataType _scaleType = DataType.F16;
+    private Regex? _unconvertedPlain;
+    private Regex? _unconvertedRegex;
 
-    private static WeightFormat Fp8(DataType type, Fp8Scale scale) =>
-        new(scale switch { Fp8Scale.Channel => "fp8-channel", Fp8Scale.Block => "fp8-block", _ => type == DataType.F8_E5M2 ? "fp8_e5m2" : "fp8" },
+    private static WeightFormat Fp8(DataType type, Fp8Scale scale, int blockRows = 128, int blockCols = 128) =>
+        new(scale switch
+            {
+                Fp8Scale.Channel => "fp8-channel",
+                Fp8Scale.Block => blockRows == 128 && blockCols == 128 ? "fp8-block" : FormattableString.Invariant($"fp8-block{blockRows}x{blockCols}"),
+                _ => type == DataType.F8_E5M2 ? "fp8_e5m2" : "fp8",
+            },
             WeightFormatKind.Fp8,
             $"block linears {type.Name} + fp32 scale per " + scale switch
             {
                 Fp8Scale.Channel => "output row",
-                Fp8Scale.Block => "128×128 block (DeepSeek-V3 §3.3)",
+                Fp8Scale.Block => FormattableString.Invariant($"{blockRows}×{blockCols} block (DeepSeek-V3 §3.3)"),
                 _ => "tensor",
             } + "; embeddings, lm_head, norms bf16")
         {
             UniformType = type,
             _fp8Scale = scale,
+            _blockRows = blockRows,
+            _blockCols = blockCols,
         };
+
+    /// <summary>FP8 weights with a scale per tensor, per output row or per block, as a checkpoint's
+    /// <c>quantization_config</c> describes them.</summary>
+    /// <param name="type">F8_E4M3 or F8_E5M2.</param>
+    /// <param name="scale">"tensor", "channel" or "block".</param>
+    /// <param name="blockRows">Block height (output rows) for block scales.</param>
+    /// <param name="blockCols">Block width (input columns) for block scales.</param>
+    internal static WeightFormat Fp8Checkpoint(DataType type, string scale, int blockRows, int blockCols) =>
+        Fp8(type, scale switch { "channel" => Fp8Scale.Channel, "block" => Fp8Scale.Block, _ => Fp8Scale.Tensor }, blockRows, blockCols);
+
+    /// <summary>The MXFP4 format (gpt-oss's experts).</summary>
+    internal static WeightFormat Mxfp4 => Parse("mxfp4");
+
+    /// <summary>Integer weights in groups along the input dimension with a scale per group and output row, as GPTQ, AWQ
+    /// and compressed-tensors store them.</summary>
+    /// <param name="name">The canonical name.</param>
+    /// <param name="kind">Gptq or Awq.</param>
+    /// <param name="bits">4 or 8.</param>
+    /// <param name="group">Input columns per scale; 0 for one scale per output row (channel).</param>
+    /// <param name="gIdx">Whether an int32 g_idx per input column is stored.</param>
+    /// <param name="zeros">Whether a packed zero point per group is stored.</param>
+    /// <param name="scaleType">The type of the scales.</param>
+    /// <param name="unquantized">The type of tensors left unquantized.</param>
+    internal static WeightFormat GroupQuant(string name, WeightFormatKind kind, int bits, int group, bool gIdx, bool zeros, DataType scaleType, DataType unquantized) =>
+        new(name, kind, FormattableString.Invariant(
+            $"int{bits} block linears, {(group == 0 ? "one scale per output row" : $"group {group}")}: packed weights + {scaleType.Name} scale")
+            + (zeros ? $" and packed {bits}-bit zero" : "") + (group == 0 ? "" : " per group per output column")
+            + (gIdx ? " + int32 g_idx per input row" : "") + $"; embeddings, lm_head, norms {unquantized.Name}")
+        {
+            Bits = bits,
+            GroupSize = group,
+            UnquantizedType = unquantized,
+            _gIdx = gIdx,
+            _zeros = zeros,
+            _scaleType = scaleType,
+        };
+
+    /// <summary>This format with the tensors of <paramref name="patterns"/> left unquantized (see
+    /// <see cref="UnconvertedModules"/>).</summary>
+    /// <param name="patterns">Module-name patterns; none returns this format.</param>
+    /// <returns>The format.</returns>
+    /// <exception cref="ArgumentException">A <c>re:</c> pattern is not a valid regular expression.</exception>
+    public WeightFormat WithUnconvertedModules(IEnumerable<string> patterns)
+    {
+        ArgumentNullException.ThrowIfNull(patterns);
+        var list = patterns.Where(p => !string.IsNullOrWhiteSpace(p)).Distinct(StringComparer.Ordinal).ToImmutableArray();
+        if (list.IsEmpty)
+        {
+            return this;
+        }
+
+        var plain = list.Where(p => !p.StartsWith("re:", StringComparison.Ordinal)).ToList();
+        var res = list.Where(p => p.StartsWith("re:", StringComparison.Ordinal)).Select(p => p[3..]).ToList();
+        return new WeightFormat(Name, Kind, Description + $"; kept in {UnquantizedType.Name}: {string.Join(", ", list)}")
+        {
+            UniformType = UniformType,
+            GroupSize = GroupSize,
+            Bits = Bits,
+            DoubleQuant = DoubleQuant,
+            UnquantizedType = UnquantizedType,
+            _fp8Scale = _fp8Scale,
+            _blockRows = _blockRows,
+            _blockCols = _blockCols,
+            _gIdx = _gIdx,
+            _zeros = _zeros,
+            _scaleType = _scaleType,
+            UnconvertedModules = list,
+            // Plain: whole dotted segments anywhere in the tensor name, '*' one segment.
+            _unconvertedPlain = plain.Count == 0 ? null : new Regex(
+                string.Join("|", plain.Select(p => "(?:(?:^|\\.)" + string.Join("[^.]+", p.Split('*').Select(Regex.Escape)) + "(?:\\.|$))")),
+                RegexOptions.CultureInvariant, TimeSpan.FromSeconds(1)),
+            // "re:": from the start of the module name (the tensor name up to its last '.'), as compressed-tensors matches.
+            _unconvertedRegex = res.Count == 0 ? null : new Regex(
+                string.Join("|", res.Select(r => "^(?:" + r + ")")), RegexOptions.CultureInvariant, TimeSpan.FromSeconds(1)),
+        };
+    }
+
+    private bool IsUnconverted(string tensorName)
+    {
+        if (_unconvertedPlain is { } p && p.IsMatch(tensorName))
+        {
+            return true;
+        }
+
+        if (_unconvertedRegex is { } r)
+        {
+            int dot = tensorName.LastIndexOf('.');
+            return r.IsMatch(dot < 0 ? tensorName : tensorName[..dot]);
+        }
+
+        return false;
+    }
 
     /// <summary>Returns the inventory as this format stores it: parameter tensors re-typed, side data added as
     /// <see cref="TensorKind.QuantizationAux"/> tensors.</summary>
@@ -326,7 +443,9 @@ public sealed class WeightFormat
             }
 
             var role = TensorRoles.Of(t);
-            if (!TensorRoles.IsBlockLinear(t, role))
+            // Per-expert bias matrices ([experts, out], gpt-oss) are biases, not weights: no format quantizes them.
+            if (!TensorRoles.IsBlockLinear(t, role) || IsUnconverted(t.Name) ||
+                t.Name.EndsWith("_bias", StringComparison.Ordinal) || t.Name.EndsWith(".bias", StringComparison.Ordinal))
             {
                 list.Add(t with { DataType = keep });
                 continue;
@@ -341,12 +460,16 @@ public sealed class WeightFormat
                 case WeightFormatKind.Awq:
                 {
                     // [out, in]: groups run along the input dimension; one scale (fp16) and one packed zero per group per output column.
-                    long groups = (rowLen + GroupSize - 1) / GroupSize;
+                    long groups = GroupSize == 0 ? 1 : (rowLen + GroupSize - 1) / GroupSize;
                     var payload = Bits == 4 ? DataType.Int4 : DataType.I8;
                     list.Add(t with { DataType = payload });
-                    list.Add(Aux(t, ".scales", DataType.F16, groups, rows));
-                    list.Add(Aux(t, ".qzeros", payload, groups, rows));
-                    if (Kind == WeightFormatKind.Gptq)
+                    list.Add(Aux(t, ".scales", _scaleType, groups, rows));
+                    if (_zeros)
+                    {
+                        list.Add(Aux(t, ".qzeros", payload, groups, rows));
+                    }
+
+                    if (_gIdx)
                     {
                         list.Add(Aux(t, ".g_idx", DataType.I32, rowLen));
                     }
@@ -381,7 +504,7 @@ public sealed class WeightFormat
                     list.Add(_fp8Scale switch
                     {
                         Fp8Scale.Channel => Aux(t, ".weight_scale", DataType.F32, rows),
-                        Fp8Scale.Block => Aux(t, ".weight_scale_inv", DataType.F32, (rows + 127) / 128, (rowLen + 127) / 128),
+                        Fp8Scale.Block => Aux(t, ".weight_scale_inv", DataType.F32, (rows + _blockRows - 1) / _blockRows, (rowLen + _blockCols - 1) / _blockCols),
                         _ => Aux(t, ".weight_scale", DataType.F32, 1),
                     });
                     break;
