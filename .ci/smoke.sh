@@ -36,6 +36,14 @@ check "dotnet tool packs, installs into a tool path and runs" bash -c "
   && dotnet tool install LlmSizer.Cli --tool-path '$work/tools' --add-source '$work/nupkg' > '$work/install.log' 2>&1 \
   && '$work/tools/llmsize' params gpt2 --json | grep -q '\"total\": 124439808'"
 
+check "dotnet tool: llmsize serve answers /healthz (llmsize-web ships in the tool)" bash -c "
+  '$work/tools/llmsize' serve --urls http://127.0.0.1:5987 > '$work/serve.log' 2>&1 & pid=\$!
+  for i in \$(seq 1 40); do curl -sf http://127.0.0.1:5987/healthz > /dev/null && break; sleep 0.5; done
+  ok=\$(curl -sf http://127.0.0.1:5987/healthz); kill \$pid 2>/dev/null; wait \$pid 2>/dev/null; test \"\$ok\" = ok"
+check "dotnet tool: llmsize mcp answers an MCP initialize (llmsize-mcp ships in the tool)" bash -c "
+  (printf '%s\\n' '{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"initialize\",\"params\":{\"protocolVersion\":\"2025-06-18\",\"capabilities\":{},\"clientInfo\":{\"name\":\"ci\",\"version\":\"1\"}}}'; sleep 5) \
+    | timeout 20 '$work/tools/llmsize' mcp 2>/dev/null | grep -q '\"serverInfo\"'"
+
 # The NuGet library: packs with its README, licence and XML docs.
 check "library packs with README, LICENSE and XML docs" bash -c "
   dotnet pack src/LlmSizer -c Release -o '$work/lib' > '$work/libpack.log' 2>&1 \
