@@ -56,54 +56,54 @@ internal static class EngineSettingsBuilder
             sb.Append(" -np ").Append(I(v.Batch)).Append(" -ub ").Append(I(v.Ubatch));
             if (v.Gpus > 1)
             {
-                sb.Append(" --split-mode layer");
+                sb.Append(' ').Append(Flag("llamacpp", "split_mode")).Append(" layer");
             }
 
-            return new EngineSettings { LlamaCpp = sb.ToString(), Kubernetes = Kubernetes(modelName, v, "ghcr.io/ggml-org/llama.cpp:server-cuda", ["/app/llama-server", .. Split(sb.ToString())[1..], "--host", "0.0.0.0", "--port", "8080"], 8080, "/health") };
+            return new EngineSettings { LlamaCpp = sb.ToString(), Kubernetes = Kubernetes(modelName, v, "ghcr.io/ggml-org/llama.cpp:server-cuda", ["/app/llama-server", .. Split(sb.ToString())[1..], Flag("llamacpp", "host"), "0.0.0.0", Flag("llamacpp", "port"), "8080"], 8080, "/health") };
         }
 
-        var vllm = new StringBuilder($"vllm serve {Shell(modelName)} --tensor-parallel-size {I(v.Tp)}");
+        var vllm = new StringBuilder($"vllm serve {Shell(modelName)} {Flag("vllm", "tensor_parallel")} {I(v.Tp)}");
         if (v.Pp > 1)
         {
-            vllm.Append(" --pipeline-parallel-size ").Append(I(v.Pp));
+            vllm.Append(Opt("vllm", "pipeline_parallel")).Append(I(v.Pp));
         }
 
-        vllm.Append(" --max-model-len ").Append(I(v.Context)).Append(" --gpu-memory-utilization ").Append(F(v.GpuUtilization));
+        vllm.Append(Opt("vllm", "max_model_len")).Append(I(v.Context)).Append(Opt("vllm", "gpu_memory_utilization")).Append(F(v.GpuUtilization));
         if (VllmDtype(v.Format) is { } dtype)
         {
-            vllm.Append(" --dtype ").Append(dtype);
+            vllm.Append(Opt("vllm", "dtype")).Append(dtype);
         }
 
         if (VllmQuantization(v.Format) is { } q)
         {
-            vllm.Append(" --quantization ").Append(q);
+            vllm.Append(Opt("vllm", "quantization")).Append(q);
         }
 
         if (v.KvType == DataType.F8_E4M3 || v.KvType == DataType.F8_E5M2)
         {
-            vllm.Append(" --kv-cache-dtype ").Append(v.KvType == DataType.F8_E5M2 ? "fp8_e5m2" : "fp8");
+            vllm.Append(Opt("vllm", "kv_cache_dtype")).Append(v.KvType == DataType.F8_E5M2 ? "fp8_e5m2" : "fp8");
         }
 
-        vllm.Append(" --max-num-seqs ").Append(I(Math.Max(v.Batch, v.MaxSeqs)));
+        vllm.Append(Opt("vllm", "max_num_seqs")).Append(I(Math.Max(v.Batch, v.MaxSeqs)));
         if (v.MaxBatchedTokens is { } mbt)
         {
-            vllm.Append(" --max-num-batched-tokens ").Append(I(mbt));
+            vllm.Append(Opt("vllm", "max_num_batched_tokens")).Append(I(mbt));
         }
 
-        var sglang = new StringBuilder($"python -m sglang.launch_server --model-path {Shell(modelName)} --tp {I(v.Tp)} --context-length {I(v.Context)} --mem-fraction-static {F(v.GpuUtilization)}");
+        var sglang = new StringBuilder($"python -m sglang.launch_server {Flag("sglang", "model_path")} {Shell(modelName)} {Flag("sglang", "tensor_parallel")} {I(v.Tp)} {Flag("sglang", "context_length")} {I(v.Context)} {Flag("sglang", "mem_fraction_static")} {F(v.GpuUtilization)}");
         if (VllmQuantization(v.Format) is { } sq && sq is "fp8" or "awq" or "gptq")
         {
-            sglang.Append(" --quantization ").Append(sq);
+            sglang.Append(Opt("sglang", "quantization")).Append(sq);
         }
 
         if (v.KvType == DataType.F8_E4M3 || v.KvType == DataType.F8_E5M2)
         {
-            sglang.Append(" --kv-cache-dtype ").Append(v.KvType == DataType.F8_E5M2 ? "fp8_e5m2" : "fp8_e4m3");
+            sglang.Append(Opt("sglang", "kv_cache_dtype")).Append(v.KvType == DataType.F8_E5M2 ? "fp8_e5m2" : "fp8_e4m3");
         }
 
         if (v.Pp > 1)
         {
-            sglang.Append(" --pp-size ").Append(I(v.Pp));
+            sglang.Append(Opt("sglang", "pipeline_parallel")).Append(I(v.Pp));
         }
 
         var args = Split(vllm.ToString())[2..];
@@ -111,7 +111,7 @@ internal static class EngineSettingsBuilder
         {
             Vllm = vllm.ToString(),
             Sglang = sglang.ToString(),
-            Kubernetes = Kubernetes(modelName, v, "vllm/vllm-openai:latest", ["vllm", "serve", modelName, .. args[1..], "--host", "0.0.0.0", "--port", "8000"], 8000, "/health"),
+            Kubernetes = Kubernetes(modelName, v, "vllm/vllm-openai:latest", ["vllm", "serve", modelName, .. args[1..], Flag("vllm", "host"), "0.0.0.0", Flag("vllm", "port"), "8000"], 8000, "/health"),
         };
     }
 
@@ -161,6 +161,11 @@ internal static class EngineSettingsBuilder
             .AppendLine("use_cpu: false");
         return new EngineSettings { DeepSpeed = Encoding.UTF8.GetString(stream.ToArray()), Fsdp = fsdp.ToString() };
     }
+
+    private static string Flag(string program, string key) => EngineCommandLines.Flag(program, key);
+
+    /// <summary>" FLAG " for appending an option and its value.</summary>
+    private static string Opt(string program, string key) => " " + Flag(program, key) + " ";
 
     private static string? VllmDtype(WeightFormat f) => f.UniformType is { } u
         ? u == DataType.BF16 ? "bfloat16" : u == DataType.F16 ? "float16" : u == DataType.F32 ? "float32" : null

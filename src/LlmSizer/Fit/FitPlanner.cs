@@ -230,7 +230,7 @@ public static class FitPlanner
         int ctx = w.Context ?? EngineDefaults.Context(spec);
         if (device.Spec?.Vendor == GpuVendor.Apple && engine == InferenceEngine.Vllm)
         {
-            assumptions.Add(new("apple_runtime", "vLLM has no Metal backend: these are PyTorch-style figures; for llama.cpp on a Mac use a GGUF --dtype (e.g. q4_k_m)"));
+            assumptions.Add(new("apple_runtime", "vLLM has no Metal backend: these are PyTorch-style figures; for llama.cpp on a Mac use a GGUF dtype (e.g. q4_k_m)"));
         }
 
         int maxContext = Cap(MemorySolver.MaxContext(model, chosen with { Context = null }, budget), model);
@@ -282,7 +282,7 @@ public static class FitPlanner
         {
             new("usable_memory", device.UsableMemory.Bytes, false, device.Spec?.UsableMemoryRule ?? device.Spec?.UsableMemoryEvidence ?? "given"),
             new("budget_rule", "usable memory (llama.cpp allocates exactly its buffers)"),
-            new("layer_split", "llama.cpp --split-mode layer: contiguous layer ranges per GPU; token_embd stays in host memory"),
+            new("layer_split", "llama.cpp layer split mode: contiguous layer ranges per GPU; token_embd stays in host memory"),
         };
         int ctx = w.Context ?? EngineDefaults.Context(spec);
         int maxGpus = Math.Min(r.GpusPerNode, r.MaxGpus);

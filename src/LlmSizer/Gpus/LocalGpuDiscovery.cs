@@ -28,10 +28,11 @@ public sealed record LocalGpuDiscoveryOptions
 public static class LocalGpuDiscovery
 {
     /// <summary>The nvidia-smi arguments used.</summary>
-    public static readonly IReadOnlyList<string> NvidiaSmiArguments = ["--query-gpu=name,memory.total,memory.used", "--format=csv,noheader,nounits"];
+    public static readonly IReadOnlyList<string> NvidiaSmiArguments = [Fit.EngineCommandLines.Flag("nvidia_smi", "query"), Fit.EngineCommandLines.Flag("nvidia_smi", "format")];
 
     /// <summary>The rocm-smi arguments used.</summary>
-    public static readonly IReadOnlyList<string> RocmSmiArguments = ["--showproductname", "--showmeminfo", "vram", "--json"];
+    public static readonly IReadOnlyList<string> RocmSmiArguments =
+        [Fit.EngineCommandLines.Flag("rocm_smi", "product"), Fit.EngineCommandLines.Flag("rocm_smi", "memory"), "vram", Fit.EngineCommandLines.Flag("rocm_smi", "json")];
 
     private const int MaxStderrChars = 4096;
 
