@@ -99,7 +99,7 @@ public sealed class PreparedModel
 
     private StoredWeights StoredByName(WeightFormat format, DataType? unquantized) =>
         _stored.GetOrAdd((format.Name + "|" + format.Description, unquantized?.Name),
-            static (_, arg) => new StoredWeights(arg.Self, arg.Format.Apply(arg.Self.Inventory, arg.Self.Architecture, arg.Unquantized), arg.Format),
+            static (_, arg) => new StoredWeights(arg.Self, arg.Format, arg.Unquantized),
             (Self: this, Format: format, Unquantized: unquantized));
 
     /// <summary>KV bytes per token of each cached layer on one tensor-parallel rank, and their sums by layer kind.</summary>
@@ -217,46 +217,93 @@ internal sealed class ReferenceKeyComparer : IEqualityComparer<(WeightFormat For
 
 /// <summary>A model's tensors in one weight format, with each tensor's bytes, layer and role in flat arrays and the
 /// per-parallelism sums cached.</summary>
-internal sealed class StoredWeights
+internal sealed class StoredWeights : IStoredTensorSink
 {
-    private readonly long[] _bytes;
-    private readonly int[] _layer;
-    private readonly TensorRole[] _role;
-    private readonly bool[] _matrix;
+    // One column per stored tensor, sized once for the format's most side data (filled by the sink calls, never copied:
+    // a model near the tensor bound would otherwise allocate each column twice).
+    private readonly List<long> _bytes;
+    private readonly List<int> _layer;
+    private readonly List<TensorRole> _role;
+    private readonly List<bool> _matrix;
+
+    private readonly List<(DataType Type, long Elements, long Bytes)> _byType = [];
     private readonly ConcurrentDictionary<(int Tp, int Pp), (long PerGpu, long Replica)> _shares = new();
     private readonly ConcurrentDictionary<int, (long HostEmbedding, long LargestStage, long Device)> _llamaCpp = new();
     private readonly int _layers;
+    private long _largestLayerMatrix;
     private string? _formula;
 
-    public StoredWeights(PreparedModel model, TensorInventory stored, WeightFormat format)
+    /// <summary>Sizes <paramref name="model"/>'s tensors as <paramref name="format"/> stores them, straight from the
+    /// format's rule (<see cref="WeightFormat.Apply(TensorInventory, ArchitectureSpec?, DataType?, IStoredTensorSink)"/>):
+    /// no re-typed inventory is built, so a format costs a few flat arrays, not a copy of every tensor and side-data name.</summary>
+    public StoredWeights(PreparedModel model, WeightFormat format, DataType? unquantized)
     {
-        Inventory = stored;
         Format = format;
         _layers = model.Architecture?.Layers ?? 1;
-        int n = stored.Tensors.Length;
-        _bytes = new long[n];
-        _layer = new int[n];
-        _role = new TensorRole[n];
-        _matrix = new bool[n];
-        long largestBlockLinear = 0;
-        for (int i = 0; i < n; i++)
-        {
-            var t = stored.Tensors[i];
-            _bytes[i] = t.Bytes.Bytes;
-            _layer[i] = t.Layer ?? -1;
-            _role[i] = TensorRoles.Of(t);
-            _matrix[i] = t.Shape.Length >= 2;
-            if (t.Kind == TensorKind.Parameter && t.Shape.Length >= 2 && t.Layer is not null)
-            {
-                largestBlockLinear = Math.Max(largestBlockLinear, t.Elements);
-            }
-        }
+        int n = checked(model.Inventory.Tensors.Length * (1 + format.MaxAuxPerWeight));
+        _bytes = new(n);
+        _layer = new(n);
+        _role = new(n);
+        _matrix = new(n);
+        format.Apply(model.Inventory, model.Architecture, unquantized, this);
 
-        LargestLayerMatrix = largestBlockLinear;
-        ComputeType = ComputeTypeOf(format, stored);
+        // Largest type first; a stable sort keeps the first-seen order among equals.
+        DataTypeTotals = [.. _byType.OrderByDescending(x => x.Bytes)];
+        ComputeType = ComputeTypeOf(format, model.Inventory);
     }
 
-    public TensorInventory Inventory { get; }
+    /// <summary>Each stored type's elements and bytes (parameters, buffers and side data), the largest first.</summary>
+    public IReadOnlyList<(DataType Type, long Elements, long Bytes)> DataTypeTotals { get; }
+
+    void IStoredTensorSink.Kept(TensorInfo tensor) => Add(tensor, tensor.DataType, tensor.Bytes.Bytes);
+
+    void IStoredTensorSink.Retyped(TensorInfo tensor, DataType dataType) =>
+        Add(tensor, dataType, TensorInfo.BytesOf(dataType, tensor.Shape.AsSpan()).Bytes);
+
+    void IStoredTensorSink.Aux(TensorInfo owner, string suffix, DataType dataType, params ReadOnlySpan<long> shape)
+    {
+        long elements = 1;
+        foreach (var d in shape)
+        {
+            elements = checked(elements * d);
+        }
+
+        // Side data is never an embedding, so its role only has to keep it out of the embedding rules.
+        Append(TensorInfo.BytesOf(dataType, shape).Bytes, owner.Layer ?? -1, TensorRole.OtherVector, shape.Length >= 2, dataType, elements);
+    }
+
+    private void Add(TensorInfo t, DataType type, long bytes)
+    {
+        if (t.Kind == TensorKind.Parameter && t.Shape.Length >= 2 && t.Layer is not null)
+        {
+            _largestLayerMatrix = Math.Max(_largestLayerMatrix, t.Elements);
+        }
+
+        Append(bytes, t.Layer ?? -1, TensorRoles.Of(t), t.Shape.Length >= 2, type, t.Elements);
+    }
+
+    private void Append(long bytes, int layer, TensorRole role, bool matrix, DataType type, long elements)
+    {
+        _bytes.Add(bytes);
+        _layer.Add(layer);
+        _role.Add(role);
+        _matrix.Add(matrix);
+        int i = 0;
+        while (i < _byType.Count && _byType[i].Type != type)
+        {
+            i++;
+        }
+
+        if (i == _byType.Count)
+        {
+            _byType.Add((type, elements, bytes));
+        }
+        else
+        {
+            var x = _byType[i];
+            _byType[i] = (type, checked(x.Elements + elements), checked(x.Bytes + bytes));
+        }
+    }
 
     public WeightFormat Format { get; }
 
@@ -264,7 +311,7 @@ internal sealed class StoredWeights
     public DataType ComputeType { get; }
 
     /// <summary>The largest layer matrix's elements (one dequantized weight alive in QLoRA's forward).</summary>
-    public long LargestLayerMatrix { get; }
+    public long LargestLayerMatrix => _largestLayerMatrix;
 
     /// <summary>Weight bytes per GPU (the largest stage's TP shard) and over one model replica (tp × pp GPUs).</summary>
     /// <remarks>TP shards every matrix (column/row-parallel linears, vocab-parallel embedding and head; Megatron-LM §3)
@@ -273,7 +320,7 @@ internal sealed class StoredWeights
     {
         var stage = new long[key.Pp];
         long replica = 0;
-        for (int i = 0; i < self._bytes.Length; i++)
+        for (int i = 0; i < self._bytes.Count; i++)
         {
             long bytes = self._bytes[i];
             int s = self._layer[i] >= 0 ? PipelineStages.StageOf(Math.Min(self._layer[i], self._layers - 1), self._layers, key.Pp)
@@ -292,7 +339,7 @@ internal sealed class StoredWeights
     {
         long embd = 0, device = 0;
         var stage = new long[stages];
-        for (int i = 0; i < self._bytes.Length; i++)
+        for (int i = 0; i < self._bytes.Count; i++)
         {
             if (self._role[i] == TensorRole.TokenEmbedding)
             {
@@ -314,7 +361,7 @@ internal sealed class StoredWeights
     {
         var perLayer = new long[_layers];
         long output = 0;
-        for (int i = 0; i < _bytes.Length; i++)
+        for (int i = 0; i < _bytes.Count; i++)
         {
             if (_role[i] == TensorRole.TokenEmbedding)
             {
@@ -336,11 +383,10 @@ internal sealed class StoredWeights
     }
 
     /// <summary>"Σ tensors: N × BF16 (16 bit) + …", the largest type first (built once, on first use).</summary>
-    public string Formula => _formula ??= "Σ tensors: " + string.Join(" + ", Inventory.Tensors.GroupBy(t => t.DataType)
-        .OrderByDescending(g => g.Sum(t => t.Bytes.Bytes))
-        .Select(g => string.Create(CultureInfo.InvariantCulture, $"{g.Sum(t => t.Elements):N0} × {g.Key.Name} ({g.Key.BitsPerElement:0.###} bit)")));
+    public string Formula => _formula ??= "Σ tensors: " + string.Join(" + ", DataTypeTotals
+        .Select(g => string.Create(CultureInfo.InvariantCulture, $"{g.Elements:N0} × {g.Type.Name} ({g.Type.BitsPerElement:0.###} bit)")));
 
-    private static DataType ComputeTypeOf(WeightFormat format, TensorInventory stored)
+    private static DataType ComputeTypeOf(WeightFormat format, TensorInventory native)
     {
         if (format.UniformType is { } u && (u == DataType.F32 || u == DataType.F16 || u == DataType.BF16))
         {
@@ -349,7 +395,8 @@ internal sealed class StoredWeights
 
         if (format.Kind == WeightFormatKind.Native)
         {
-            var main = stored.ByDataType().OrderByDescending(p => p.Value.Value).FirstOrDefault().Key;
+            // Native: the stored tensors are the model's own; its main parameter type decides.
+            var main = native.ByDataType().OrderByDescending(p => p.Value.Value).FirstOrDefault().Key;
             if (main == DataType.F32 || main == DataType.F16)
             {
                 return main;

@@ -135,8 +135,7 @@ internal static class TrainingMemory
     }
 
     private static string ShortFormula(EstimatePlan p) =>
-        string.Join(" + ", p.Stored.Inventory.Tensors.GroupBy(t => t.DataType).OrderByDescending(g => g.Sum(t => t.Bytes.Bytes))
-            .Select(g => $"{N(g.Sum(t => t.Elements))} × {g.Key.Name}"));
+        string.Join(" + ", p.Stored.DataTypeTotals.Select(g => $"{N(g.Elements)} × {g.Type.Name}"));
 
     private static long Shard(long bytes, bool sharded, int nd) => sharded ? KvCache.CeilDiv(bytes, nd) : bytes;
 

@@ -58,6 +58,14 @@ internal static class LlamaCppMix
     /// <summary>Applies the ftype to every tensor; returns the re-typed inventory.</summary>
     public static TensorInventory Apply(TensorInventory inventory, ArchitectureSpec? spec, LlamaFtype ftype)
     {
+        var sink = new MaterializingSink(inventory.Tensors.Length);
+        Apply(inventory, spec, ftype, sink);
+        return sink.Build();
+    }
+
+    /// <summary>Applies the ftype, telling <paramref name="sink"/> each stored tensor (no inventory is built).</summary>
+    internal static void Apply(TensorInventory inventory, ArchitectureSpec? spec, LlamaFtype ftype, IStoredTensorSink sink)
+    {
         var roles = inventory.Tensors.Select(TensorRoles.Of).ToArray();
         bool hasOutput = roles.Any(r => r == TensorRole.Output);
 
@@ -71,13 +79,12 @@ internal static class LlamaCppMix
         bool is70B = spec is { Layers: 80, Family: "llama" }; // LLM_TYPE_70B: llama with 80 layers (llama-model.cpp)
         var baseType = DefaultType(ftype);
 
-        var result = new List<TensorInfo>(inventory.Tensors.Length);
         for (int k = 0; k < inventory.Tensors.Length; k++)
         {
             var t = inventory.Tensors[k];
             if (t.Kind != TensorKind.Parameter)
             {
-                result.Add(t);
+                sink.Kept(t);
                 continue;
             }
 
@@ -88,21 +95,19 @@ internal static class LlamaCppMix
             bool quantize = t.Shape.Length >= 2 && role is not TensorRole.Router and not TensorRole.PositionEmbedding;
             if (ftype is LlamaFtype.F32 or LlamaFtype.F16 or LlamaFtype.BF16)
             {
-                result.Add(t with { DataType = quantize ? baseType : DataType.F32 });
+                sink.Retyped(t, quantize ? baseType : DataType.F32);
                 continue;
             }
 
             if (!quantize)
             {
-                result.Add(t with { DataType = t.Shape.Length >= 2 ? DataType.F16 : DataType.F32 });
+                sink.Retyped(t, t.Shape.Length >= 2 ? DataType.F16 : DataType.F32);
                 continue;
             }
 
             var type = Override(t, role, ftype, baseType, hasOutput, nExpert, gqa, falcon, is70B, vLayers, downLayers);
-            result.Add(t with { DataType = Fallback(type, t.Shape[^1]) });
+            sink.Retyped(t, Fallback(type, t.Shape[^1]));
         }
-
-        return new TensorInventory(result);
     }
 
     private static Dictionary<int, (int Index, int Count)> LayerRanks(TensorInventory inv, TensorRole[] roles, TensorRole role)

@@ -141,7 +141,7 @@ internal static class TensorRoles
             or TensorRole.AttnQkv or TensorRole.AttnOutput or TensorRole.FfnGate or TensorRole.FfnUp or TensorRole.FfnDown
             or TensorRole.OtherMatrix;
 
-    private static bool Has(string name, params string[] parts)
+    private static bool Has(string name, params ReadOnlySpan<string> parts)
     {
         foreach (var p in parts)
         {

@@ -405,7 +405,7 @@ public sealed class WeightFormat
         if (_unconvertedRegex is { } r)
         {
             int dot = tensorName.LastIndexOf('.');
-            return r.IsMatch(dot < 0 ? tensorName : tensorName[..dot]);
+            return r.IsMatch(dot < 0 ? tensorName.AsSpan() : tensorName.AsSpan(0, dot));
         }
 
         return false;
@@ -420,25 +420,70 @@ public sealed class WeightFormat
     public TensorInventory Apply(TensorInventory inventory, ArchitectureSpec? spec, DataType? unquantized = null)
     {
         ArgumentNullException.ThrowIfNull(inventory);
-        var keep = unquantized ?? UnquantizedType;
         switch (Kind)
         {
             case WeightFormatKind.Native:
                 return inventory;
             case WeightFormatKind.Uniform:
                 return inventory.WithDataType(UniformType!);
+            default:
+                var sink = new MaterializingSink(inventory.Tensors.Length);
+                Apply(inventory, spec, unquantized, sink);
+                return sink.Build();
+        }
+    }
+
+    /// <summary>The most side-data tensors this format adds to one weight (so a sink can size its buffers once).</summary>
+    internal int MaxAuxPerWeight => Kind switch
+    {
+        WeightFormatKind.Gptq or WeightFormatKind.Awq => 1 + (_zeros ? 1 : 0) + (_gIdx ? 1 : 0),
+        WeightFormatKind.BnbInt8 or WeightFormatKind.Fp8 => 1,
+        WeightFormatKind.Bnb4 => DoubleQuant ? 3 : 1,
+        _ => 0,
+    };
+
+    /// <summary>Tells <paramref name="sink"/> each tensor as this format stores it, without building an inventory: the
+    /// memory estimator needs only each stored tensor's bytes and placement, and a model near
+    /// <see cref="ModelLimits.MaxGeneratedTensors"/> would otherwise allocate a re-typed copy (with side-data names) per
+    /// format it is sized in.</summary>
+    internal void Apply(TensorInventory inventory, ArchitectureSpec? spec, DataType? unquantized, IStoredTensorSink sink)
+    {
+        var keep = unquantized ?? UnquantizedType;
+        switch (Kind)
+        {
+            case WeightFormatKind.Native:
+                foreach (var t in inventory.Tensors)
+                {
+                    sink.Kept(t);
+                }
+
+                return;
+            case WeightFormatKind.Uniform:
+                foreach (var t in inventory.Tensors)
+                {
+                    if (t.Kind == TensorKind.Parameter)
+                    {
+                        sink.Retyped(t, UniformType!);
+                    }
+                    else
+                    {
+                        sink.Kept(t);
+                    }
+                }
+
+                return;
             case WeightFormatKind.LlamaCpp:
-                return LlamaCppMix.Apply(inventory, spec, Enum.Parse<LlamaFtype>(Name, ignoreCase: true));
+                LlamaCppMix.Apply(inventory, spec, Enum.Parse<LlamaFtype>(Name, ignoreCase: true), sink);
+                return;
             default:
                 break;
         }
 
-        var list = new List<TensorInfo>();
         foreach (var t in inventory.Tensors)
         {
             if (t.Kind != TensorKind.Parameter)
             {
-                list.Add(t);
+                sink.Kept(t);
                 continue;
             }
 
@@ -447,7 +492,7 @@ public sealed class WeightFormat
             if (!TensorRoles.IsBlockLinear(t, role) || IsUnconverted(t.Name) ||
                 t.Name.EndsWith("_bias", StringComparison.Ordinal) || t.Name.EndsWith(".bias", StringComparison.Ordinal))
             {
-                list.Add(t with { DataType = keep });
+                sink.Retyped(t, keep);
                 continue;
             }
 
@@ -462,66 +507,69 @@ public sealed class WeightFormat
                     // [out, in]: groups run along the input dimension; one scale (fp16) and one packed zero per group per output column.
                     long groups = GroupSize == 0 ? 1 : (rowLen + GroupSize - 1) / GroupSize;
                     var payload = Bits == 4 ? DataType.Int4 : DataType.I8;
-                    list.Add(t with { DataType = payload });
-                    list.Add(Aux(t, ".scales", _scaleType, groups, rows));
+                    sink.Retyped(t, payload);
+                    sink.Aux(t, ".scales", _scaleType, groups, rows);
                     if (_zeros)
                     {
-                        list.Add(Aux(t, ".qzeros", payload, groups, rows));
+                        sink.Aux(t, ".qzeros", payload, groups, rows);
                     }
 
                     if (_gIdx)
                     {
-                        list.Add(Aux(t, ".g_idx", DataType.I32, rowLen));
+                        sink.Aux(t, ".g_idx", DataType.I32, rowLen);
                     }
 
                     break;
                 }
 
                 case WeightFormatKind.BnbInt8:
-                    list.Add(t with { DataType = DataType.I8 });
-                    list.Add(Aux(t, ".SCB", DataType.F32, rows));
+                    sink.Retyped(t, DataType.I8);
+                    sink.Aux(t, ".SCB", DataType.F32, rows);
                     break;
                 case WeightFormatKind.Bnb4:
                 {
                     long blocks = (elements + 63) / 64;
-                    list.Add(t with { DataType = DataType.Int4 });
+                    sink.Retyped(t, DataType.Int4);
                     if (DoubleQuant)
                     {
-                        list.Add(Aux(t, ".absmax", DataType.U8, blocks));
-                        list.Add(Aux(t, ".nested_absmax", DataType.F32, (blocks + 255) / 256));
-                        list.Add(Aux(t, ".offset", DataType.F32, 1));
+                        sink.Aux(t, ".absmax", DataType.U8, blocks);
+                        sink.Aux(t, ".nested_absmax", DataType.F32, (blocks + 255) / 256);
+                        sink.Aux(t, ".offset", DataType.F32, 1);
                     }
                     else
                     {
-                        list.Add(Aux(t, ".absmax", DataType.F32, blocks));
+                        sink.Aux(t, ".absmax", DataType.F32, blocks);
                     }
 
                     break;
                 }
 
                 case WeightFormatKind.Fp8:
-                    list.Add(t with { DataType = UniformType! });
-                    list.Add(_fp8Scale switch
+                    sink.Retyped(t, UniformType!);
+                    switch (_fp8Scale)
                     {
-                        Fp8Scale.Channel => Aux(t, ".weight_scale", DataType.F32, rows),
-                        Fp8Scale.Block => Aux(t, ".weight_scale_inv", DataType.F32, (rows + _blockRows - 1) / _blockRows, (rowLen + _blockCols - 1) / _blockCols),
-                        _ => Aux(t, ".weight_scale", DataType.F32, 1),
-                    });
+                        case Fp8Scale.Channel:
+                            sink.Aux(t, ".weight_scale", DataType.F32, rows);
+                            break;
+                        case Fp8Scale.Block:
+                            sink.Aux(t, ".weight_scale_inv", DataType.F32, (rows + _blockRows - 1) / _blockRows, (rowLen + _blockCols - 1) / _blockCols);
+                            break;
+                        default:
+                            sink.Aux(t, ".weight_scale", DataType.F32, 1);
+                            break;
+                    }
+
                     break;
                 case WeightFormatKind.Mxfp4:
-                    list.Add(t with { DataType = rowLen % 32 == 0 ? DataType.MXFP4 : keep });
+                    sink.Retyped(t, rowLen % 32 == 0 ? DataType.MXFP4 : keep);
                     break;
                 default:
-                    list.Add(t);
+                    sink.Kept(t);
                     break;
             }
         }
-
-        return new TensorInventory(list);
     }
 
-    private static TensorInfo Aux(TensorInfo t, string suffix, DataType type, params long[] shape) =>
-        new(t.Name + suffix, ImmutableArray.Create(shape), type, t.Group) { Kind = TensorKind.QuantizationAux, Layer = t.Layer };
 
     /// <inheritdoc/>
     public override string ToString() => Name;

@@ -30,7 +30,7 @@ public sealed class InventoryBuilder
     /// <param name="shape">The shape, outermost first (PyTorch order: [out, in] for a Linear weight).</param>
     /// <returns>This builder.</returns>
     /// <exception cref="InvalidOperationException">A tensor of that name was already added (a generator bug).</exception>
-    public InventoryBuilder Add(string name, TensorGroup group, int? layer, params long[] shape) =>
+    public InventoryBuilder Add(string name, TensorGroup group, int? layer, params ReadOnlySpan<long> shape) =>
         Add(new TensorInfo(name, [.. shape], DataType, group) { Layer = layer });
 
     /// <summary>Adds one routed expert's tensor (or a fused tensor of the whole pool).</summary>
@@ -40,7 +40,7 @@ public sealed class InventoryBuilder
     /// <param name="activeExperts">The experts a token uses (top-k).</param>
     /// <param name="shape">The shape.</param>
     /// <returns>This builder.</returns>
-    public InventoryBuilder AddExpert(string name, int layer, int experts, int activeExperts, params long[] shape) =>
+    public InventoryBuilder AddExpert(string name, int layer, int experts, int activeExperts, params ReadOnlySpan<long> shape) =>
         Add(new TensorInfo(name, [.. shape], DataType, TensorGroup.Experts) { Layer = layer, ExpertPool = experts, ActiveExperts = activeExperts });
 
     /// <summary>Adds a prepared tensor.</summary>

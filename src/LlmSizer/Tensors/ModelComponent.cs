@@ -51,7 +51,8 @@ public static class ModelComponents
     public static ModelComponent FromTensorName(string name)
     {
         ArgumentNullException.ThrowIfNull(name);
-        var path = name.StartsWith("model.", StringComparison.Ordinal) ? name["model.".Length..] : name;
+        // A span, not a substring: this runs once per tensor of every generated inventory.
+        var path = name.StartsWith("model.", StringComparison.Ordinal) ? name.AsSpan("model.".Length) : name.AsSpan();
         if (path.StartsWith("visual.merger.", StringComparison.Ordinal))
         {
             return ModelComponent.Projector;

@@ -82,24 +82,29 @@ public sealed record TensorInfo
     public long Elements => LogicalElements ?? StoredElements;
 
     /// <summary>The exact stored bytes: <c>DataType.SizeOf(StoredElements)</c>, or per row for GGML block types.</summary>
-    public ByteSize Bytes
+    public ByteSize Bytes => BytesOf(DataType, Shape.AsSpan());
+
+    /// <summary>The exact stored bytes of a tensor of <paramref name="dataType"/> and <paramref name="shape"/> (the rule
+    /// of <see cref="Bytes"/>, for callers that size a tensor without creating one).</summary>
+    internal static ByteSize BytesOf(DataType dataType, ReadOnlySpan<long> shape)
     {
-        get
+        long elements = 1;
+        foreach (var d in shape)
         {
-            long elements = StoredElements;
-
-            // Sub-byte types without a GGML id (safetensors F4, F6_E2M3, F6_E3M2) pack the whole tensor: its byte size
-            // is elements × bits / 8 (huggingface/safetensors rejects a tensor where that is not whole). An empty tensor
-            // is 0 bytes whatever its row (a row of 2^63 elements would overflow the row size).
-            if (DataType.BlockElements == 1 || Shape.IsDefaultOrEmpty || DataType.GgmlTypeId is null || elements == 0)
-            {
-                return DataType.SizeOf(elements);
-            }
-
-            // GGML block types are laid out row by row (ggml_row_size × rows): the innermost dimension is the row.
-            long rows = elements / Math.Max(1, Shape[^1]);
-            return DataType.SizeOf(Shape[^1]) * rows;
+            elements = checked(elements * d);
         }
+
+        // Sub-byte types without a GGML id (safetensors F4, F6_E2M3, F6_E3M2) pack the whole tensor: its byte size
+        // is elements × bits / 8 (huggingface/safetensors rejects a tensor where that is not whole). An empty tensor
+        // is 0 bytes whatever its row (a row of 2^63 elements would overflow the row size).
+        if (dataType.BlockElements == 1 || shape.IsEmpty || dataType.GgmlTypeId is null || elements == 0)
+        {
+            return dataType.SizeOf(elements);
+        }
+
+        // GGML block types are laid out row by row (ggml_row_size × rows): the innermost dimension is the row.
+        long rows = elements / Math.Max(1, shape[^1]);
+        return dataType.SizeOf(shape[^1]) * rows;
     }
 
     /// <summary>The shape as text, e.g. "[4096, 128256]".</summary>

@@ -222,11 +222,11 @@ internal static class DecoderGenerator
                 for (int x = 0; x < e; x++)
                 {
                     var ep = $"{p}block_sparse_moe.experts.{x}.";
-                    AddExpert(b, ep + "w1", l, e, k, i, h, d.MlpBias);
-                    AddExpert(b, ep + "w2", l, e, k, h, i, d.MlpBias);
+                    AddExpert(b, ep, "w1", l, e, k, i, h, d.MlpBias);
+                    AddExpert(b, ep, "w2", l, e, k, h, i, d.MlpBias);
                     if (spec.Mlp == MlpKind.Gated)
                     {
-                        AddExpert(b, ep + "w3", l, e, k, i, h, d.MlpBias);
+                        AddExpert(b, ep, "w3", l, e, k, i, h, d.MlpBias);
                     }
                 }
 
@@ -272,12 +272,13 @@ internal static class DecoderGenerator
     }
 
     /// <summary>One expert's Linear layer: weight [out, in] and, when <paramref name="bias"/>, bias [out].</summary>
-    private static void AddExpert(InventoryBuilder b, string name, int layer, int experts, int active, long outDim, long inDim, bool bias)
+    /// <remarks>The name is one concatenation (prefix, linear, suffix): a model near the tensor bound has ~10^5 of these.</remarks>
+    private static void AddExpert(InventoryBuilder b, string prefix, string linear, int layer, int experts, int active, long outDim, long inDim, bool bias)
     {
-        b.AddExpert(name + ".weight", layer, experts, active, outDim, inDim);
+        b.AddExpert(string.Concat(prefix, linear, ".weight"), layer, experts, active, outDim, inDim);
         if (bias)
         {
-            b.AddExpert(name + ".bias", layer, experts, active, outDim);
+            b.AddExpert(string.Concat(prefix, linear, ".bias"), layer, experts, active, outDim);
         }
     }
 
