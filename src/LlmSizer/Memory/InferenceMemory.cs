@@ -132,13 +132,13 @@ internal static class InferenceMemory
         long swaTokens = spec.SlidingWindow is { } sw
             ? Math.Min(fullTokens, (KvCache.CeilDiv(Math.Min(sw - 1 + maxBatched, ctx), VllmBlockSize) + 1) * VllmBlockSize)
             : fullTokens;
-        var (kvGpu, perTokenFull) = KvPerStage(p, fullTokens, swaTokens);
+        var (kvGpu, kvReplica, perTokenFull) = KvPerStage(p, fullTokens, swaTokens);
         long kvGpuTotal = checked(kvGpu * b);
-        p.Add("kv_cache", kvGpuTotal, checked(kvGpuTotal * p.Gpus),
+        p.Add("kv_cache", kvGpuTotal, checked(kvReplica * b * p.Dp),
             () => $"{b} seq × {N(fullTokens)} tokens (context {N(ctx)} rounded up to {VllmBlockSize}-token blocks) × {N(perTokenFull)} B/token/GPU" +
                   $" ({KvText(p, kvType)})" + (spec.SlidingWindow is not null && swaTokens < fullTokens ? $"; sliding-window layers hold {N(swaTokens)} tokens" : ""),
             "vllm/v1/kv_cache_interface.py page_size_bytes; memory-physics.md §1.1, §1.5");
-        Recurrent(p, llamaCpp: false, p.Gpus);
+        Recurrent(p, llamaCpp: false);
 
         // Profile-run activation peak (torch.cuda.max_memory_allocated minus weights). The dummy forward over
         // max_num_batched_tokens tokens and the sampler over max_num_seqs sequences run one after the other, so the peak is
@@ -216,11 +216,11 @@ internal static class InferenceMemory
         var (wGpu, wReplica) = p.WeightShares();
         p.Add("weights", wGpu, checked(wReplica * p.Dp), WeightFormula(p, wGpu), "exact tensor sizes");
         int ctx = p.Context, b = p.W.Batch;
-        var (kvGpu, perTok) = KvPerStage(p, ctx, ctx);
+        var (kvGpu, kvReplica, perTok) = KvPerStage(p, ctx, ctx);
         long kv = checked(kvGpu * b);
-        p.Add("kv_cache", kv, checked(kv * p.Gpus), () => $"DynamicCache: {b} seq × {N(ctx)} tokens × {N(perTok)} B/token ({KvText(p, kvType)})",
+        p.Add("kv_cache", kv, checked(kvReplica * b * p.Dp), () => $"DynamicCache: {b} seq × {N(ctx)} tokens × {N(perTok)} B/token ({KvText(p, kvType)})",
             "transformers DynamicCache grows per token, no padding; memory-physics.md §1.5");
-        Recurrent(p, llamaCpp: false, p.Gpus);
+        Recurrent(p, llamaCpp: false);
 
         // Prefill transient: one layer's working set over the prompt, plus eager attention scores when not using SDPA/FA.
         int cb = p.ComputeType.BlockBytes;
@@ -293,11 +293,12 @@ internal static class InferenceMemory
         long swaSize = spec.SlidingWindow is { } sw && !settings.SwaFull
             ? KvCache.Pad(Math.Min(kvSize, checked((long)sw * b + ub)), LlamaCppCtxPad)
             : kvSize;
-        var (kvGpu, perTok) = KvPerStage(p, kvSize, swaSize);
-        p.Add("kv_cache", kvGpu, checked(kvGpu * p.Dp),
+        // llama.cpp's pipeline stages hold disjoint layers: the total is the sum of the stages (kvReplica), not one stage.
+        var (kvGpu, kvReplica, perTok) = KvPerStage(p, kvSize, swaSize);
+        p.Add("kv_cache", kvGpu, checked(kvReplica * p.Dp),
             () => $"{N(kvSize)} cells × {N(perTok)} B/cell ({KvText(p, kvType)})" + (spec.SlidingWindow is not null ? $"; sliding-window layers {N(swaSize)} cells" : ""),
             "llama.cpp src/llama-kv-cache.cpp (ggml_row_size(type, n_embd_k_gqa) per cell and layer); memory-physics.md §1.1, §1.5");
-        Recurrent(p, llamaCpp: true, p.Dp);
+        Recurrent(p, llamaCpp: true);
 
         // Output buffer: n_outputs_max (= n_seq_max) × n_vocab × 4 B of logits, in host memory (llama-context.cpp output_reserve).
         long output = checked((long)b * spec.Vocab * 4);
@@ -315,7 +316,7 @@ internal static class InferenceMemory
     /// whatever the context: llama.cpp in F32 (llama-model.cpp hard-wires recurrent_type_k/v = GGML_TYPE_F32; one cell per
     /// sequence, llama-memory-recurrent.cpp), vLLM and transformers in the model dtype (mamba_cache_dtype and
     /// mamba_ssm_cache_dtype "auto"). See <see cref="RecurrentState"/> for the shapes and sources.</summary>
-    private static void Recurrent(EstimatePlan p, bool llamaCpp, long gpus)
+    private static void Recurrent(EstimatePlan p, bool llamaCpp)
     {
         var spec = p.Spec;
         if (spec.Ssm is null && spec.LinearAttention is null)
@@ -329,7 +330,8 @@ internal static class InferenceMemory
         // Pipeline stages hold their own layers' states: the largest stage holds at most ⌈layers / pp⌉ of them.
         long perGpu = p.Pp == 1 ? total : KvCache.CeilDiv(total, p.Pp);
         int b = p.W.Batch;
-        p.Add("recurrent_state", perGpu, checked(perGpu * gpus),
+        // The total is every stage's states on every rank of every replica (stages hold disjoint layers).
+        p.Add("recurrent_state", perGpu, checked(total * p.Tp * p.Dp),
             () => $"{b} seq × {N(perSeq)} B/seq: SSM/linear-attention layers × ((d_conv − 1) × (d_inner + 2·G·N) conv + N × d_inner state) × {type.Name}" +
                   (p.Tp > 1 ? $", split over tp {p.Tp}" : "") + (p.Pp > 1 ? $", stages of ⌈1/{p.Pp}⌉" : ""),
             llamaCpp ? "llama.cpp src/llama-hparams.cpp n_embd_r/n_embd_s, llama-memory-recurrent.cpp (F32 R/S per sequence)"
@@ -340,16 +342,18 @@ internal static class InferenceMemory
     internal static long InterOf(ArchitectureSpec spec) =>
         spec.Moe is { } moe ? Math.Max(spec.Intermediate, moe.ExpertIntermediate * moe.ActiveExperts + moe.SharedIntermediate) : spec.Intermediate;
 
-    /// <summary>KV bytes per sequence on the GPU holding the most (largest pipeline stage), and the per-token bytes of a
-    /// full-attention layer set (for the formula text). Sliding-window layers hold <paramref name="swaTokens"/> tokens,
-    /// the others <paramref name="fullTokens"/>.</summary>
-    internal static (long PerGpu, long PerTokenFull) KvPerStage(EstimatePlan p, long fullTokens, long swaTokens)
+    /// <summary>KV bytes per sequence on the GPU holding the most (largest pipeline stage), over one model replica (every
+    /// stage, every tensor-parallel rank: the stages hold disjoint layers, so the replica is their sum, not the largest ×
+    /// stages), and the per-token bytes of a full-attention layer set (for the formula text). Sliding-window layers hold
+    /// <paramref name="swaTokens"/> tokens, the others <paramref name="fullTokens"/>.</summary>
+    internal static (long PerGpu, long PerReplica, long PerTokenFull) KvPerStage(EstimatePlan p, long fullTokens, long swaTokens)
     {
         var layout = p.Prepared.KvBytesPerLayer(p.Spec, p.Tp, p.Engine, p.KvType);
         long perToken = checked(layout.FullSum + layout.SlidingSum);
+        long all = checked(layout.FullSum * fullTokens + layout.SlidingSum * swaTokens);
         if (p.Pp == 1)
         {
-            return (checked(layout.FullSum * fullTokens + layout.SlidingSum * swaTokens), perToken);
+            return (all, checked(all * p.Tp), perToken);
         }
 
         var perLayer = layout.PerLayer;
@@ -367,7 +371,7 @@ internal static class InferenceMemory
             max = Math.Max(max, v);
         }
 
-        return (max, perToken);
+        return (max, checked(all * p.Tp), perToken);
     }
 
     internal static string KvText(EstimatePlan p, DataType kvType)
