@@ -157,8 +157,14 @@ public static class EngineDefaults
     /// quantization is the default only where it is used as shipped — llama.cpp loads GGUF types, and full fine-tuning
     /// trains dequantized weights — else the config's <c>torch_dtype</c>, with the reason.</summary>
     internal static (WeightFormat Format, string? Reason) Usable(ArchitectureSpec spec, (WeightFormat Format, string? Reason) chosen,
-        InferenceEngine engine, TrainingSettings? training)
+        InferenceEngine engine, TrainingSettings? training, bool safetensorsFloat32 = false)
     {
+        bool float32 = ReferenceEquals(chosen.Format, WeightFormat.F32) || (safetensorsFloat32 && chosen.Format.Kind == WeightFormatKind.Native);
+        if (training is null && float32 && Fp32Served(spec, engine) is { } served)
+        {
+            return served;
+        }
+
         if (spec.Quantization is not { } ckpt || !ReferenceEquals(chosen.Format, ckpt.Format))
         {
             return chosen;
@@ -175,6 +181,31 @@ public static class EngineDefaults
         var (dtype, reason) = DtypeFormat(spec);
         return (dtype, $"{reason}: the checkpoint's quantization_config ({ckpt.Summary}) is not used as {why}");
     }
+
+    /// <summary>How an inference engine serves a float32 checkpoint it is not told a dtype for, with the rule as the reason;
+    /// null for an engine without a rule.</summary>
+    /// <remarks>
+    /// <list type="bullet">
+    /// <item>vLLM, <c>dtype="auto"</c>: <c>_resolve_auto_dtype</c> (vllm/config/model.py) downcasts float32 to the
+    /// platform's preferred type, the first of <c>supported_dtypes</c> — bfloat16 on CUDA GPUs of compute capability
+    /// 8.0 and newer (float16 before Ampere) — and to float16 for pooling (encoder-only embedding) models.</item>
+    /// <item>llama.cpp: a GGUF made by <c>convert_hf_to_gguf.py</c> with its default <c>--outtype f16</c> holds F16
+    /// matrices (1-D tensors stay F32, a few KiB).</item>
+    /// <item>transformers (v5, PR #42805: <c>dtype="auto"</c> is the default): the config's float32, unchanged.</item>
+    /// </list>
+    /// </remarks>
+    private static (WeightFormat Format, string? Reason)? Fp32Served(ArchitectureSpec spec, InferenceEngine engine) => engine switch
+    {
+        InferenceEngine.Vllm when spec.IsEncoderOnly => (WeightFormat.F16,
+            "config torch_dtype float32 served as float16: vLLM dtype auto prefers float16 for pooling models (vllm/config/model.py _resolve_auto_dtype)"),
+        InferenceEngine.Vllm => (WeightFormat.BF16,
+            "config torch_dtype float32 served as bfloat16: vLLM dtype auto downcasts float32 to the GPU's preferred type (vllm/config/model.py _resolve_auto_dtype; float16 on GPUs before Ampere, same size)"),
+        InferenceEngine.LlamaCpp => (WeightFormat.F16,
+            "config torch_dtype float32 converted to f16: convert_hf_to_gguf.py's default --outtype is f16"),
+        InferenceEngine.Hf => (WeightFormat.F32,
+            "config torch_dtype float32, loaded as float32: transformers' dtype auto (the default since v5, PR #42805) keeps the config's type"),
+        _ => null,
+    };
 }
 
 /// <summary>The messages of workload errors, in one place (house style C.4).</summary>
@@ -360,7 +391,7 @@ internal sealed class EstimatePlan
         var engine = w.Engine ?? EngineDefaults.Engine(format, model.Source);
         if (w.Format is null && t is not { Qlora: true })
         {
-            (format, formatReason) = EngineDefaults.Usable(spec, (format, formatReason), engine, t);
+            (format, formatReason) = EngineDefaults.Usable(spec, (format, formatReason), engine, t, prepared.SafetensorsFloat32);
         }
 
         if (t is null && engine == InferenceEngine.LlamaCpp &&

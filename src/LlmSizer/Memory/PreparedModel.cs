@@ -28,6 +28,7 @@ public sealed class PreparedModel
     private double? _activeFraction;
     private long? _activeParameters;
     private long _adafactorElements = -1;
+    private bool? _safetensorsFloat32;
 
     private PreparedModel(ModelInfo model)
     {
@@ -95,7 +96,12 @@ public sealed class PreparedModel
     /// <summary>The default weight format as <paramref name="engine"/> (and training, when given) uses it
     /// (<see cref="EngineDefaults.Usable"/>).</summary>
     internal WeightFormat DefaultFormat(ArchitectureSpec spec, InferenceEngine engine, TrainingSettings? training = null) =>
-        EngineDefaults.Usable(spec, DefaultFormat(spec), engine, training).Format;
+        EngineDefaults.Usable(spec, DefaultFormat(spec), engine, training, SafetensorsFloat32).Format;
+
+    /// <summary>Whether the model is a safetensors checkpoint whose parameters are mostly float32 (what an engine's
+    /// float32 rule applies to when the format is the checkpoint's own).</summary>
+    internal bool SafetensorsFloat32 => _safetensorsFloat32 ??= Model.Source == ModelSourceKind.Safetensors &&
+        Inventory.ByDataType().OrderByDescending(p => p.Value.Value).FirstOrDefault().Key == DataType.F32;
 
     private StoredWeights StoredByName(WeightFormat format, DataType? unquantized) =>
         _stored.GetOrAdd((format.Name + "|" + format.Description, unquantized?.Name),

@@ -1,4 +1,5 @@
 using LlmSizer.Memory;
+using LlmSizer.Tests.Fixtures;
 using LlmSizer.Units;
 
 namespace LlmSizer.Tests.Memory;
@@ -30,5 +31,68 @@ public sealed class EngineRuleTests
         var e = MemoryEstimator.Estimate(m, new FlatWorkload { Engine = InferenceEngine.Hf, Context = 8192, Pp = 3 });
         Assert.Equal(1_073_741_824L, e.Component("kv_cache")!.Total.Bytes);
         Assert.Equal(11L * 8192 * 2 * 8 * 128 * 2, e.Component("kv_cache")!.PerGpu.Bytes);
+    }
+
+    // Gemma-2-9B's config says torch_dtype float32; its 9,241,705,984 parameters (the model card; the catalog count).
+    private const long Gemma2_9BParameters = 9_241_705_984;
+
+    [Fact]
+    public void Vllm_Float32Checkpoint_IsServedInBf16()
+    {
+        // vllm/config/model.py _resolve_auto_dtype: "Downcast for float32 models" to supported_dtypes[0] (bfloat16 on
+        // CUDA ≥ 8.0): 9,241,705,984 × 2 B = 18,483,411,968 B = 17.21 GiB, what vLLM loads (issue: "vLLM loads 17.2 GiB").
+        var e = Sizer.Memory("gemma-2-9b", new Workload { Engine = InferenceEngine.Vllm });
+        Assert.Equal(Gemma2_9BParameters * 2, e["weights"].Bytes);
+        Assert.Equal("bf16", e.Assumption("dtype")!.ValueText);
+        Assert.Contains("_resolve_auto_dtype", e.Assumption("dtype")!.Reason);
+    }
+
+    [Fact]
+    public void LlamaCpp_Float32Checkpoint_IsConvertedToF16()
+    {
+        // convert_hf_to_gguf.py --outtype defaults to f16; llama.cpp keeps token_embd on the host, so the device holds
+        // every parameter but the 256,000 × 3,584 embedding: (9,241,705,984 − 917,504,000) × 2 B.
+        var e = Sizer.Memory("gemma-2-9b", new Workload { Engine = InferenceEngine.LlamaCpp });
+        Assert.Equal((Gemma2_9BParameters - 256_000L * 3_584) * 2, e["weights"].Bytes);
+        Assert.Equal(256_000L * 3_584 * 2, e["host_weights"].Bytes);
+    }
+
+    [Fact]
+    public void Transformers_Float32Checkpoint_StaysFloat32_AndSaysWhy()
+    {
+        // transformers v5 (PR #42805) defaults to dtype "auto": the config's float32, 4 B per parameter.
+        var e = Sizer.Memory("gemma-2-9b", new Workload { Engine = InferenceEngine.Hf });
+        Assert.Equal(Gemma2_9BParameters * 4, e["weights"].Bytes);
+        Assert.Contains("PR #42805", e.Assumption("dtype")!.Reason);
+    }
+
+    [Fact]
+    public void Vllm_Float32SafetensorsFile_IsServedInBf16_ButAGivenDtypeIsKept()
+    {
+        // A model folder: a 1-layer llama config and a safetensors file of float32 tensors, 2 × 64 × 64 + 64 = 8,256 parameters.
+        using var dir = new TempFolder();
+        var path = dir.Path;
+        File.WriteAllText(Path.Combine(path, "config.json"), """
+            { "model_type": "llama", "hidden_size": 64, "num_hidden_layers": 1, "num_attention_heads": 4,
+              "num_key_value_heads": 4, "intermediate_size": 64, "vocab_size": 32, "max_position_embeddings": 128 }
+            """);
+        new SafetensorsWriter().Add("model.layers.0.mlp.up_proj.weight", "F32", 64, 64)
+            .Add("model.layers.0.mlp.down_proj.weight", "F32", 64, 64)
+            .Add("model.norm.weight", "F32", 64).WriteFile(Path.Combine(path, "model.safetensors"));
+
+        var served = Sizer.Memory(path, new Workload { Engine = InferenceEngine.Vllm, Context = 128 });
+        var asked = Sizer.Memory(path, new Workload { Engine = InferenceEngine.Vllm, Context = 128, Format = LlmSizer.Quantization.WeightFormat.F32 });
+
+        Assert.Equal(8_256L * 2, served["weights"].Bytes);
+        Assert.Equal(8_256L * 4, asked["weights"].Bytes);
+    }
+
+    private sealed class TempFolder : IDisposable
+    {
+        public TempFolder() => Directory.CreateDirectory(Path);
+
+        public string Path { get; } = System.IO.Path.Combine(System.IO.Path.GetTempPath(), "llmsize-rules-" + Guid.NewGuid().ToString("N"));
+
+        public void Dispose() => Directory.Delete(Path, recursive: true);
     }
 }
