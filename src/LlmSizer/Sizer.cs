@@ -69,7 +69,11 @@ public sealed record ParametersOptions(bool Tensors, bool LayersDetail);
 /// <param name="Report">Its parameters.</param>
 /// <param name="Check">The config-versus-checkpoint comparison, when asked for.</param>
 /// <param name="Options">What to show besides the summary.</param>
-public sealed record ParametersResult(ModelInfo Model, ParameterReport Report, InventoryComparison? Check, ParametersOptions Options);
+public sealed record ParametersResult(ModelInfo Model, ParameterReport Report, InventoryComparison? Check, ParametersOptions Options)
+{
+    /// <summary>How the model's card counts active parameters, for a catalog model whose entry records it.</summary>
+    public Catalog.ModelCardActive? CardActive { get; init; }
+}
 
 /// <summary>A request to estimate memory.</summary>
 public sealed record MemoryRequest
@@ -144,7 +148,10 @@ public static class Sizer
             };
         }
 
-        return new ParametersResult(model, report, check, new ParametersOptions(request.Tensors, request.LayersDetail));
+        return new ParametersResult(model, report, check, new ParametersOptions(request.Tensors, request.LayersDetail))
+        {
+            CardActive = model.Source == ModelSourceKind.Catalog && Catalog.ModelCatalog.TryGet(model.Name, out var entry) ? entry.CardActive : null,
+        };
     }
 
     /// <summary>Estimates a model's memory.</summary>

@@ -43,7 +43,12 @@ internal static class ParamsRendering
         groups.AddRow("[bold]total[/]", $"[bold]{total.ToExactString()}[/]", total.ToShortString(), "100.0%");
         if (report.Active != total)
         {
-            groups.AddRow("active per token", report.Active.ToExactString(), report.Active.ToShortString(), Percent(report.SharePercent(report.Active)));
+            // Both figures: model cards differ on whether the input embedding (a lookup, not a matmul) is "active".
+            var card = result.CardActive;
+            string Mark(bool withEmbeddings) => card is not null && card.WithEmbeddings == withEmbeddings ? $" [dim](model card: {Markup.Escape(card.Figure)})[/]" : "";
+            groups.AddRow("active per token" + Mark(true), report.Active.ToExactString(), report.Active.ToShortString(), Percent(report.SharePercent(report.Active)));
+            groups.AddRow("  without input embedding" + Mark(false), report.ActiveWithoutEmbeddings.ToExactString(), report.ActiveWithoutEmbeddings.ToShortString(),
+                Percent(report.SharePercent(report.ActiveWithoutEmbeddings)));
         }
 
         console.Write(groups);

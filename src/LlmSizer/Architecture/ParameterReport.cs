@@ -10,8 +10,12 @@ public sealed record ParameterReport
     /// <summary>All unique parameters (a tied matrix once).</summary>
     public required ParameterCount Total { get; init; }
 
-    /// <summary>Parameters used per token (equal to <see cref="Total"/> for dense models).</summary>
+    /// <summary>Parameters used per token (equal to <see cref="Total"/> for dense models), the input embedding included.</summary>
     public required ParameterCount Active { get; init; }
+
+    /// <summary>Parameters used per token without the input token and position embeddings
+    /// (<see cref="TensorInventory.ActiveParametersWithoutEmbeddings"/>).</summary>
+    public ParameterCount ActiveWithoutEmbeddings { get; init; }
 
     /// <summary>Parameters per group; every group is present.</summary>
     public required IReadOnlyDictionary<TensorGroup, ParameterCount> Groups { get; init; }
@@ -53,6 +57,7 @@ public sealed record ParameterReport
     {
         Total = inventory.TotalParameters,
         Active = inventory.ActiveParameters,
+        ActiveWithoutEmbeddings = inventory.ActiveParametersWithoutEmbeddings,
         Groups = inventory.ByGroup(),
         Components = inventory.ByComponent(),
         ByDataType = inventory.ByDataType(),

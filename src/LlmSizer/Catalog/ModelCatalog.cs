@@ -23,7 +23,17 @@ public sealed record CatalogEntry
 
     /// <summary>Other accepted ids (lower case).</summary>
     public IReadOnlyList<string> Aliases { get; init; } = [];
+
+    /// <summary>How the model card counts "active" parameters, when the catalog records it (<c>model_card</c> in the
+    /// entry): with or without the input embedding, and where that was read.</summary>
+    public ModelCardActive? CardActive { get; init; }
 }
+
+/// <summary>Which active count a model card quotes.</summary>
+/// <param name="WithEmbeddings">True when the card's figure includes the input embedding.</param>
+/// <param name="Figure">The card's figure as printed, e.g. "5.1B".</param>
+/// <param name="Source">Where the figure was read (a URL).</param>
+public sealed record ModelCardActive(bool WithEmbeddings, string Figure, string Source);
 
 /// <summary>The built-in catalog of well-known models, stored as their config.json values so the tool works offline.</summary>
 /// <remarks>Each entry is an embedded JSON file under <c>Catalog/Models/</c>:
@@ -115,6 +125,17 @@ public static class ModelCatalog
                 Repository = root.String("repository") ?? throw root.Error("repository", "missing"),
                 Source = root.String("source") ?? throw root.Error("source", "missing"),
                 Aliases = root.StringArray("aliases") ?? [],
+                CardActive = root.Object("model_card") is { } card
+                    ? new ModelCardActive(
+                        (card.String("active_counts") ?? throw card.Error("active_counts", "missing")) switch
+                        {
+                            "with_embeddings" => true,
+                            "without_embeddings" => false,
+                            _ => throw card.Error("active_counts", "expected with_embeddings or without_embeddings"),
+                        },
+                        card.String("active") ?? throw card.Error("active", "missing"),
+                        card.String("source") ?? throw card.Error("source", "missing"))
+                    : null,
                 Config = new ConfigObject((root.Object("config") ?? throw root.Error("config", "missing")).Element, "catalog:" + (root.String("id") ?? name)),
             };
             foreach (var key in entry.Aliases.Prepend(entry.Id))

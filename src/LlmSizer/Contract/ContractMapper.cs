@@ -67,6 +67,10 @@ public static class ContractMapper
             {
                 Total = report.Total.Value,
                 Active = report.Active.Value,
+                ActiveWithoutEmbeddings = report.ActiveWithoutEmbeddings.Value,
+                ModelCard = result.CardActive is { } card
+                    ? new ModelCardDocument(card.WithEmbeddings ? "with_embeddings" : "without_embeddings", card.Figure, card.Source)
+                    : null,
                 Groups = Groups(report.Groups),
                 Components = Enum.GetValues<ModelComponent>().ToDictionary(ModelComponents.Name, c => report.Components.TryGetValue(c, out var n) ? n.Value : 0),
             },

@@ -65,10 +65,24 @@ public sealed record ArchitectureDocument
 public sealed record ParametersDocument
 {
     public required long Total { get; init; }
+
+    /// <summary>Active per token, the input embedding included.</summary>
     public required long Active { get; init; }
+
+    /// <summary>Active per token without the input token and position embeddings.</summary>
+    public required long ActiveWithoutEmbeddings { get; init; }
+
+    /// <summary>Which of the two the model card quotes, when the catalog records it.</summary>
+    public ModelCardDocument? ModelCard { get; init; }
     public required IReadOnlyDictionary<string, long> Groups { get; init; }
     public required IReadOnlyDictionary<string, long> Components { get; init; }
 }
+
+/// <summary>The active figure a model card quotes.</summary>
+/// <param name="ActiveCounts"><c>with_embeddings</c> or <c>without_embeddings</c>.</param>
+/// <param name="Active">The card's figure as printed.</param>
+/// <param name="Source">Where it was read.</param>
+public sealed record ModelCardDocument(string ActiveCounts, string Active, string Source);
 
 /// <summary>Parameters of one layer.</summary>
 public sealed record LayerDocument(int Layer, long Parameters);

@@ -37,33 +37,43 @@ public sealed class TensorInventory
     }
 
     /// <summary>The parameters used per token: everything except the routed experts a token does not visit.</summary>
-    /// <remarks>For each expert pool (E experts, top-k), the routed tensors contribute <c>elements × k / E</c>.</remarks>
-    public ParameterCount ActiveParameters
+    /// <remarks>For each expert pool (E experts, top-k), the routed tensors contribute <c>elements × k / E</c>. The input
+    /// token and position embeddings are counted (a lookup, not a matmul); <see cref="ActiveParametersWithoutEmbeddings"/>
+    /// leaves them out, as some model cards do.</remarks>
+    public ParameterCount ActiveParameters => Active(withEmbeddings: true);
+
+    /// <summary>The active parameters without the input token and position embeddings (a tied output head, being the
+    /// embedding matrix, goes with it): the figure model cards such as gpt-oss's quote as "active".</summary>
+    public ParameterCount ActiveParametersWithoutEmbeddings => Active(withEmbeddings: false);
+
+    private ParameterCount Active(bool withEmbeddings)
     {
-        get
+        long dense = 0;
+        var pools = new Dictionary<(int Pool, int Active), long>();
+        foreach (var t in Parameters)
         {
-            long dense = 0;
-            var pools = new Dictionary<(int Pool, int Active), long>();
-            foreach (var t in Parameters)
+            if (!withEmbeddings && Quantization.TensorRoles.Of(t) is Quantization.TensorRole.TokenEmbedding or Quantization.TensorRole.PositionEmbedding)
             {
-                if (t.ExpertPool > 0)
-                {
-                    pools[(t.ExpertPool, t.ActiveExperts)] = checked(pools.GetValueOrDefault((t.ExpertPool, t.ActiveExperts)) + t.Elements);
-                }
-                else
-                {
-                    dense = checked(dense + t.Elements);
-                }
+                continue;
             }
 
-            foreach (var ((pool, active), elements) in pools)
+            if (t.ExpertPool > 0)
             {
-                // Multiply first: elements is a multiple of the pool size for any complete set of experts.
-                dense = checked(dense + (long)((Int128)elements * active / pool));
+                pools[(t.ExpertPool, t.ActiveExperts)] = checked(pools.GetValueOrDefault((t.ExpertPool, t.ActiveExperts)) + t.Elements);
             }
-
-            return new ParameterCount(dense);
+            else
+            {
+                dense = checked(dense + t.Elements);
+            }
         }
+
+        foreach (var ((pool, active), elements) in pools)
+        {
+            // Multiply first: elements is a multiple of the pool size for any complete set of experts.
+            dense = checked(dense + (long)((Int128)elements * active / pool));
+        }
+
+        return new ParameterCount(dense);
     }
 
     /// <summary>Parameters per breakdown group (every group present, zero when empty).</summary>
