@@ -1,4 +1,5 @@
 using LlmSizer.Architecture;
+using LlmSizer.Architecture.Families;
 using LlmSizer.DataTypes;
 using LlmSizer.Errors;
 using static LlmSizer.Memory.MemoryEstimator;
@@ -181,11 +182,15 @@ internal static class InferenceMemory
         p.ProfileSeqs = seqs;
         long perTok = checked((Math.Max(mlpElems, attnElems) + mmExtra) * cb);
         long layer = checked(maxBatched * perTok + encoderOut);
-        long sampler = checked(maxBatched * h * cb + seqs * spec.Vocab * VllmSamplerBytesPerLogit);
+        // An encoder-only model is a pooling model in vLLM: the profile run pools hidden states and never samples.
+        bool pooling = spec.IsEncoderOnly;
+        long sampler = pooling ? 0 : checked(maxBatched * h * cb + seqs * spec.Vocab * VllmSamplerBytesPerLogit);
         long act = Math.Max(layer, sampler);
         p.Add("activations", act, checked(act * p.Gpus),
             () => $"max(layer stage: {N(maxBatched)} batched tokens × (max(MLP 3h + 3i/t, attention 3h + (2a + 2kv)·d/t){(mmExtra > 0 ? " + h inputs_embeds" : "")}) × {cb} B = {N(perTok)} B/token{(encoderOut > 0 ? $" + encoder output {Gib(encoderOut)}" : "")} = {Gib(layer)}; " +
-                  $"sampler stage: {N(maxBatched)} × h × {cb} B + {seqs} seqs (max_num_seqs) × vocab {N(spec.Vocab)} × {VllmSamplerBytesPerLogit} B (top-k/top-p sort, fp32) = {Gib(sampler)})",
+                  (pooling
+                      ? "no sampler stage: an encoder-only model runs as a pooling model)"
+                      : $"sampler stage: {N(maxBatched)} × h × {cb} B + {seqs} seqs (max_num_seqs) × vocab {N(spec.Vocab)} × {VllmSamplerBytesPerLogit} B (top-k/top-p sort, fp32) = {Gib(sampler)})"),
             "vLLM profile run (llama.py forward liveness; sampler.py _apply_top_k_top_p); memory-physics.md §3.2; vllm #10517, PR #10511");
         long? gpuMemory = p.W.GpuMemory?.Bytes;
         long baseOver = gpuMemory switch
@@ -220,6 +225,7 @@ internal static class InferenceMemory
         long kv = checked(kvGpu * b);
         p.Add("kv_cache", kv, checked(kvReplica * b * p.Dp), () => $"DynamicCache: {b} seq × {N(ctx)} tokens × {N(perTok)} B/token ({KvText(p, kvType)})",
             "transformers DynamicCache grows per token, no padding; memory-physics.md §1.5");
+        CrossAttention(p, kvType);
         Recurrent(p, llamaCpp: false);
 
         // Prefill transient: one layer's working set over the prompt, plus eager attention scores when not using SDPA/FA.
@@ -242,6 +248,31 @@ internal static class InferenceMemory
         p.Add("logits", logits, checked(logits * p.Gpus), () => $"{b} seq × vocab {N(spec.Vocab)} × 4 B × 2 (fp32 logits of the last position + softmax; logits_to_keep = 1)",
             "transformers generate() with logits_to_keep; memory-physics.md §3.3");
         Overhead(p, DefaultOverheadBytes, static () => "CUDA context and cuBLAS workspace (512 MiB, lazy module loading); not counted by torch.cuda.max_memory_allocated");
+    }
+
+    /// <summary>An encoder–decoder model (T5, BART, Whisper) in transformers keeps an <c>EncoderDecoderCache</c>: beside
+    /// the decoder's self-attention cache, each decoder layer's cross-attention K and V of the encoder output, computed
+    /// once at the first step and kept for the whole generation (modeling_t5.py T5Attention with
+    /// <c>is_cross_attention</c>; cache_utils.py EncoderDecoderCache). The encoder reads the prompt — the context — or,
+    /// for Whisper, its fixed 30-second window of <c>max_source_positions</c> (1,500) frames.</summary>
+    private static void CrossAttention(EstimatePlan p, DataType kvType)
+    {
+        var spec = p.Spec;
+        if (spec.DecoderLayers is null || spec.IsEncoderOnly)
+        {
+            return;
+        }
+
+        long encoderTokens = spec.Details is WhisperDetails whisper ? whisper.SourcePositions : p.Context;
+        int b = p.W.Batch;
+        // Cross-attention projects to the decoder's heads and head size, so a token costs what a self-attention token does.
+        var (gpu, replica, perTok) = KvPerStage(p, encoderTokens, encoderTokens);
+        long cross = checked(gpu * b);
+        p.Add("cross_attention_kv", cross, checked(replica * b * p.Dp),
+            () => $"EncoderDecoderCache cross-attention: {b} seq × {N(encoderTokens)} encoder tokens" +
+                  (spec.Details is WhisperDetails ? " (max_source_positions: Whisper's 30 s window)" : " (the prompt: context)") +
+                  $" × {N(perTok)} B/token ({KvText(p, kvType)})",
+            "transformers cache_utils.py EncoderDecoderCache (cross_attention_cache); modeling_t5.py / modeling_whisper.py cross-attention");
     }
 
     // ---------------------------------------------------------------- llama.cpp

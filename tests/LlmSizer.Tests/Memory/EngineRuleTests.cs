@@ -87,6 +87,42 @@ public sealed class EngineRuleTests
         Assert.Equal(8_256L * 4, asked["weights"].Bytes);
     }
 
+    [Fact]
+    public void Transformers_T5_KeepsTheCrossAttentionKv()
+    {
+        // EncoderDecoderCache: each of T5-small's 6 decoder layers keeps K and V of the 512-token encoder output,
+        // 8 heads × d_kv 64, bf16: 512 × 6 × 2 × 8 × 64 × 2 B = 6,291,456 B, beside the self-attention cache of the same size.
+        var e = Sizer.Memory("t5-small", new Workload { Engine = InferenceEngine.Hf, Context = 512 });
+        Assert.Equal(512L * 6 * 2 * 8 * 64 * 2, e["cross_attention_kv"].Bytes);
+        Assert.Equal(512L * 6 * 2 * 8 * 64 * 2, e["kv_cache"].Bytes);
+    }
+
+    [Fact]
+    public void Transformers_Whisper_CrossAttentionCoversTheFixedAudioWindow()
+    {
+        // Whisper-large-v3: 32 decoder layers × 20 heads × 64, fp16, over max_source_positions 1,500 encoder frames
+        // whatever the decoded length: 1,500 × 32 × 2 × 20 × 64 × 2 B = 245,760,000 B.
+        var e = Sizer.Memory("whisper-large-v3", new Workload { Engine = InferenceEngine.Hf, Context = 100 });
+        Assert.Equal(1_500L * 32 * 2 * 20 * 64 * 2, e["cross_attention_kv"].Bytes);
+    }
+
+    [Fact]
+    public void DecoderOnly_HasNoCrossAttentionKv()
+    {
+        var e = Sizer.Memory("llama-3.1-8b", new Workload { Engine = InferenceEngine.Hf, Context = 512 });
+        Assert.Null(e.Component("cross_attention_kv"));
+    }
+
+    [Fact]
+    public void Vllm_EncoderOnly_HasNoSamplerStage()
+    {
+        // BERT-base in vLLM is a pooling model: the profile peak is the layer stage alone, 2,048 batched tokens ×
+        // (3h + 3i) = (3 × 768 + 3 × 3,072) elements × 2 B = 23,040 B/token → 47,185,920 B. With a sampler over
+        // 256 seqs × 30,522 vocab × 40 B it would be 0.29 GiB.
+        var e = Sizer.Memory("bert-base-uncased", new Workload { Engine = InferenceEngine.Vllm, Context = 512 });
+        Assert.Equal(2_048L * 23_040, e["activations"].Bytes);
+    }
+
     private sealed class TempFolder : IDisposable
     {
         public TempFolder() => Directory.CreateDirectory(Path);
