@@ -24,7 +24,7 @@ var llama70 = Models.Llama("Llama-2-70b", 80, 8192, 64, 8, 28672, 32000, 4096);
 
 // ---- 1: vLLM, Llama-3-8B, H100 (79.22 GiB), TP1, max_model_len 8192
 {
-    var w = new FlatWorkload { Engine = InferenceEngine.Vllm, Context = 8192, GpuMemoryBytes = (long)(79.22 * GiB) };
+    var w = new FlatWorkload { Engine = InferenceEngine.Vllm, VllmProfile = VllmProfile.V0, Context = 8192, GpuMemoryBytes = (long)(79.22 * GiB) };
     var e = MemoryEstimator.Estimate(llama3, w);
     rows.Add(new(1, "Llama-3-8B", "vLLM V0", "model_weights (logged)", "inference", 14.96, G(e["weights"]), "GiB", ""));
     rows.Add(new(1, "Llama-3-8B", "vLLM V0", "pytorch_activation_peak (logged)", "inference", 1.26, G(e["activations"] + e["logits"]), "GiB", "sampler stage (256 seqs × V × 40 B + hidden) > layer stage (0.84 GiB)"));
@@ -35,7 +35,7 @@ var llama70 = Models.Llama("Llama-2-70b", 80, 8192, 64, 8, 28672, 32000, 4096);
 
 // ---- 2: TP2
 {
-    var e = MemoryEstimator.Estimate(llama3, new FlatWorkload { Engine = InferenceEngine.Vllm, Context = 8192, Tp = 2, Gpus = 2, GpuMemoryBytes = (long)(79.22 * GiB) });
+    var e = MemoryEstimator.Estimate(llama3, new FlatWorkload { Engine = InferenceEngine.Vllm, VllmProfile = VllmProfile.V0, Context = 8192, Tp = 2, Gpus = 2, GpuMemoryBytes = (long)(79.22 * GiB) });
     rows.Add(new(2, "Llama-3-8B", "vLLM V0 TP2", "model_weights_per_gpu (logged)", "inference", 7.48, G(e["weights"]), "GiB", ""));
     rows.Add(new(2, "Llama-3-8B", "vLLM V0 TP2", "non_torch_memory_per_gpu (logged)", "inference", 3.58, G(e["overhead"]), "GiB", "1.79 GiB (data-centre) + 1.79 GiB NCCL/all-reduce at TP>1: in-sample"));
     rows.Add(new(2, "Llama-3-8B", "vLLM V0 TP2", "pytorch_activation_peak (logged)", "inference", 1.26, G(e["activations"] + e["logits"]), "GiB", "sampler on the driver rank is not divided by TP"));
@@ -44,7 +44,7 @@ var llama70 = Models.Llama("Llama-2-70b", 80, 8192, 64, 8, 28672, 32000, 4096);
 // ---- 3, 4: vLLM ~0.6.4, RTX 3090 (23.58 GiB), max_model_len 20000 / 29000
 foreach (var (id, ctx, peak, kvGiB, blocks) in new[] { (3, 20000, 17.06, 3.81, 1952), (4, 29000, 17.98, 2.89, 1478) })
 {
-    var w = new FlatWorkload { Engine = InferenceEngine.Vllm, Context = ctx };
+    var w = new FlatWorkload { Engine = InferenceEngine.Vllm, VllmProfile = VllmProfile.V0, Context = ctx };
     var e = MemoryEstimator.Estimate(llama3, w);
     rows.Add(new(id, "Llama-3.1-8B", "vLLM ~0.6.4", $"peak_torch_memory at {ctx} (logged, allocated)", "inference", peak, G(e["weights"] + e["activations"] + e["logits"]), "GiB", "weights + layer stage (3h + 3i) × 2 B per batched token"));
     var (kv, tokens) = MemorySolver.VllmKvCapacity(llama3, w, ByteSize.FromGiB(23.58));
@@ -53,9 +53,9 @@ foreach (var (id, ctx, peak, kvGiB, blocks) in new[] { (3, 20000, 17.06, 3.81, 1
 
 // ---- 5, 6: vLLM ~0.2.4 blocks after PR #2031 (A100 80GB: 79.15 GiB usable assumed)
 {
-    var (kv5, t5) = MemorySolver.VllmKvCapacity(llama2, new FlatWorkload { Engine = InferenceEngine.Vllm, Context = 4096, Dtype = "f16" }, ByteSize.FromGiB(79.15));
+    var (kv5, t5) = MemorySolver.VllmKvCapacity(llama2, new FlatWorkload { Engine = InferenceEngine.Vllm, VllmProfile = VllmProfile.V0, Context = 4096, Dtype = "f16" }, ByteSize.FromGiB(79.15));
     rows.Add(new(5, "Llama-2-7B", "vLLM ~0.2.4", "gpu_blocks_after_fix (logged) → KV GiB", "inference", 7351 * 8.0 / 1024, G(kv5), "GiB", $"{t5 / 16} blocks vs 7351 (8 MiB blocks); A100 total 79.15 GiB assumed"));
-    var (kv6, t6) = MemorySolver.VllmKvCapacity(llama70, new FlatWorkload { Engine = InferenceEngine.Vllm, Context = 4096, Dtype = "f16", Tp = 4, Gpus = 4 }, ByteSize.FromGiB(79.15));
+    var (kv6, t6) = MemorySolver.VllmKvCapacity(llama70, new FlatWorkload { Engine = InferenceEngine.Vllm, VllmProfile = VllmProfile.V0, Context = 4096, Dtype = "f16", Tp = 4, Gpus = 4 }, ByteSize.FromGiB(79.15));
     rows.Add(new(6, "Llama-2-70B", "vLLM ~0.2.4 TP4", "gpu_blocks_after_fix (logged) → KV GiB/GPU", "inference", 20865 * 1.25 / 1024, G(kv6), "GiB", $"{t6 / 16} blocks vs 20865 (1.25 MiB blocks); the logs imply ≈ 13 GiB/GPU of non-torch memory in vLLM 0.2.4 at TP4 (31615 − 20865 blocks × 1.25 MiB = 13.1 GiB went uncounted before PR #2031), vs our 3.58 GiB; no general rule found"));
 }
 
@@ -65,7 +65,7 @@ foreach (var (id, ctx, peak, kvGiB, blocks) in new[] { (3, 20000, 17.06, 3.81, 1
     // Multimodal profile run: max_num_seqs = min(max_num_seqs, max_num_batched_tokens // max_mm_tokens) (vLLM V0
     // model_runner.profile_run); Pixtral's largest image is 1024² px in 16 px patches = 64 × 64 + 64 row-break tokens = 4160
     // (params.json vision_encoder image_size 1024, patch_size 16), so 8192 // 4160 = 1 sequence.
-    var e = MemoryEstimator.Estimate(nemo, new FlatWorkload { Engine = InferenceEngine.Vllm, Context = 8192, MaxMultimodalTokens = 4160 });
+    var e = MemoryEstimator.Estimate(nemo, new FlatWorkload { Engine = InferenceEngine.Vllm, VllmProfile = VllmProfile.V0, Context = 8192, MaxMultimodalTokens = 4160 });
     rows.Add(new(11, "Pixtral-12B", "Aphrodite (vLLM fork)", "model_weights (logged)", "inference", 23.87, G(e["weights"]), "GiB", "vision encoder as 400M bf16 params (config_hint)"));
     rows.Add(new(11, "Pixtral-12B", "Aphrodite (vLLM fork)", "kv_cache_for_8192_tokens (logged)", "inference", 1.25, G(e["kv_cache"]), "GiB", ""));
     rows.Add(new(11, "Pixtral-12B", "Aphrodite (vLLM fork)", "peak_activations_pr (logged)", "inference", 1.08, G(e["activations"] + e["logits"]), "GiB", "1 profile seq (8192 // 4160 image tokens); layer stage + inputs_embeds + image embeddings; the vision encoder's own activations are not modelled (8.27 GiB before the PR)"));
@@ -149,6 +149,40 @@ foreach (var (ctx, gb) in new[] { (1024, 6.0), (4096, 9.0), (8192, 12.0), (16384
     rows.Add(new(35, "Llama-2-7B", "LLaMA-Factory QLoRA FA2", $"VRAM at {ctx} tokens", "training", gb, Gb(e.PerGpu), "GB", "total incl. overhead"));
 }
 
+// ---- serving-logs.json, vLLM V1 (the default profile of --engine vllm)
+var v1Rows = new List<Row>();
+// S6: Llama-3.1-8B-Instruct, V1 ~0.8.5, L40S: "Model loading took 14.9889 GiB".
+{
+    var e = MemoryEstimator.Estimate(Models.Llama("Llama-3.1-8B", 32, 4096, 32, 8, 14336, 128256, 131072),
+        new FlatWorkload { Engine = InferenceEngine.Vllm, Context = 32768, GpuMemoryBytes = (long)(44.39 * GiB) });
+    v1Rows.Add(new(6, "Llama-3.1-8B", "vLLM V1 ~0.8.5, L40S", "model loading (logged)", "inference", 14.9889, G(e["weights"]), "GiB", "bf16 weights; the log's extra 0.03 GiB are buffers (rotary tables)"));
+}
+
+// S23: granite-4.0-micro (40 layers, h 2560, 8 KV heads × 64), V1 v0.11.0, LLM() class on an L40S (44.39 GiB as torch
+// reports it; not in the log), online fp8 weights logged at 3.4244 GiB, max_model_len 131072.
+{
+    var granite = Models.Llama("granite-4.0-micro", 40, 2560, 40, 8, 8192, 100352, 131072, tied: true, headDim: 64);
+    var w = new FlatWorkload { Engine = InferenceEngine.Vllm, Dtype = "bf16", Context = 131072, MaxBatchedTokens = 8192, GpuMemoryBytes = (long)(44.39 * GiB) };
+    var e = MemoryEstimator.Estimate(granite, w with { Context = 16 });
+    double perToken = e["kv_cache"].Bytes / 16.0;
+    v1Rows.Add(new(23, "granite-4.0-micro", "vLLM V1 0.11.0, L40S", "KV bytes per token (35.34 GiB / 463,136 tokens)", "inference", 35.34 * GiB / 463136, perToken, "B", "40 layers × 2 × 8 × 64 × 2 B = 81,920 B"));
+    double profile = G(e["activations"] + e["overhead"]);
+    v1Rows.Add(new(23, "granite-4.0-micro", "vLLM V1 0.11.0, L40S", "activation peak + non-torch (0.9 × 44.39 − 3.4244 − 35.34 logged)", "inference", 0.9 * 44.39 - 3.4244 - 35.34, profile, "GiB",
+        "LLM class: max_num_batched_tokens 8192, 256 seqs; sampler 256 × 100,352 × 40 B; non-torch 0.2 GiB is this log's remainder: in-sample"));
+    double kvTokens = (0.9 * 44.39 - 3.4244 - profile) * GiB / perToken;
+    v1Rows.Add(new(23, "granite-4.0-micro", "vLLM V1 0.11.0, L40S", "GPU KV cache size (logged, with the logged weights)", "inference", 463136, kvTokens, "tokens", "concurrency at 131,072 = tokens / 131,072 (3.53× logged)"));
+}
+
+// S25: gpt-oss-120b, V1 ~0.10.1, one H100 (79.22 GiB), vllm serve defaults: "Available KV cache memory: -2.14 GiB" with
+// 65.9651 GiB of weights, so the profile's activations + non-torch took 0.9 × 79.22 − 65.9651 + 2.14 GiB.
+{
+    var e = MemoryEstimator.Estimate(Sizer.Load("gpt-oss-120b"), new FlatWorkload { Engine = InferenceEngine.Vllm, Context = 131072, GpuMemoryBytes = (long)(79.22 * GiB) });
+    v1Rows.Add(new(25, "gpt-oss-120b", "vLLM V1 ~0.10.1, H100", "activation peak + non-torch (0.9 × 79.22 − 65.97 + 2.14 logged)", "inference", 0.9 * 79.22 - 65.9651 + 2.14, G(e["activations"] + e["overhead"]), "GiB",
+        "H100 defaults: 8192 batched tokens, 1024 seqs; sampler 1024 × 201,088 × 40 B = 7.67 GiB dominates; MoE workspaces not modelled"));
+    v1Rows.Add(new(25, "gpt-oss-120b", "vLLM V1 ~0.10.1, H100", "model loading (logged)", "inference", 65.9651, G(e["weights"]), "GiB",
+        "checkpoint MXFP4 experts; Hopper has no FP4, vLLM repacks for Marlin (larger in memory than the file): not modelled"));
+}
+
 // Every case of measured.json must have a row.
 var samples = args.Length > 1 ? args[1] : FindSamples();
 var missing = new List<int>();
@@ -188,6 +222,25 @@ foreach (var r in rows)
 
 md.AppendLine();
 md.AppendLine(string.Create(inv, $"{hit} of {rows.Count} rows within target."));
+md.AppendLine();
+md.AppendLine("## vLLM V1 serving logs (`shared/samples/serving-logs.json`)");
+md.AppendLine();
+md.AppendLine("`--engine vllm` follows vLLM V1's profile (batch defaults by usage context and GPU memory, the CUDA context outside the");
+md.AppendLine("budget); `--engine vllm-v0` keeps the V0 profile the rows above were measured with.");
+md.AppendLine();
+md.AppendLine("| log | model | engine | metric | logged | estimate | error | target | note |");
+md.AppendLine("|---:|---|---|---|---:|---:|---:|---|---|");
+int v1Hit = 0;
+foreach (var r in v1Rows)
+{
+    double err = (r.Estimate - r.Measured) / r.Measured * 100;
+    bool ok = Math.Abs(err) <= 10;
+    v1Hit += ok ? 1 : 0;
+    md.AppendLine(string.Create(inv, $"| {r.Case} | {r.Model} | {r.Framework} | {r.Metric} | {r.Measured:0.##} {r.Unit} | {r.Estimate:0.##} {r.Unit} | {err:+0.0;-0.0;0.0} % | {(ok ? "ok" : "miss")} ±10 | {r.Note} |"));
+}
+
+md.AppendLine();
+md.AppendLine(string.Create(inv, $"{v1Hit} of {v1Rows.Count} rows within target."));
 md.AppendLine();
 md.AppendLine("## In-sample constants and remaining misses");
 md.AppendLine();

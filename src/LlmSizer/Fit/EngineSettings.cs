@@ -84,7 +84,11 @@ internal static class EngineSettingsBuilder
             vllm.Append(Opt("vllm", "kv_cache_dtype")).Append(v.KvType == DataType.F8_E5M2 ? "fp8_e5m2" : "fp8");
         }
 
-        vllm.Append(Opt("vllm", "max_num_seqs")).Append(I(Math.Max(v.Batch, v.MaxSeqs)));
+        // max_num_seqs: only when the user set it or the batch needs more than vLLM's smallest default (256).
+        if (v.MaxSeqs is not null || v.Batch > 256)
+        {
+            vllm.Append(Opt("vllm", "max_num_seqs")).Append(I(Math.Max(v.Batch, v.MaxSeqs ?? 256)));
+        }
         if (v.MaxBatchedTokens is { } mbt)
         {
             vllm.Append(Opt("vllm", "max_num_batched_tokens")).Append(I(mbt));
@@ -340,7 +344,7 @@ internal sealed record EstimatePlanView
 
     public int? MaxBatchedTokens { get; init; }
 
-    public int MaxSeqs { get; init; } = 256;
+    public int? MaxSeqs { get; init; }
 
     public int GpuLayers { get; init; }
 

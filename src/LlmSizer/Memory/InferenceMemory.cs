@@ -50,8 +50,14 @@ internal static class InferenceMemory
     {
         var list = Common(p);
         list.Add(new("block_size", (long)VllmBlockSize));
-        list.Add(new("max_num_batched_tokens", p.MaxBatched, p.W.Vllm.MaxBatchedTokens is null, p.W.Vllm.MaxBatchedTokens is null ? "max(context, 2048)" : null));
-        list.Add(new("max_num_seqs", (long)p.W.Vllm.MaxSeqs, p.W.Vllm.MaxSeqs == VllmSettings.Default.MaxSeqs));
+        bool v1 = p.W.Vllm.Profile == VllmProfile.V1;
+        string gpuRule = p.W.GpuMemory is null ? "GPU memory not given: the < 70 GiB value" : p.W.GpuMemory.Value.Bytes >= 70L << 30 ? "GPU ≥ 70 GiB" : "GPU < 70 GiB";
+        list.Add(new("vllm_profile", v1 ? "v1" : "v0", p.W.Vllm.Profile == VllmSettings.Default.Profile,
+            v1 ? "vLLM V1, the only engine since 0.10 (engine vllm-v0 for older deployments)" : "vLLM V0 (engine vllm-v0)"));
+        list.Add(new("max_num_batched_tokens", p.MaxBatched, p.W.Vllm.MaxBatchedTokens is null, p.W.Vllm.MaxBatchedTokens is null
+            ? v1 ? $"vllm serve default, {gpuRule} (arg_utils.py get_batch_defaults; chunked prefill)" : "max(context, 2048)"
+            : null));
+        list.Add(new("max_num_seqs", (long)p.MaxSeqs, p.W.Vllm.MaxSeqs is null, p.W.Vllm.MaxSeqs is null ? v1 ? $"vllm serve default, {gpuRule}" : "vLLM V0 default" : null));
         list.Add(new("gpu_util", p.W.Vllm.GpuUtilization, p.W.Vllm.GpuUtilization == VllmSettings.Default.GpuUtilization));
         if (p.W.Vllm.MaxMultimodalTokens is { } mm)
         {
@@ -124,8 +130,12 @@ internal static class InferenceMemory
 
         int ctx = p.Context, b = p.W.Batch;
         var vllm = p.W.Vllm;
-        long maxBatched = vllm.MaxBatchedTokens ?? Math.Max(ctx, 2048);
+        var profile = vllm.Profile;
+        long? gpuMemoryBytes = p.W.GpuMemory?.Bytes;
+        long maxBatched = vllm.MaxBatchedTokens ?? VllmDefaults.MaxBatchedTokens(profile, ctx, gpuMemoryBytes);
+        int maxSeqs = vllm.MaxSeqs ?? VllmDefaults.MaxSeqs(profile, gpuMemoryBytes);
         p.MaxBatched = maxBatched;
+        p.MaxSeqs = maxSeqs;
 
         // Per sequence: cdiv(len, block) blocks per full-attention layer; SWA layers per SlidingWindowSpec.max_memory_usage_bytes:
         // (cdiv(min(window − 1 + max_num_batched_tokens, max_model_len), block) + 1) blocks (vllm/v1/kv_cache_interface.py).
@@ -170,7 +180,9 @@ internal static class InferenceMemory
         // each carries a largest image (vLLM V0 worker/model_runner.py profile_run), and the wrapper's forward (llava.py,
         // pixtral.py) keeps inputs_embeds (h per token) and the encoder output (max_mm_tokens × h per sequence) alive
         // while the language model runs.
-        long seqs = vllm.MaxSeqs;
+        // V1's dummy run spreads max_num_batched_tokens over min(max_num_seqs, max_num_batched_tokens) requests, and its
+        // sampler run takes one row per request (vllm/v1/worker/gpu_model_runner.py _dummy_run / _dummy_sampler_run).
+        long seqs = profile == VllmProfile.V1 ? Math.Min(maxSeqs, maxBatched) : maxSeqs;
         long mmExtra = 0, encoderOut = 0;
         if (vllm.MaxMultimodalTokens is { } mm)
         {
@@ -192,7 +204,22 @@ internal static class InferenceMemory
                       ? "no sampler stage: an encoder-only model runs as a pooling model)"
                       : $"sampler stage: {N(maxBatched)} × h × {cb} B + {seqs} seqs (max_num_seqs) × vocab {N(spec.Vocab)} × {VllmSamplerBytesPerLogit} B (top-k/top-p sort, fp32) = {Gib(sampler)})"),
             "vLLM profile run (llama.py forward liveness; sampler.py _apply_top_k_top_p); memory-physics.md §3.2; vllm #10517, PR #10511");
-        long? gpuMemory = p.W.GpuMemory?.Bytes;
+        long? gpuMemory = gpuMemoryBytes;
+        if (profile == VllmProfile.V1)
+        {
+            // V1 measures non-torch memory as the increase over the snapshot taken after CUDA initialisation
+            // (vllm/v1/worker/gpu_worker.py determine_available_memory, MemoryProfilingResult.non_torch_increase), so
+            // the CUDA context is not in it; CUDA graphs are captured after the KV cache is allocated. Both live in
+            // the 1 − gpu_memory_utilization headroom (warned below).
+            long v1Over = VllmV1NonTorchBytes + (p.Tp > 1 ? VllmTpOverheadBytes : 0);
+            Overhead(p, v1Over, () => $"V1 non-torch increase during the profile run (cuBLAS workspaces; the CUDA context is outside the budget): {Gib(VllmV1NonTorchBytes)}" +
+                (p.Tp > 1 ? " + NCCL/custom all-reduce 1.79 GiB at TP > 1" : ""));
+            p.Warn(VllmPreallocationWarning);
+            p.Warn($"vLLM V1 also needs the CUDA context (about {Gib(VllmV1CudaContextBytes)}) and its CUDA graphs (about {Gib(VllmV1CudaGraphBytes)} with the default capture sizes; --enforce-eager: none) outside gpu_memory_utilization: keep at least that much of the GPU free.");
+            WarnLlamaCppSettings(p);
+            return;
+        }
+
         long baseOver = gpuMemory switch
         {
             null => VllmOverheadBytes,
@@ -207,6 +234,11 @@ internal static class InferenceMemory
             _ => $"{Gib(gpuMemory.Value)} GPU (> 32 GiB, data-centre class): 1.79 GiB as logged on H100 (vllm PR #10511)",
         } + (p.Tp > 1 ? " + NCCL/custom all-reduce 1.79 GiB at TP > 1" : ""));
         p.Warn(VllmPreallocationWarning);
+        WarnLlamaCppSettings(p);
+    }
+
+    private static void WarnLlamaCppSettings(EstimatePlan p)
+    {
         if (p.W.LlamaCpp != LlamaCppSettings.Default)
         {
             p.Warn("the llama.cpp settings (ubatch, flash_attention, swa_full) do not apply to engine vllm and are ignored.");

@@ -49,6 +49,21 @@ public static class MemoryEstimator
     /// (1.79 → 3.58 GiB going from TP1 to TP2 on H100, vllm PR #10511).</summary>
     public const long VllmTpOverheadBytes = 1833 * ByteSize.MiB; // 1.79 GiB = 1832.96 MiB
 
+    /// <summary>vLLM V1's non-torch memory increase during the profile run on one GPU: 0.2 GiB. V1 measures it from the
+    /// snapshot taken after CUDA initialisation, so the CUDA context is left out (vllm/v1/worker/gpu_worker.py).
+    /// In-sample: the one complete V1 log (serving-logs case 23, v0.11.0 on an L40S) leaves 0.9 × 44.39 − 3.42 weights
+    /// − 35.34 KV = 1.19 GiB for activations and non-torch memory, of which our activation peak is 0.99 GiB.</summary>
+    public const long VllmV1NonTorchBytes = 205L * ByteSize.MiB; // 0.2 GiB
+
+    /// <summary>The CUDA context and module images a vLLM V1 process holds outside <c>gpu_memory_utilization</c>:
+    /// 0.5 GiB (lazy module loading; memory-physics.md §3.2).</summary>
+    public const long VllmV1CudaContextBytes = 512L * ByteSize.MiB;
+
+    /// <summary>vLLM V1's CUDA graphs with the default capture sizes (1–512, FULL_AND_PIECEWISE), captured after the KV
+    /// cache is allocated: 0.72 GiB as logged for a 40-layer 3B model (serving-logs case 23, "Graph capturing finished
+    /// ... took 0.72 GiB"); in-sample, shown as a warning only.</summary>
+    public const long VllmV1CudaGraphBytes = 737L * ByteSize.MiB; // 0.72 GiB
+
     /// <summary>Estimates the memory of <paramref name="model"/> under <paramref name="workload"/>.</summary>
     /// <param name="model">The model (architecture and tensors); prepared once and kept (<see cref="PreparedModel.For"/>).</param>
     /// <param name="workload">The workload.</param>
@@ -262,6 +277,9 @@ internal sealed class EstimatePlan
 
     public long ProfileSeqs { get; set; }
 
+    /// <summary>The vLLM <c>max_num_seqs</c> in effect (given or the engine's default).</summary>
+    public int MaxSeqs { get; set; }
+
     public long NCtx { get; set; }
 
     public long KvCells { get; set; }
@@ -315,7 +333,10 @@ internal sealed class EstimatePlan
         }
 
         Positive(w.LlamaCpp.Ubatch, SettingNames.Ubatch);
-        Positive(w.Vllm.MaxSeqs, SettingNames.MaxSeqs);
+        if (w.Vllm.MaxSeqs is { } maxSeqs)
+        {
+            Positive(maxSeqs, SettingNames.MaxSeqs);
+        }
         if (w.Context is { } c && c <= 0)
         {
             throw new InvalidSettingException(SettingNames.Context, $"expected a positive number of tokens; found {c}.");

@@ -111,7 +111,7 @@ public static class MemorySolver
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(workload);
-        // The profile run uses max_num_batched_tokens = max(max_model_len, 2048) unless set; KV is then one 16-token block.
+        // The profile run uses the engine's max_num_batched_tokens for max_model_len (VllmDefaults); KV is then one 16-token block.
         int maxLen = workload.Context ?? (model.Architecture is { } spec ? EngineDefaults.Context(spec) : 4096);
         var w = workload with
         {
@@ -119,7 +119,10 @@ public static class MemorySolver
             Context = MemoryEstimator.VllmBlockSize,
             Batch = 1,
             GpuMemory = workload.GpuMemory ?? gpuMemory,
-            Vllm = workload.Vllm with { MaxBatchedTokens = workload.Vllm.MaxBatchedTokens ?? Math.Max(maxLen, 2048) },
+            Vllm = workload.Vllm with
+            {
+                MaxBatchedTokens = workload.Vllm.MaxBatchedTokens ?? VllmDefaults.MaxBatchedTokens(workload.Vllm.Profile, maxLen, (workload.GpuMemory ?? gpuMemory).Bytes),
+            },
         };
         var e = MemoryEstimator.Estimate(model, w);
         long nonKv = e.PerGpu.Bytes - e["kv_cache"].Bytes;

@@ -158,14 +158,65 @@ public sealed record VllmSettings
     /// <summary><c>gpu_memory_utilization</c> (vLLM default 0.9).</summary>
     public double GpuUtilization { get; init; } = 0.9;
 
-    /// <summary><c>max_num_batched_tokens</c> for the profile run (null: max(context, 2048)).</summary>
+    /// <summary>Which vLLM engine's memory profile to follow: V1 (the default engine since vLLM 0.8, the only one
+    /// since 0.10) or V0 (older deployments and their logs).</summary>
+    public VllmProfile Profile { get; init; } = VllmProfile.V1;
+
+    /// <summary><c>max_num_batched_tokens</c> for the profile run (null: the engine's default,
+    /// <see cref="VllmDefaults.MaxBatchedTokens"/>).</summary>
     public int? MaxBatchedTokens { get; init; }
 
-    /// <summary><c>max_num_seqs</c> for the profile run's sampler (vLLM default 256).</summary>
-    public int MaxSeqs { get; init; } = 256;
+    /// <summary><c>max_num_seqs</c> for the profile run's sampler (null: the engine's default,
+    /// <see cref="VllmDefaults.MaxSeqs"/>).</summary>
+    public int? MaxSeqs { get; init; }
 
     /// <summary>The most multimodal (e.g. image) tokens one prompt can carry; null for a text-only model.</summary>
     public int? MaxMultimodalTokens { get; init; }
+}
+
+/// <summary>The vLLM engine generation whose memory profile an estimate follows.</summary>
+public enum VllmProfile
+{
+    /// <summary>vLLM V1 (<c>vllm/v1/worker/gpu_worker.py</c>): chunked prefill always on, batch defaults by usage
+    /// context and GPU memory, the CUDA context outside the profiled budget.</summary>
+    V1,
+
+    /// <summary>vLLM V0 (<c>vllm/worker/worker.py</c>, before 0.10): <c>max_num_batched_tokens</c> = max(max_model_len,
+    /// 2048) without chunked prefill, 256 sequences.</summary>
+    V0,
+}
+
+/// <summary>vLLM's scheduler defaults, per engine generation.</summary>
+public static class VllmDefaults
+{
+    private const long SeventyGiB = 70L << 30;
+
+    /// <summary>The default <c>max_num_batched_tokens</c>. V1, for <c>vllm serve</c> (usage context OPENAI_API_SERVER):
+    /// 8192 on a GPU of at least 70 GiB that is not an A100, else 2048 (<c>EngineArgs.get_batch_defaults</c>,
+    /// vllm/engine/arg_utils.py, v0.10–v0.11; the offline <c>LLM</c> class uses 16384 / 8192 — pass it as
+    /// max_batched_tokens). V0: max(max_model_len, 2048), prefill unchunked (SchedulerConfig, ≤ 0.9).</summary>
+    /// <param name="profile">The engine generation.</param>
+    /// <param name="context">max_model_len.</param>
+    /// <param name="gpuMemoryBytes">The GPU's total memory, when known (unknown: the smaller GPUs' value).</param>
+    /// <param name="gpuName">The GPU's name, when known (an A100 keeps the smaller values, vLLM PR #17885).</param>
+    /// <returns>The token budget of one scheduler step.</returns>
+    public static int MaxBatchedTokens(VllmProfile profile, int context, long? gpuMemoryBytes, string? gpuName = null) => profile switch
+    {
+        VllmProfile.V0 => Math.Max(context, 2048),
+        _ => IsLarge(gpuMemoryBytes, gpuName) ? 8192 : 2048,
+    };
+
+    /// <summary>The default <c>max_num_seqs</c>: V1 1024 on a GPU of at least 70 GiB that is not an A100, else 256
+    /// (same source); V0 256.</summary>
+    /// <param name="profile">The engine generation.</param>
+    /// <param name="gpuMemoryBytes">The GPU's total memory, when known.</param>
+    /// <param name="gpuName">The GPU's name, when known.</param>
+    /// <returns>The sequence limit.</returns>
+    public static int MaxSeqs(VllmProfile profile, long? gpuMemoryBytes, string? gpuName = null) =>
+        profile == VllmProfile.V1 && IsLarge(gpuMemoryBytes, gpuName) ? 1024 : 256;
+
+    private static bool IsLarge(long? gpuMemoryBytes, string? gpuName) =>
+        gpuMemoryBytes >= SeventyGiB && !(gpuName ?? "").Contains("a100", StringComparison.OrdinalIgnoreCase);
 }
 
 /// <summary>llama.cpp's knobs that change memory.</summary>

@@ -9,7 +9,7 @@ public static class WorkloadNames
     private static readonly (string Name, WorkloadMode Value)[] Modes = [("inference", WorkloadMode.Inference), ("training", WorkloadMode.Training)];
 
     private static readonly (string Name, InferenceEngine Value)[] Engines =
-        [("vllm", InferenceEngine.Vllm), ("llamacpp", InferenceEngine.LlamaCpp), ("hf", InferenceEngine.Hf)];
+        [("vllm", InferenceEngine.Vllm), ("vllm-v0", InferenceEngine.Vllm), ("llamacpp", InferenceEngine.LlamaCpp), ("hf", InferenceEngine.Hf)];
 
     private static readonly (string Name, OptimizerKind Value)[] Optimizers =
     [
@@ -30,7 +30,7 @@ public static class WorkloadNames
     private static readonly Dictionary<string, string> Aliases = new(StringComparer.OrdinalIgnoreCase)
     {
         ["llama.cpp"] = "llamacpp", ["llama-cpp"] = "llamacpp", ["llama_cpp"] = "llamacpp", ["transformers"] = "hf",
-        ["huggingface"] = "hf", ["flash_attention_2"] = "flash", ["flash-attention-2"] = "flash", ["fa2"] = "flash",
+        ["huggingface"] = "hf", ["vllm_v0"] = "vllm-v0", ["vllm-v1"] = "vllm", ["vllm_v1"] = "vllm", ["flash_attention_2"] = "flash", ["flash-attention-2"] = "flash", ["fa2"] = "flash",
         ["adamw_8bit"] = "adamw8bit", ["adamw-8bit"] = "adamw8bit", ["paged_adamw_8bit"] = "adamw8bit",
         ["sgd_momentum"] = "sgd-momentum", ["sgdmomentum"] = "sgd-momentum", ["adam"] = "adamw",
         ["true"] = "on", ["false"] = "off", ["1"] = "on", ["0"] = "off", ["infer"] = "inference", ["train"] = "training",
@@ -119,6 +119,16 @@ public static class WorkloadNames
     /// <param name="value">The kernel.</param>
     /// <returns>The name.</returns>
     public static string Name(AttentionKernel value) => NameOf(Kernels, value);
+
+    /// <summary>Whether an engine name asks for vLLM's V0 memory profile (<c>vllm-v0</c> or an alias of it).</summary>
+    /// <param name="text">The engine name as given.</param>
+    /// <returns>True for vllm-v0.</returns>
+    public static bool IsVllmV0(string text)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        var key = text.Trim();
+        return string.Equals(Aliases.TryGetValue(key, out var canonical) ? canonical : key, "vllm-v0", StringComparison.OrdinalIgnoreCase);
+    }
 
     private static bool Find<T>((string Name, T Value)[] table, string? text, [MaybeNullWhen(false)] out T value)
     {

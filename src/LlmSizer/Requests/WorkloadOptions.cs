@@ -124,10 +124,12 @@ public static class WorkloadParser
             };
         }
 
-        var vllm = VllmSettings.Default;
+        // "vllm-v0" is engine vllm with V0's memory profile (older deployments and their logs).
+        bool v0 = o.Engine is { } en && WorkloadNames.IsVllmV0(en);
+        var vllm = v0 ? VllmSettings.Default with { Profile = VllmProfile.V0 } : VllmSettings.Default;
         if (o.GpuUtilization is not null || o.MaxBatchedTokens is not null || o.MaxSeqs is not null || o.MaxMultimodalTokens is not null)
         {
-            vllm = new VllmSettings
+            vllm = vllm with
             {
                 GpuUtilization = o.GpuUtilization is null ? vllm.GpuUtilization : SettingParser.ParseFraction(SettingNames.GpuUtilization, o.GpuUtilization),
                 MaxBatchedTokens = o.MaxBatchedTokens is null ? null : SettingParser.ParseInt(SettingNames.MaxBatchedTokens, o.MaxBatchedTokens, 1, MaxContext),

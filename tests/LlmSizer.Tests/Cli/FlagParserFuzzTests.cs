@@ -73,7 +73,7 @@ public class FlagParserFuzzTests
     [InlineData("--tp", "-2", "--tp: expected an integer from 1 to 1,024")]
     [InlineData("--gpu-memory", "24", "--gpu-memory: expected a size with a unit, such as 24GiB")]
     [InlineData("--gpu-util", "1.5", "--gpu-util: expected a fraction in (0, 1]")]
-    [InlineData("--engine", "tgi", "--engine: expected one of vllm, llamacpp, hf")]
+    [InlineData("--engine", "tgi", "--engine: expected one of vllm, vllm-v0, llamacpp, hf")]
     [InlineData("--kv-dtype", "fp7", "--kv-dtype: expected one of")]
     [InlineData("--zero", "2", "--zero: applies to mode training; found mode inference.")]
     [InlineData("--ubatch", "abc", "--ubatch: expected an integer from 1 to")]

@@ -112,8 +112,8 @@ public class MemoryCommandTests
     [InlineData("80GiB", 1833L)]
     public void Memory_GpuMemory_PicksVllmNonTorchDefault(string gpu, long expectedMiB)
     {
-        // vLLM non-torch memory logged: 0.35 GiB on an RTX 3090 (vllm #10517), 1.79 GiB on an H100 (vllm PR #10511).
-        var r = CliRunner.Run("memory", "llama-3.1-8b", "--engine", "vllm", "--gpu-memory", gpu, "--json");
+        // vLLM V0 non-torch memory logged: 0.35 GiB on an RTX 3090 (vllm #10517), 1.79 GiB on an H100 (vllm PR #10511).
+        var r = CliRunner.Run("memory", "llama-3.1-8b", "--engine", "vllm-v0", "--gpu-memory", gpu, "--json");
 
         Assert.Equal(0, r.ExitCode);
         using var doc = JsonDocument.Parse(r.Stdout);

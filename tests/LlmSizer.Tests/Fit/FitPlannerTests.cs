@@ -10,6 +10,8 @@ namespace LlmSizer.Tests.Fit;
 /// <summary>Known deployments, each with its source, and vLLM's KV budget against logged runs.</summary>
 public class FitPlannerTests
 {
+    private static readonly VllmSettings V0 = new() { Profile = VllmProfile.V0 };
+
     private static FitPlan Plan(string model, string gpu, Workload? workload = null, int maxGpus = 8) =>
         Sizer.Fit(new FitRequest { Model = model, Gpu = GpuDevice.FromSpec(GpuCatalog.Find(gpu)), Workload = workload ?? new Workload(), MaxGpus = maxGpus }).Plans.Single();
 
@@ -17,14 +19,28 @@ public class FitPlannerTests
     public void Llama31_70B_Bf16_NeedsTwoH100s()
     {
         // Hugging Face's Llama 3.1 launch post (huggingface.co/blog/llama31, "Inference Memory Requirements"): 70B in
-        // FP16/BF16 is 140 GB of weights — more than one 80 GB H100 holds; vLLM serves it with tensor parallelism 2.
-        var plan = Plan("llama-3.1-70b", "h100-sxm-80gb");
+        // FP16/BF16 is 140 GB of weights — more than one 80 GB H100 holds; vLLM serves it with tensor parallelism 2
+        // (with 256 sequences: at V1's H100 default of 1024 the sampler's profile alone takes 4.9 GiB per GPU, see
+        // Llama31_70B_V1Defaults_SamplerProfileNeedsMoreThanTwoH100s).
+        var plan = Plan("llama-3.1-70b", "h100-sxm-80gb", new Workload { Vllm = new VllmSettings { MaxSeqs = 256 } });
 
         Assert.False(plan.FitsOnOne);
         Assert.Equal(FitType.FullGpu, plan.FitType);
         Assert.Equal(2, plan.GpusNeeded);
         Assert.Equal(2, plan.TensorParallel);
         Assert.Contains("--tensor-parallel-size 2", plan.Settings.Vllm);
+    }
+
+    [Fact]
+    public void Llama31_70B_V1Defaults_SamplerProfileNeedsMoreThanTwoH100s()
+    {
+        // vLLM V1 on a GPU of ≥ 70 GiB defaults to max_num_seqs 1024 (arg_utils.py get_batch_defaults); the profile's
+        // sampler then holds 1,024 × 128,256 vocab × 40 B = 4.89 GiB on every TP rank. At TP 2: 0.9 × 79.2 GiB usable
+        // = 71.3 GiB < 65.7 GiB of weights per GPU + 4.9 GiB + non-torch (0.2 + 1.79 at TP > 1). The same rule gives
+        // serving-logs case 25 (gpt-oss-120b on one H100: available KV −2.14 GiB logged).
+        var plan = Plan("llama-3.1-70b", "h100-sxm-80gb");
+
+        Assert.True(plan.TensorParallel > 2);
     }
 
     [Fact]
@@ -109,7 +125,8 @@ public class FitPlannerTests
     [InlineData("llama-3-8b", 79.22, 8192, 436_551, 53.29)]
     public void VllmKvBudgetAndConcurrency_WithinFivePercentOfLogs(string model, double gpuGiB, int context, long loggedTokens, double loggedConcurrency)
     {
-        var result = Sizer.Fit(new FitRequest { Model = model, Gpu = GpuDevice.Custom(ByteSize.FromGiB(gpuGiB)), Workload = new Workload { Context = context }, MaxGpus = 1 });
+        // V0 logs (vLLM ~0.6.4): the V0 profile.
+        var result = Sizer.Fit(new FitRequest { Model = model, Gpu = GpuDevice.Custom(ByteSize.FromGiB(gpuGiB)), Workload = new Workload { Context = context, Vllm = V0 }, MaxGpus = 1 });
         var plan = result.Plans.Single();
 
         Assert.Equal(FitType.FullGpu, plan.FitType);
@@ -122,8 +139,8 @@ public class FitPlannerTests
     {
         // serving-logs.json case 5: the same RTX 3090 with max_model_len 29000 failed to start: "max seq len 29000 > 23648
         // KV tokens" (1478 blocks × 16).
-        var result = Sizer.Fit(new FitRequest { Model = "llama-3.1-8b", Gpu = GpuDevice.Custom(ByteSize.FromGiB(23.58)), Workload = new Workload { Context = 29000 }, MaxGpus = 1 });
-        var (_, tokens) = MemorySolver.VllmKvCapacity(Sizer.Load("llama-3.1-8b"), new Workload { Context = 29000 }, ByteSize.FromGiB(23.58));
+        var result = Sizer.Fit(new FitRequest { Model = "llama-3.1-8b", Gpu = GpuDevice.Custom(ByteSize.FromGiB(23.58)), Workload = new Workload { Context = 29000, Vllm = V0 }, MaxGpus = 1 });
+        var (_, tokens) = MemorySolver.VllmKvCapacity(Sizer.Load("llama-3.1-8b"), new Workload { Context = 29000, Vllm = V0 }, ByteSize.FromGiB(23.58));
 
         Assert.Equal(FitType.None, result.Plans.Single().FitType);
         Assert.InRange(tokens, 23_648 * 0.95, 23_648 * 1.05);

@@ -1,4 +1,5 @@
 using LlmSizer.Memory;
+using LlmSizer.Requests;
 using LlmSizer.Tests.Fixtures;
 using LlmSizer.Units;
 
@@ -121,6 +122,63 @@ public sealed class EngineRuleTests
         // 256 seqs × 30,522 vocab × 40 B it would be 0.29 GiB.
         var e = Sizer.Memory("bert-base-uncased", new Workload { Engine = InferenceEngine.Vllm, Context = 512 });
         Assert.Equal(2_048L * 23_040, e["activations"].Bytes);
+    }
+
+    [Theory]
+    [InlineData(80.0, 8192L, 1024L)]
+    [InlineData(24.0, 2048L, 256L)]
+    public void VllmV1_BatchDefaults_FollowGpuMemory(double gpuGiB, long batched, long seqs)
+    {
+        // vllm/engine/arg_utils.py EngineArgs.get_batch_defaults (v0.10–v0.11), usage context OPENAI_API_SERVER:
+        // ≥ 70 GiB (not an A100) → 8192 tokens and 1024 seqs; otherwise 2048 and 256.
+        var e = Sizer.Memory("llama-3.1-8b", new Workload { Engine = InferenceEngine.Vllm, Context = 32768, GpuMemory = ByteSize.FromGiB(gpuGiB) });
+
+        Assert.Equal(batched, e.Assumption("max_num_batched_tokens")!.Value);
+        Assert.Equal(seqs, e.Assumption("max_num_seqs")!.Value);
+        Assert.Equal("v1", e.Assumption("vllm_profile")!.ValueText);
+    }
+
+    [Fact]
+    public void VllmV1_A100_KeepsTheSmallDefaults()
+    {
+        // PR #17885: a large max_num_batched_tokens lowers A100 throughput, so get_batch_defaults excludes "a100".
+        Assert.Equal(2048, VllmDefaults.MaxBatchedTokens(VllmProfile.V1, 32768, 80L << 30, "NVIDIA A100-SXM4-80GB"));
+        Assert.Equal(256, VllmDefaults.MaxSeqs(VllmProfile.V1, 80L << 30, "NVIDIA A100-SXM4-80GB"));
+    }
+
+    [Fact]
+    public void VllmV0_ProfilesTheWholeContext()
+    {
+        // V0 without chunked prefill: max_num_batched_tokens = max(max_model_len, 2048).
+        var w = WorkloadParser.Parse(new WorkloadOptions { Engine = "vllm-v0", Context = "32768" });
+        var e = Sizer.Memory("llama-3.1-8b", w);
+
+        Assert.Equal(VllmProfile.V0, w.Vllm.Profile);
+        Assert.Equal(32768L, e.Assumption("max_num_batched_tokens")!.Value);
+        Assert.Equal(256L, e.Assumption("max_num_seqs")!.Value);
+    }
+
+    [Fact]
+    public void VllmV1_GptOss120bOnH100_ProfileMatchesTheLoggedNegativeBudget()
+    {
+        // serving-logs case 25 (vLLM ~0.10.1, one H100, vllm serve defaults): weights 65.9651 GiB and "Available KV cache
+        // memory: -2.14 GiB", so activations + non-torch = 0.9 × 79.22 − 65.9651 + 2.14 = 7.47 GiB. Hand calculation of
+        // ours: sampler 1,024 seqs × 201,088 vocab × 40 B + 8,192 × 2,880 × 2 B = 7.715 GiB, + 0.2 GiB non-torch.
+        var e = Sizer.Memory("gpt-oss-120b", new Workload { Engine = InferenceEngine.Vllm, Context = 131072, GpuMemory = ByteSize.FromGiB(79.22) });
+        double logged = 0.9 * 79.22 - 65.9651 + 2.14;
+        double ours = (e["activations"].Bytes + e["overhead"].Bytes) / (double)ByteSize.GiB;
+
+        Assert.Equal(1024L * 201_088 * 40 + 8192L * 2880 * 2, e["activations"].Bytes);
+        Assert.InRange(ours, logged * 0.9, logged * 1.1);
+    }
+
+    [Fact]
+    public void VllmV1_SamplerRowsAreCappedByTheBatchedTokens()
+    {
+        // _dummy_run spreads max_num_batched_tokens over min(max_num_seqs, max_num_batched_tokens) requests: with 64
+        // batched tokens and 256 seqs the sampler sees 64 rows: 64 × 128,256 × 40 B + 64 × 4,096 × 2 B.
+        var e = Sizer.Memory("llama-3.1-8b", new Workload { Engine = InferenceEngine.Vllm, Context = 64, Vllm = new VllmSettings { MaxBatchedTokens = 64 } });
+        Assert.Equal(64L * 128_256 * 40 + 64L * 4_096 * 2, e["activations"].Bytes);
     }
 
     private sealed class TempFolder : IDisposable

@@ -35,7 +35,8 @@ internal sealed record FlatWorkload
     public bool SwaFull { get; init; }
     public double GpuUtil { get; init; } = 0.9;
     public int? MaxBatchedTokens { get; init; }
-    public int MaxSeqs { get; init; } = 256;
+    public int? MaxSeqs { get; init; }
+    public VllmProfile VllmProfile { get; init; } = VllmProfile.V1;
     public int? MaxMultimodalTokens { get; init; }
     public long? GpuMemoryBytes { get; init; }
     public long? OverheadBytes { get; init; }
@@ -54,7 +55,7 @@ internal sealed record FlatWorkload
         Attention = FlashAttentionKernels ? null : AttentionKernel.Eager,
         GpuMemory = GpuMemoryBytes is { } g ? new ByteSize(g) : null,
         Overhead = OverheadBytes is { } o ? new ByteSize(o) : null,
-        Vllm = new VllmSettings { GpuUtilization = GpuUtil, MaxBatchedTokens = MaxBatchedTokens, MaxSeqs = MaxSeqs, MaxMultimodalTokens = MaxMultimodalTokens },
+        Vllm = new VllmSettings { Profile = VllmProfile, GpuUtilization = GpuUtil, MaxBatchedTokens = MaxBatchedTokens, MaxSeqs = MaxSeqs, MaxMultimodalTokens = MaxMultimodalTokens },
         LlamaCpp = new LlamaCppSettings { Ubatch = Ubatch, FlashAttention = FlashAttn, SwaFull = SwaFull },
         Training = Mode == WorkloadMode.Training
             ? new TrainingSettings

@@ -143,7 +143,11 @@ public class KvCacheTests
         long perToken = 2L * 2 * 2 * 64 * 2; // 2 layers × (K + V) × 2 kv heads × 64 × bf16
         var e = MemoryEstimator.Estimate(m, new FlatWorkload { Engine = InferenceEngine.Vllm, Context = 32768, MaxBatchedTokens = 2048 });
         Assert.Equal(perToken * 6160, e["kv_cache"].Bytes);
-        var noCap = MemoryEstimator.Estimate(m, new FlatWorkload { Engine = InferenceEngine.Vllm, Context = 32768 });
+        // V1's default for vllm serve on a GPU under 70 GiB (or not given) is that same 2048 (arg_utils.py get_batch_defaults).
+        var v1Default = MemoryEstimator.Estimate(m, new FlatWorkload { Engine = InferenceEngine.Vllm, Context = 32768 });
+        Assert.Equal(perToken * 6160, v1Default["kv_cache"].Bytes);
+        // V0 profiled max(max_model_len, 2048) = 32768 batched tokens: the window is no saving, capped at 32768.
+        var noCap = MemoryEstimator.Estimate(m, new FlatWorkload { Engine = InferenceEngine.Vllm, VllmProfile = VllmProfile.V0, Context = 32768 });
         Assert.Equal(perToken * 32768, noCap["kv_cache"].Bytes);
     }
 

@@ -147,11 +147,12 @@ public class MemoryEstimatorTests
         // measured.json case 1: total 79.22 GiB × 0.9 − weights 14.96 − activation 1.26 − non-torch 1.79 = 53.29 GiB available KV.
         // With the logged non-torch 1.79 GiB as --overhead, ours must land within 2 % of 53.29 GiB.
         var m = MemoryTestModels.Llama3_8B();
-        var (kv, _) = MemorySolver.VllmKvCapacity(m, new FlatWorkload { Context = 8192, OverheadBytes = (long)(1.79 * ByteSize.GiB) }, ByteSize.FromGiB(79.22));
+        var (kv, _) = MemorySolver.VllmKvCapacity(m, new FlatWorkload { VllmProfile = VllmProfile.V0, Context = 8192, OverheadBytes = (long)(1.79 * ByteSize.GiB) }, ByteSize.FromGiB(79.22));
         Assert.InRange(kv.Bytes / (double)ByteSize.GiB, 53.29 * 0.98, 53.29 * 1.02);
     }
 }
 
+/// <summary>vLLM V0's profile (engine vllm-v0), checked against V0 logs.</summary>
 public class VllmProfileTests
 {
     private const double GiB = ByteSize.GiB;
@@ -162,7 +163,7 @@ public class VllmProfileTests
         // Hand calculation (vLLM llama.py liveness at SiluAndMul): previous output + residual + MLP input = 3h, gate_up 2i,
         // act i → (3·4096 + 3·14336) × 2 B = 110,592 B per batched token; 20,000 tokens → 2,211,840,000 B.
         // Sampler stage: 20,000 × 4096 × 2 + 256 × 128,256 × 40 = 163,840,000 + 1,313,341,440 = 1,477,181,440 B (smaller).
-        var e = MemoryEstimator.Estimate(MemoryTestModels.Llama3_8B(), new FlatWorkload { Engine = InferenceEngine.Vllm, Context = 20000 });
+        var e = MemoryEstimator.Estimate(MemoryTestModels.Llama3_8B(), new FlatWorkload { VllmProfile = VllmProfile.V0, Engine = InferenceEngine.Vllm, Context = 20000 });
         Assert.Equal(2_211_840_000L, e["activations"].Bytes);
         Assert.Equal(0L, e["logits"].Bytes);
         // measured.json case 3 (vllm #10517): 17.06 − 14.99 = 2.07 GiB logged.
@@ -174,8 +175,8 @@ public class VllmProfileTests
     {
         // measured.json cases 3 and 4: 17.98 − 17.06 = 0.92 GiB for 9,000 more batched tokens.
         var m = MemoryTestModels.Llama3_8B();
-        var a = MemoryEstimator.Estimate(m, new FlatWorkload { Engine = InferenceEngine.Vllm, Context = 20000 })["activations"].Bytes;
-        var b = MemoryEstimator.Estimate(m, new FlatWorkload { Engine = InferenceEngine.Vllm, Context = 29000 })["activations"].Bytes;
+        var a = MemoryEstimator.Estimate(m, new FlatWorkload { VllmProfile = VllmProfile.V0, Engine = InferenceEngine.Vllm, Context = 20000 })["activations"].Bytes;
+        var b = MemoryEstimator.Estimate(m, new FlatWorkload { VllmProfile = VllmProfile.V0, Engine = InferenceEngine.Vllm, Context = 29000 })["activations"].Bytes;
         Assert.Equal(9000L * 110_592, b - a);
         Assert.InRange((b - a) / GiB, 0.91, 0.93 + 0.005);
     }
@@ -188,7 +189,7 @@ public class VllmProfileTests
         // Sampler: 8192 × 4096 × 2 + 256 × 128,256 × 40 = 67,108,864 + 1,313,341,440 = 1,380,450,304 B; layer stage is
         // 8192 × 110,592 = 905,969,664 (TP1) or 8192 × (3·4096 + 3·7168) × 2 = 528,482,304 (TP2), both smaller.
         // measured.json cases 1 and 2 (vllm PR #10511): 1.26 GiB at TP1 and at TP2.
-        var e = MemoryEstimator.Estimate(MemoryTestModels.Llama3_8B(), new FlatWorkload { Engine = InferenceEngine.Vllm, Context = 8192, Tp = tp, Gpus = tp });
+        var e = MemoryEstimator.Estimate(MemoryTestModels.Llama3_8B(), new FlatWorkload { VllmProfile = VllmProfile.V0, Engine = InferenceEngine.Vllm, Context = 8192, Tp = tp, Gpus = tp });
         Assert.Equal(1_380_450_304L, e["activations"].Bytes);
         Assert.InRange(e["activations"].Bytes / GiB, 1.26 * 0.95, 1.26 * 1.05);
     }
@@ -201,14 +202,14 @@ public class VllmProfileTests
     {
         // RTX 3090 logs 0.35 GiB non-torch (vllm #10517); H100 logs 1.79 GiB at TP1 and 3.58 GiB at TP2 (vllm PR #10511).
         var e = MemoryEstimator.Estimate(MemoryTestModels.Llama3_8B(),
-            new FlatWorkload { Engine = InferenceEngine.Vllm, Context = 8192, Tp = tp, Gpus = tp, GpuMemoryBytes = (long)(gpuGiB * GiB) });
+            new FlatWorkload { VllmProfile = VllmProfile.V0, Engine = InferenceEngine.Vllm, Context = 8192, Tp = tp, Gpus = tp, GpuMemoryBytes = (long)(gpuGiB * GiB) });
         Assert.Equal(expectedMiB * ByteSize.MiB, e["overhead"].Bytes);
     }
 
     [Fact]
     public void Overhead_UnknownGpu_Is1GiB()
     {
-        var e = MemoryEstimator.Estimate(MemoryTestModels.Llama3_8B(), new FlatWorkload { Engine = InferenceEngine.Vllm, Context = 8192 });
+        var e = MemoryEstimator.Estimate(MemoryTestModels.Llama3_8B(), new FlatWorkload { VllmProfile = VllmProfile.V0, Engine = InferenceEngine.Vllm, Context = 8192 });
         Assert.Equal(ByteSize.GiB, e["overhead"].Bytes);
     }
 
@@ -220,7 +221,7 @@ public class VllmProfileTests
         // measured.json cases 3 and 4: RTX 3090 (23.58 GiB), gpu_memory_utilization 0.9; blocks of 16 tokens × 128 KiB.
         // Hand check for 20,000: 0.9 × 23.58 GiB = 21.222 GiB − weights 14.957 − activations 2.060 − non-torch 0.350
         // = 3.855 GiB / 2 MiB per block ≈ 1974 blocks (logged 1952, +1.1 %).
-        var (_, tokens) = MemorySolver.VllmKvCapacity(MemoryTestModels.Llama3_8B(), new FlatWorkload { Context = maxLen }, ByteSize.FromGiB(23.58));
+        var (_, tokens) = MemorySolver.VllmKvCapacity(MemoryTestModels.Llama3_8B(), new FlatWorkload { VllmProfile = VllmProfile.V0, Context = maxLen }, ByteSize.FromGiB(23.58));
         Assert.InRange(tokens / 16, loggedBlocks * 0.98, loggedBlocks * 1.02);
     }
 
@@ -228,7 +229,7 @@ public class VllmProfileTests
     public void KvCapacity_H100_DefaultOverhead_MatchesLoggedAvailableKv()
     {
         // measured.json case 1: 0.9 × 79.22 − 14.96 − 1.26 − 1.79 = 53.29 GiB.
-        var (kv, _) = MemorySolver.VllmKvCapacity(MemoryTestModels.Llama3_8B(), new FlatWorkload { Context = 8192 }, ByteSize.FromGiB(79.22));
+        var (kv, _) = MemorySolver.VllmKvCapacity(MemoryTestModels.Llama3_8B(), new FlatWorkload { VllmProfile = VllmProfile.V0, Context = 8192 }, ByteSize.FromGiB(79.22));
         Assert.InRange(kv.Bytes / GiB, 53.29 * 0.98, 53.29 * 1.02);
     }
 
@@ -239,7 +240,7 @@ public class VllmProfileTests
         // profile_run). Layer stage: 8192 × (3·4096 + 3·14336 + 4096 inputs_embeds) × 2 B = 8192 × 118,784 = 973,078,528,
         // + image embeddings 1 × 4160 × 4096 × 2 = 34,078,720 → 1,007,157,248 B. Sampler with 1 seq:
         // 8192 × 4096 × 2 + 128,256 × 40 = 72,239,104 (smaller).
-        var e = MemoryEstimator.Estimate(MemoryTestModels.Llama3_8B(), new FlatWorkload { Engine = InferenceEngine.Vllm, Context = 8192, MaxMultimodalTokens = 4160 });
+        var e = MemoryEstimator.Estimate(MemoryTestModels.Llama3_8B(), new FlatWorkload { VllmProfile = VllmProfile.V0, Engine = InferenceEngine.Vllm, Context = 8192, MaxMultimodalTokens = 4160 });
         Assert.Equal(1_007_157_248L, e["activations"].Bytes);
     }
 
@@ -247,7 +248,7 @@ public class VllmProfileTests
     public void MaxMultimodalTokens_NotPositive_IsAnError()
     {
         var ex = Assert.Throws<LlmSizer.Errors.InvalidSettingException>(() =>
-            MemoryEstimator.Estimate(MemoryTestModels.Llama3_8B(), new FlatWorkload { Engine = InferenceEngine.Vllm, MaxMultimodalTokens = 0 }));
+            MemoryEstimator.Estimate(MemoryTestModels.Llama3_8B(), new FlatWorkload { VllmProfile = VllmProfile.V0, Engine = InferenceEngine.Vllm, MaxMultimodalTokens = 0 }));
         Assert.Equal("max_multimodal_tokens", ex.Setting);
     }
 
@@ -255,7 +256,7 @@ public class VllmProfileTests
     public void GpuMemory_NotPositive_IsAnError()
     {
         var ex = Assert.Throws<LlmSizer.Errors.InvalidSettingException>(() =>
-            MemoryEstimator.Estimate(MemoryTestModels.Llama3_8B(), new FlatWorkload { Engine = InferenceEngine.Vllm, GpuMemoryBytes = 0 }));
+            MemoryEstimator.Estimate(MemoryTestModels.Llama3_8B(), new FlatWorkload { VllmProfile = VllmProfile.V0, Engine = InferenceEngine.Vllm, GpuMemoryBytes = 0 }));
         Assert.Equal("gpu_memory", ex.Setting);
     }
 }
