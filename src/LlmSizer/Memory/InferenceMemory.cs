@@ -1,3 +1,4 @@
+using System.Collections.Frozen;
 using LlmSizer.Architecture;
 using LlmSizer.Architecture.Families;
 using LlmSizer.DataTypes;
@@ -253,10 +254,16 @@ internal static class InferenceMemory
         var (wGpu, wReplica) = p.WeightShares();
         p.Add("weights", wGpu, checked(wReplica * p.Dp), WeightFormula(p, wGpu), "exact tensor sizes");
         int ctx = p.Context, b = p.W.Batch;
-        var (kvGpu, kvReplica, perTok) = KvPerStage(p, ctx, ctx);
+        // Gemma 2/3 and Cohere 2 generate with a HybridCache whose sliding layers hold at most the window
+        // (transformers cache_utils.py HybridCache / SlidingWindowLayer); other models' DynamicCache keeps every token.
+        bool hybrid = spec.SlidingWindow is not null && HfHybridCacheFamilies.Contains(spec.Family);
+        long swaTokens = hybrid ? Math.Min(ctx, spec.SlidingWindow!.Value) : ctx;
+        var (kvGpu, kvReplica, perTok) = KvPerStage(p, ctx, swaTokens);
         long kv = checked(kvGpu * b);
-        p.Add("kv_cache", kv, checked(kvReplica * b * p.Dp), () => $"DynamicCache: {b} seq × {N(ctx)} tokens × {N(perTok)} B/token ({KvText(p, kvType)})",
-            "transformers DynamicCache grows per token, no padding; memory-physics.md §1.5");
+        p.Add("kv_cache", kv, checked(kvReplica * b * p.Dp),
+            () => $"{(hybrid ? "HybridCache" : "DynamicCache")}: {b} seq × {N(ctx)} tokens × {N(perTok)} B/token ({KvText(p, kvType)})" +
+                  (hybrid && swaTokens < ctx ? $"; sliding-window layers hold {N(swaTokens)} tokens" : ""),
+            "transformers DynamicCache grows per token, no padding (HybridCache caps sliding layers at the window); memory-physics.md §1.5");
         CrossAttention(p, kvType);
         Recurrent(p, llamaCpp: false);
 
@@ -353,13 +360,21 @@ internal static class InferenceMemory
 
         // KV: one K and one V tensor per layer, kv_size cells; SWA layers get
         // size_swa = GGML_PAD(min(n_ctx, n_swa × n_seq_max + n_ubatch), 256) unless --swa-full (src/llama-kv-cache-iswa.cpp).
-        long swaSize = spec.SlidingWindow is { } sw && !settings.SwaFull
+        // Only architectures llama.cpp builds with a sliding-window cache get one: Mistral-7B-v0.1 converts to plain
+        // "llama" (convert_hf_to_gguf.py maps MistralForCausalLM to LlamaModel) and caches every cell.
+        bool llamaSwa = spec.SlidingWindow is not null && LlamaCppSlidingFamilies.Contains(spec.Family);
+        long swaSize = spec.SlidingWindow is { } sw && llamaSwa && !settings.SwaFull
             ? KvCache.Pad(Math.Min(kvSize, checked((long)sw * b + ub)), LlamaCppCtxPad)
             : kvSize;
+        if (spec.SlidingWindow is not null && !llamaSwa)
+        {
+            p.Warn($"llama.cpp has no sliding-window cache for {spec.Family} (the GGUF is a plain decoder): every layer caches the full context.");
+        }
+
         // llama.cpp's pipeline stages hold disjoint layers: the total is the sum of the stages (kvReplica), not one stage.
         var (kvGpu, kvReplica, perTok) = KvPerStage(p, kvSize, swaSize);
         p.Add("kv_cache", kvGpu, checked(kvReplica * p.Dp),
-            () => $"{N(kvSize)} cells × {N(perTok)} B/cell ({KvText(p, kvType)})" + (spec.SlidingWindow is not null ? $"; sliding-window layers {N(swaSize)} cells" : ""),
+            () => $"{N(kvSize)} cells × {N(perTok)} B/cell ({KvText(p, kvType)})" + (llamaSwa ? $"; sliding-window layers {N(swaSize)} cells" : ""),
             "llama.cpp src/llama-kv-cache.cpp (ggml_row_size(type, n_embd_k_gqa) per cell and layer); memory-physics.md §1.1, §1.5");
         Recurrent(p, llamaCpp: true);
 
@@ -400,6 +415,15 @@ internal static class InferenceMemory
             llamaCpp ? "llama.cpp src/llama-hparams.cpp n_embd_r/n_embd_s, llama-memory-recurrent.cpp (F32 R/S per sequence)"
                      : "vLLM MambaStateShapeCalculator (mamba_utils.py), cache dtype auto = model dtype");
     }
+
+    /// <summary>Families llama.cpp runs with a sliding-window KV cache (src/llama-model.cpp sets <c>swa_type</c> for
+    /// LLM_ARCH_GEMMA2, GEMMA3, GEMMA3N, COHERE2, OPENAI_MOE (gpt-oss), EXAONE4 and LLAMA4's chunked attention).</summary>
+    internal static readonly FrozenSet<string> LlamaCppSlidingFamilies =
+        new[] { "gemma2", "gemma3", "gemma3_text", "gemma3n", "cohere2", "gpt_oss", "exaone4", "llama4" }.ToFrozenSet(StringComparer.Ordinal);
+
+    /// <summary>Families whose transformers generation cache caps sliding layers at the window (HybridCache).</summary>
+    internal static readonly FrozenSet<string> HfHybridCacheFamilies =
+        new[] { "gemma2", "gemma3", "gemma3_text", "cohere2" }.ToFrozenSet(StringComparer.Ordinal);
 
     // ---------------------------------------------------------------- shared
     internal static long InterOf(ArchitectureSpec spec) =>

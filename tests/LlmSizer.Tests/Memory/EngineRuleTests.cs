@@ -181,6 +181,35 @@ public sealed class EngineRuleTests
         Assert.Equal(64L * 128_256 * 40 + 64L * 4_096 * 2, e["activations"].Bytes);
     }
 
+    [Fact]
+    public void LlamaCpp_Mistral7Bv01_CachesTheFullContext()
+    {
+        // convert_hf_to_gguf.py writes MistralForCausalLM as arch "llama", which llama.cpp builds without a
+        // sliding-window cache: 32,768 cells × 32 layers × 2 × 8 kv heads × 128 × 2 B (f16) = 4 GiB, not a 4,096 window.
+        var e = Sizer.Memory("mistral-7b-v0.1", new Workload { Engine = InferenceEngine.LlamaCpp, Context = 32768 });
+        Assert.Equal(32_768L * 32 * 2 * 8 * 128 * 2, e["kv_cache"].Bytes);
+        Assert.Contains(e.Warnings, w => w.Contains("no sliding-window cache", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void Transformers_Gemma2_HybridCacheCapsTheLocalLayers()
+    {
+        // Gemma-2-9B: 42 layers alternating local (window 4,096) and global; HybridCache keeps at most the window on the
+        // 21 local layers. Per layer and token 2 × 8 kv heads × 256 × 4 B (float32, the config's dtype) = 16,384 B:
+        // 21 × 16,384 × (8,192 + 4,096) = 4,227,858,432 B.
+        var e = Sizer.Memory("gemma-2-9b", new Workload { Engine = InferenceEngine.Hf, Context = 8192 });
+        Assert.Equal(21L * 16_384 * (8_192 + 4_096), e["kv_cache"].Bytes);
+    }
+
+    [Fact]
+    public void Transformers_Mistral_DynamicCacheKeepsEveryToken()
+    {
+        // Mistral's window is an attention mask in transformers; DynamicCache still stores all 16,384 tokens:
+        // 16,384 × 32 × 2 × 8 × 128 × 2 B.
+        var e = Sizer.Memory("mistral-7b-v0.1", new Workload { Engine = InferenceEngine.Hf, Context = 16384 });
+        Assert.Equal(16_384L * 32 * 2 * 8 * 128 * 2, e["kv_cache"].Bytes);
+    }
+
     private sealed class TempFolder : IDisposable
     {
         public TempFolder() => Directory.CreateDirectory(Path);

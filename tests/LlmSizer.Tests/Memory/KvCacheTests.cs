@@ -113,11 +113,12 @@ public class KvCacheTests
     public void SlidingWindow_LlamaCpp_CapsSwaLayersPerIswaRule()
     {
         // Gemma-2-like: alternating local (window 4096) and global layers. n_ctx 32768, ubatch 512:
-        // size_swa = GGML_PAD(min(32768, 4096 × 1 + 512), 256) = 4608 cells (src/llama-kv-cache-iswa.cpp).
+        // size_swa = GGML_PAD(min(32768, 4096 × 1 + 512), 256) = 4608 cells (src/llama-kv-cache-iswa.cpp). Family gemma2:
+        // llama.cpp builds the sliding-window cache only for the architectures that have one.
         var kinds = Enumerable.Range(0, 4).Select(i => i % 2 == 0 ? AttentionLayerKind.Sliding : AttentionLayerKind.Full).ToImmutableArray();
         var spec = new ArchitectureSpec
         {
-            Family = "llama", Layers = 4, Hidden = 256, Heads = 4, KvHeads = 2, HeadDim = 64, Intermediate = 512, Vocab = 1000,
+            Family = "gemma2", Layers = 4, Hidden = 256, Heads = 4, KvHeads = 2, HeadDim = 64, Intermediate = 512, Vocab = 1000,
             MaxPositions = 32768, SlidingWindow = 4096, LayerKinds = kinds,
         };
         var m = MemoryTestModels.FromSpec("swa", spec);
