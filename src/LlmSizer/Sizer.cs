@@ -131,8 +131,16 @@ public static class Sizer
         {
             if (model.Family is null || model.Architecture is null || model.Source is not (ModelSourceKind.Safetensors or ModelSourceKind.Gguf))
             {
+                // Say what is missing for this model, not a list that includes what the user gave.
+                string found = model.Source switch
+                {
+                    ModelSourceKind.Gguf => "a GGUF file, whose tensors follow llama.cpp's names (blk.N.*) and whose architecture comes from those same metadata, so there is no independent config to compare with",
+                    ModelSourceKind.Safetensors when model.Architecture is null => "safetensors without a config.json beside them",
+                    ModelSourceKind.Safetensors => $"safetensors whose config ({Errors.MessageText.Clean(model.Architecture?.Family ?? "?", 60)}) has no tensor generator",
+                    _ => $"a {Contract.ContractMapper.SourceName(model.Source)} model with no checkpoint files",
+                };
                 throw new InvalidSettingException(SettingNames.Check,
-                    $"expected checkpoint files (safetensors or GGUF) with a config to compare against; found a {Contract.ContractMapper.SourceName(model.Source)} model.");
+                    $"expected a safetensors checkpoint with its config.json (a model folder or a Hugging Face snapshot) to compare; found {found}.");
             }
 
             check = InventoryComparison.Compare(model.Family.Generate(model.Architecture), model.Inventory);

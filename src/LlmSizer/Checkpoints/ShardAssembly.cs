@@ -24,7 +24,7 @@ internal static class ShardAssembly
             // Read alone (a byte source, or a shard not named <name>-0000N-of-0000M.gguf), a shard holds part of the tensors.
             return model with
             {
-                Warnings = [MessageText.Clean(string.Create(CultureInfo.InvariantCulture,
+                Warnings = [.. model.Warnings, MessageText.Clean(string.Create(CultureInfo.InvariantCulture,
                     $"{file.Path}: split.count is {count}: only this shard's {file.Tensors.Count} tensors are counted; load the set from its first shard named <name>-00001-of-{count:D5}.gguf."), 600)],
             };
         }
@@ -146,11 +146,27 @@ internal static class ShardAssembly
             tensors[i] = TensorClassifier.Classify(t.Name, shapes.Get(dims[..n]), t.DataType);
         }
 
+        // An architecture we have no family for is still counted exactly from its tensors; say which parts are generic.
+        var warnings = new List<string>();
+        if (file.Architecture is { Length: > 0 } arch)
+        {
+            string a = MessageText.Clean(arch, 80);
+            if (spec is null)
+            {
+                warnings.Add(MessageText.Clean($"{path}: general.architecture '{a}' has no {a}.block_count, {a}.embedding_length or {a}.attention.head_count: parameters come from the tensors; memory cannot be estimated without them.", 600));
+            }
+            else if (!ArchitectureRegistry.Default.TryGet(spec.Family, out _))
+            {
+                warnings.Add(MessageText.Clean($"{path}: architecture '{a}' has no llmsize family: parameters and bytes come from the tensors; memory uses the generic decoder geometry of its metadata (layers, heads, KV heads, head size).", 600));
+            }
+        }
+
         return new ModelInfo
         {
             Name = Path.GetFileName(path),
             Source = ModelSourceKind.Gguf,
             Architecture = spec,
+            Warnings = warnings,
             Inventory = Inventory(TensorClassifier.Finish(tensors, spec)),
             Files = files,
             FileBytes = new ByteSize(file.FileLength),
