@@ -164,6 +164,24 @@ public sealed record MlaSpec
 
     /// <summary>The per-head value dimension.</summary>
     public required int VHeadDim { get; init; }
+
+    /// <summary>DeepSeek Sparse Attention's lightning indexer (DeepSeek-V3.2), or null when attention is dense.</summary>
+    public SparseIndexerSpec? Indexer { get; init; }
+}
+
+/// <summary>The lightning indexer of DeepSeek Sparse Attention (DeepSeek-V3.2, <c>DeepseekV32Indexer</c>): per layer a
+/// query projection from the MLA query latent, one shared key of <see cref="HeadDim"/> per token (cached beside the MLA
+/// latent) and per-head weights; it keeps the <see cref="TopK"/> best-scoring tokens for each query.</summary>
+public sealed record SparseIndexerSpec
+{
+    /// <summary>Indexer heads (<c>index_n_heads</c>).</summary>
+    public required int Heads { get; init; }
+
+    /// <summary>The indexer head dimension (<c>index_head_dim</c>), also the width of the cached indexer key.</summary>
+    public required int HeadDim { get; init; }
+
+    /// <summary>Tokens each query attends to (<c>index_topk</c>).</summary>
+    public required int TopK { get; init; }
 }
 
 /// <summary>The image encoder of a multimodal model (a ViT such as SigLIP), with the projector that feeds the

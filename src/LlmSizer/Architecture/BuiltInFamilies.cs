@@ -49,5 +49,8 @@ internal static class BuiltInFamilies
         new Idefics3Family(),
         new Qwen3NextFamily(),
         new Glm4Family(),
+        new Glm4MoeFamily(),
+        new Ernie45Family(),
+        new Ernie45MoeFamily(),
     ];
 }

@@ -376,7 +376,9 @@ internal static class InferenceMemory
         int cached = Enumerable.Range(0, spec.CachedLayers).Count(l => KvCache.ElementsPerToken(spec, l, p.Tp, p.Engine) != (0, 0));
         if (spec.Mla is { } mla && p.Engine != InferenceEngine.Hf)
         {
-            return $"MLA: {cached} layers × (kv_lora_rank {mla.KvLoraRank} + rope {mla.QkRopeHeadDim}) × {kvType.Name}";
+            long ix = KvCache.IndexerBytesPerToken(spec, p.Engine, kvType);
+            return $"MLA: {cached} layers × (kv_lora_rank {mla.KvLoraRank} + rope {mla.QkRopeHeadDim}) × {kvType.Name}"
+                + (ix > 0 ? $" + sparse-attention indexer key {ix} B (index_head_dim {mla.Indexer!.HeadDim}, fp8 + fp32 scale per 128)" : "");
         }
 
         if (!spec.LayerKvHeads.IsDefaultOrEmpty)

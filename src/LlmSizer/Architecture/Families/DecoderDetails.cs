@@ -71,6 +71,11 @@ public enum MoeLayout
 
     /// <summary>gpt-oss: <c>mlp.router</c> with bias and fused <c>mlp.experts.gate_up_proj</c>/<c>down_proj</c> with biases.</summary>
     GptOss,
+
+    /// <summary>ERNIE 4.5 MoE: DeepSeek's names (<c>mlp.gate</c>, <c>mlp.experts.{e}.*_proj</c>, <c>mlp.shared_experts</c>) plus
+    /// <c>mlp.moe_statics.e_score_correction_bias</c> [1, experts], an <c>nn.Parameter</c> with <c>requires_grad=False</c>
+    /// (<c>Ernie4_5_MoeStatics</c>), so counted by <c>num_parameters()</c> unlike DeepSeek's buffer.</summary>
+    Ernie,
 }
 
 /// <summary>The layout flags of a Llama-like decoder (Llama, Mistral, Mixtral, Qwen, Gemma, Phi-3, OLMo-2, StarCoder2,

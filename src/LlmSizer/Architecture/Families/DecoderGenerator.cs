@@ -187,6 +187,17 @@ internal static class DecoderGenerator
         b.Add(p + "kv_a_layernorm.weight", A, l, mla.KvLoraRank);
         AddLinear(b, p + "kv_b_proj", A, l, heads * ((long)mla.QkNopeHeadDim + mla.VHeadDim), mla.KvLoraRank, false);
         AddLinear(b, p + "o_proj", A, l, h, heads * mla.VHeadDim, d.OutputBias);
+        if (mla.Indexer is { } ix)
+        {
+            // DeepseekV32Indexer: wq_b reads the query latent (q_lora_rank), wk and weights_proj the hidden state; k_norm is
+            // a LayerNorm (weight and bias) over the one shared indexer key.
+            long rank = mla.QLoraRank ?? spec.Hidden;
+            b.Add(p + "indexer.wq_b.weight", A, l, (long)ix.Heads * ix.HeadDim, rank);
+            b.Add(p + "indexer.wk.weight", A, l, ix.HeadDim, h);
+            b.Add(p + "indexer.k_norm.weight", A, l, ix.HeadDim);
+            b.Add(p + "indexer.k_norm.bias", A, l, ix.HeadDim);
+            b.Add(p + "indexer.weights_proj.weight", A, l, ix.Heads, h);
+        }
     }
 
     private static void AddMlp(InventoryBuilder b, ArchitectureSpec spec, DecoderDetails d, string p, int l, long inter)
@@ -248,17 +259,24 @@ internal static class DecoderGenerator
                     b.Add(new TensorInfo(p + "mlp.gate.e_score_correction_bias", [e], b.DataType, TensorGroup.Mlp) { Layer = l, Kind = TensorKind.Buffer });
                 }
 
+                // Ernie4_5_MoeMLP takes use_bias for its experts too; the other layouts' experts have no biases.
+                bool expertBias = d.Experts == MoeLayout.Ernie && d.MlpBias;
+                if (d.Experts == MoeLayout.Ernie)
+                {
+                    b.Add(p + "mlp.moe_statics.e_score_correction_bias", TensorGroup.Mlp, l, 1, e);
+                }
+
                 for (int x = 0; x < e; x++)
                 {
                     var ep = $"{p}mlp.experts.{x}.";
-                    b.AddExpert(ep + "gate_proj.weight", l, e, k, i, h);
-                    b.AddExpert(ep + "up_proj.weight", l, e, k, i, h);
-                    b.AddExpert(ep + "down_proj.weight", l, e, k, h, i);
+                    AddExpert(b, ep + "gate_proj", l, e, k, i, h, expertBias);
+                    AddExpert(b, ep + "up_proj", l, e, k, i, h, expertBias);
+                    AddExpert(b, ep + "down_proj", l, e, k, h, i, expertBias);
                 }
 
                 if (moe.SharedIntermediate > 0)
                 {
-                    var shared = d.Experts == MoeLayout.DeepSeek ? "mlp.shared_experts." : "mlp.shared_expert.";
+                    var shared = d.Experts is MoeLayout.DeepSeek or MoeLayout.Ernie ? "mlp.shared_experts." : "mlp.shared_expert.";
                     AddMlp(b, spec, d, p + shared, l, moe.SharedIntermediate);
                 }
 

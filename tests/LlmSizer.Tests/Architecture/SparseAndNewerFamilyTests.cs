@@ -1,0 +1,184 @@
+using LlmSizer.Architecture;
+using LlmSizer.Memory;
+using LlmSizer.Tensors;
+
+namespace LlmSizer.Tests.Architecture;
+
+/// <summary>DeepSeek-V3.2's sparse-attention indexer and the newer text and multimodal families (GLM-4.5, ERNIE 4.5,
+/// EXAONE 4.0, Falcon-H1, Llama 4, Llama 3.2 Vision): the layout traps behind their spec-table rows, by hand.</summary>
+public class SparseAndNewerFamilyTests
+{
+    private static (ArchitectureSpec Spec, TensorInventory Inventory) ReadSpecConfig(string name)
+    {
+        var (spec, family) = HuggingFaceConfigReader.ReadFile(Path.Combine(TestPaths.SpecsDir, "configs", name));
+        return (spec, family.Generate(spec));
+    }
+
+    private static (ArchitectureSpec Spec, TensorInventory Inventory) Read(string json)
+    {
+        var (spec, family) = HuggingFaceConfigReader.Read(ConfigObject.Parse(json, "fixture/config.json"));
+        return (spec, family.Generate(spec));
+    }
+
+    private static long[] Shape(TensorInventory inventory, string name) => [.. inventory.Tensors.Single(t => t.Name == name).Shape];
+
+    private static bool Has(TensorInventory inventory, string name) => inventory.Tensors.Any(t => t.Name == name);
+
+    private const string DeepseekV32Tiny = """
+        {"architectures":["DeepseekV32ForCausalLM"],"model_type":"deepseek_v32","hidden_size":32,"num_hidden_layers":4,
+         "num_attention_heads":2,"num_key_value_heads":2,"vocab_size":10,"intermediate_size":64,"moe_intermediate_size":8,
+         "n_routed_experts":4,"n_shared_experts":1,"num_experts_per_tok":2,"first_k_dense_replace":2,"q_lora_rank":16,
+         "kv_lora_rank":8,"qk_nope_head_dim":4,"qk_rope_head_dim":2,"v_head_dim":4,"index_n_heads":3,"index_head_dim":8,
+         "index_topk":5,"num_nextn_predict_layers":1}
+        """;
+
+    [Fact]
+    public void DeepseekV32_Indexer_AddsItsProjectionsToEveryLayer()
+    {
+        // Given the tiny DeepSeek-V3 of DecoderFamilyTests (26,880 parameters) as a V3.2 with a 3-head indexer of width 8
+        var (spec, inv) = Read(DeepseekV32Tiny);
+
+        // Then each layer adds wq_b [3*8, q_lora_rank 16] = 384 (it reads the query latent, not the hidden state),
+        // wk [8, 32] = 256, k_norm weight 8 + bias 8, weights_proj [3, 32] = 96 -> 752; 4 layers -> 26,880 + 3,008
+        Assert.Equal(26_880L + (4 * 752L), inv.TotalParameters.Value);
+        Assert.Equal([24L, 16L], Shape(inv, "model.layers.0.self_attn.indexer.wq_b.weight"));
+        Assert.Equal([8L, 32L], Shape(inv, "model.layers.3.self_attn.indexer.wk.weight"));
+        Assert.Equal([8L], Shape(inv, "model.layers.3.self_attn.indexer.k_norm.bias"));
+        Assert.Equal([3L, 32L], Shape(inv, "model.layers.1.self_attn.indexer.weights_proj.weight"));
+        Assert.Equal("deepseek_v32", spec.Family);
+        Assert.Equal(new SparseIndexerSpec { Heads = 3, HeadDim = 8, TopK = 5 }, spec.Mla!.Indexer);
+
+        // And the router's correction bias stays a buffer, as in V3
+        Assert.Equal(TensorKind.Buffer, inv.Tensors.Single(t => t.Name == "model.layers.2.mlp.gate.e_score_correction_bias").Kind);
+    }
+
+    [Fact]
+    public void DeepseekV32_Published_IsV3PlusSixtyOneIndexers()
+    {
+        // Given deepseek-ai/DeepSeek-V3.2 and DeepSeek-V3
+        var (_, v32) = ReadSpecConfig("deepseek-v3.2.json");
+        var (_, v3) = ReadSpecConfig("deepseek-v3.json");
+
+        // Then the difference is 61 indexers of 64*128*1536 + 128*7168 + 128 + 128 + 64*7168 = 13,959,424
+        Assert.Equal(13_959_424L, (64L * 128 * 1536) + (128L * 7168) + 256 + (64L * 7168));
+        Assert.Equal(61 * 13_959_424L, v32.TotalParameters.Value - v3.TotalParameters.Value);
+        Assert.Equal(671_877_929_216L, v32.TotalParameters.Value);
+    }
+
+    [Fact]
+    public void DeepseekV32_IndexerKeyCache_AddsFp8KeyPerTokenAndLayerInVllm()
+    {
+        // Given DeepSeek-V3.2 and DeepSeek-V3 (same MLA), 4,096 tokens of context in vLLM with a bf16 cache
+        var workload = new Workload { Context = 4096, Engine = InferenceEngine.Vllm, KvType = DataTypes.DataType.BF16 };
+
+        // When both are estimated
+        long kv32 = Sizer.Memory(Path.Combine(TestPaths.SpecsDir, "configs", "deepseek-v3.2.json"), workload)["kv_cache"].Bytes;
+        long kv3 = Sizer.Memory(Path.Combine(TestPaths.SpecsDir, "configs", "deepseek-v3.json"), workload)["kv_cache"].Bytes;
+
+        // Then V3's MLA cache is 61 layers x (512 + 64) x 2 B = 70,272 B/token and V3.2 adds 61 x (128 fp8 + 4 B scale)
+        Assert.Equal(4096L * 61 * 576 * 2, kv3);
+        Assert.Equal(kv3 + (4096L * 61 * 132), kv32);
+    }
+
+    [Theory]
+    [InlineData("glm-4.5-air.json", 4096L, 46, 128, 110_468_824_832L)]
+    [InlineData("glm-4.5.json", 5120L, 92, 160, 358_337_791_296L)]
+    public void Glm4Moe_PublishedSafetensorsTotal_IsCountPlusMtpLayerAndRouterBuffers(string config, long h, int layers, int experts, long hubTotal)
+    {
+        // Given GLM-4.5-Air / GLM-4.5, whose Hub safetensors totals include the MTP layer and the router buffers
+        var (spec, inv) = ReadSpecConfig(config);
+        long vocab = spec.Vocab;
+
+        // When the MTP layer is rebuilt from the last MoE layer: the same decoder layer, plus enorm, hnorm and
+        // shared_head.norm [h], eh_proj [h, 2h], and its own embed_tokens and shared_head.head [vocab, h]
+        long moeLayer = inv.Tensors.Where(t => t.Layer == layers - 1 && t.Kind == TensorKind.Parameter).Sum(t => t.Elements);
+        long mtp = moeLayer + (3 * h) + (2 * h * h) + (2 * vocab * h);
+        long buffers = (layers - spec.Moe!.MoeLayers.Count(m => !m) + 1) * (long)experts;
+
+        // Then count + MTP + buffers (one per MoE layer, the MTP layer's included) is the published total exactly
+        Assert.Equal(hubTotal, inv.TotalParameters.Value + mtp + buffers);
+        Assert.Equal(TensorKind.Buffer, inv.Tensors.Single(t => t.Name == $"model.layers.{layers - 1}.mlp.gate.e_score_correction_bias").Kind);
+    }
+
+    [Fact]
+    public void Glm4Moe_FirstDenseLayerAndSharedExpert_CountedByHand()
+    {
+        // Given zai-org/GLM-4.5-Air
+        var (spec, inv) = ReadSpecConfig("glm-4.5-air.json");
+
+        // Then attention q [96*128, 4096] + bias, k and v [8*128, 4096] + biases, o [4096, 12288] without bias
+        // = 109,066,240 per layer; layer 0 is dense (3*4096*10944); layers 1..45 hold a router 128*4096, 128 experts of
+        // 3*4096*1408 and one shared expert of the same width; norms 2*4096 per layer
+        long attn = (4096L * 12288) + 12288 + (2 * ((4096L * 1024) + 1024)) + (12288L * 4096);
+        Assert.Equal(109_066_240L, attn);
+        long dense = attn + (3L * 4096 * 10944) + 8192;
+        long moe = attn + (128L * 4096) + (129L * 3 * 4096 * 1408) + 8192;
+        Assert.Equal(dense + (45 * moe) + (2L * 151552 * 4096) + 4096, inv.TotalParameters.Value);
+        Assert.False(Has(inv, "model.layers.0.mlp.gate.weight"));
+        Assert.Equal([1408L, 4096L], Shape(inv, "model.layers.1.mlp.shared_experts.gate_proj.weight"));
+        Assert.False(Has(inv, "model.layers.1.self_attn.o_proj.bias"));
+        Assert.False(Has(inv, "model.layers.1.self_attn.q_norm.weight"));
+        Assert.Equal((8, 128), (spec.Moe!.ActiveExperts, spec.HeadDim));
+
+        // And GLM-4.5 (use_qk_norm true) has per-head q_norm and k_norm of head_dim
+        var (_, full) = ReadSpecConfig("glm-4.5.json");
+        Assert.Equal([128L], Shape(full, "model.layers.0.self_attn.k_norm.weight"));
+    }
+
+    [Fact]
+    public void Ernie45_Dense_CountedByHand()
+    {
+        // Given baidu/ERNIE-4.5-0.3B-PT (head_dim 128 with 16 heads over hidden 1024: q is 2048 wide)
+        var (_, inv) = ReadSpecConfig("ernie-4.5-0.3b-pt.json");
+
+        // Then per layer q [2048, 1024] + k, v [256, 1024] + o [1024, 2048] = 4,718,592, mlp 3*1024*3072 = 9,437,184,
+        // norms 2,048 -> 14,157,824 x 18 = 254,840,832; tied embedding 103424*1024 = 105,906,176; norm 1,024
+        Assert.Equal(254_840_832L + 105_906_176L + 1024L, inv.TotalParameters.Value);
+        Assert.False(Has(inv, "lm_head.weight"));
+        Assert.False(Has(inv, "model.layers.0.self_attn.q_proj.bias"));
+    }
+
+    [Fact]
+    public void Ernie45Moe_StartIndexSharedExpertsAndStatics_CountedByHand()
+    {
+        // Given baidu/ERNIE-4.5-21B-A3B-PT: layer 0 dense, layers 1..27 sparse (moe_layer_start_index 1, end -1)
+        var (spec, inv) = ReadSpecConfig("ernie-4.5-21b-a3b-pt.json");
+
+        // Then attention (2560*2560*2 + 2*2560*512) = 15,728,640 per layer; dense layer mlp 3*2560*12288 = 94,371,840;
+        // sparse layer: router 64*2560 = 163,840, moe_statics [1, 64] (a Parameter, counted), 64 experts of
+        // 3*2560*1536 = 11,796,480 each, shared experts one MLP of 2*1536 = 3072 wide (23,592,960); norms 5,120 per layer
+        long attn = (2L * 2560 * 2560) + (2L * 2560 * 512);
+        long dense = attn + (3L * 2560 * 12288) + 5120;
+        long sparse = attn + 163_840 + 64 + (64 * 11_796_480L) + 23_592_960 + 5120;
+        Assert.Equal(dense + (27 * sparse) + (103_424L * 2560) + 2560, inv.TotalParameters.Value);
+        Assert.Equal(21_825_437_888L, inv.TotalParameters.Value);
+        Assert.Equal([1L, 64L], Shape(inv, "model.layers.1.mlp.moe_statics.e_score_correction_bias"));
+        Assert.Equal(TensorKind.Parameter, inv.Tensors.Single(t => t.Name == "model.layers.27.mlp.moe_statics.e_score_correction_bias").Kind);
+        Assert.Equal([3072L, 2560L], Shape(inv, "model.layers.1.mlp.shared_experts.up_proj.weight"));
+        Assert.True(Has(inv, "model.layers.0.mlp.gate_proj.weight"));
+        Assert.False(Has(inv, "model.layers.0.mlp.gate.weight"));
+
+        // And 6 of 64 experts are active: 58 x 11,796,480 x 27 fewer
+        Assert.Equal(inv.TotalParameters.Value - (27L * 58 * 11_796_480), inv.ActiveParameters.Value);
+        Assert.Equal(6, spec.Moe!.ActiveExperts);
+
+        // And the layout gives the 389 GGUF tensors a public llama.cpp conversion of this checkpoint reports: per expert
+        // set one fused tensor each of gate/up/down (so 9 tensors on the dense layer, 14 on each sparse one) + token_embd
+        // + output_norm
+        Assert.Equal(389, 9 + (27 * 14) + 2);
+    }
+
+    [Fact]
+    public void Ernie45Moe_LayerWindow_FollowsStartEndAndInterval()
+    {
+        // Given 6 layers, sparse from index 1 to 4 on every second layer
+        var (spec, _) = Read("""
+            {"model_type":"ernie4_5_moe","hidden_size":32,"num_attention_heads":4,"num_key_value_heads":2,"num_hidden_layers":6,
+             "vocab_size":10,"intermediate_size":64,"moe_intermediate_size":8,"moe_num_experts":4,"moe_k":2,
+             "moe_layer_start_index":1,"moe_layer_end_index":4,"moe_layer_interval":2}
+            """);
+
+        // Then layers 1 and 3 are sparse ((i + 1) % 2 == 0 and 1 <= i <= 4); layer 5 is past the end
+        Assert.Equal([false, true, false, true, false, false], spec.Moe!.MoeLayers.ToArray());
+    }
+}
