@@ -52,5 +52,6 @@ internal static class BuiltInFamilies
         new Glm4MoeFamily(),
         new Ernie45Family(),
         new Ernie45MoeFamily(),
+        new Exaone4Family(),
     ];
 }

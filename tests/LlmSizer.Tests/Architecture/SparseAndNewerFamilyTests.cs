@@ -181,4 +181,40 @@ public class SparseAndNewerFamilyTests
         // Then layers 1 and 3 are sparse ((i + 1) % 2 == 0 and 1 <= i <= 4); layer 5 is past the end
         Assert.Equal([false, true, false, true, false, false], spec.Moe!.MoeLayers.ToArray());
     }
+
+    [Fact]
+    public void Exaone4_PostNormsAndPerHeadQkNorm_CountedByHand()
+    {
+        // Given LGAI-EXAONE/EXAONE-4.0-32B
+        var (spec, inv) = ReadSpecConfig("exaone-4.0-32b.json");
+
+        // Then per layer q [5120, 5120], k, v [1024, 5120], o [5120, 5120] = 62,914,560, q_norm + k_norm 2*128,
+        // mlp 3*5120*27392 = 420,741,120, post_attention + post_feedforward norms 10,240 -> 483,666,176 x 64;
+        // untied embeddings 2*102400*5120; norm 5120
+        Assert.Equal((64 * 483_666_176L) + (2L * 102_400 * 5120) + 5120, inv.TotalParameters.Value);
+        Assert.Equal([128L], Shape(inv, "model.layers.0.self_attn.q_norm.weight"));
+        Assert.True(Has(inv, "model.layers.0.post_feedforward_layernorm.weight"));
+        Assert.False(Has(inv, "model.layers.0.input_layernorm.weight"));
+
+        // And three local layers in four: layer 3 global, 4096-token window
+        Assert.Equal(AttentionLayerKind.Sliding, spec.LayerKind(0));
+        Assert.Equal(AttentionLayerKind.Full, spec.LayerKind(3));
+        Assert.Equal(48, Enumerable.Range(0, 64).Count(l => spec.LayerKind(l) == AttentionLayerKind.Sliding));
+        Assert.Equal(4096, spec.SlidingWindow);
+    }
+
+    [Theory]
+    [InlineData("\"sliding_window_pattern\":\"LLLG\"", "SSSF SSSF")]
+    [InlineData("\"sliding_window_pattern\":2", "SFSF SFSF")]
+    [InlineData("\"sliding_window\":null", "FFFF FFFF")]
+    [InlineData("\"layer_types\":[\"full_attention\",\"sliding_attention\",\"full_attention\",\"full_attention\",\"full_attention\",\"full_attention\",\"full_attention\",\"sliding_attention\"]", "FSFF FFFS")]
+    public void Exaone4_LayerPattern_FromLettersIntegerNullWindowOrLayerTypes(string key, string expected)
+    {
+        // Given 8 layers and one way of giving the hybrid pattern
+        var (spec, _) = Read($$"""{"model_type":"exaone4","hidden_size":32,"num_attention_heads":4,"num_key_value_heads":2,"num_hidden_layers":8,"vocab_size":10,"intermediate_size":64,{{key}}}""");
+
+        // Then the layer kinds follow it (S sliding, F full)
+        var kinds = string.Concat(Enumerable.Range(0, 8).Select(l => (l == 4 ? " " : "") + (spec.LayerKind(l) == AttentionLayerKind.Sliding ? "S" : "F")));
+        Assert.Equal(expected, kinds);
+    }
 }
