@@ -50,6 +50,10 @@ public enum LayerMixer
 
     /// <summary>Linear attention (Qwen3-Next's gated delta net): a fixed-size recurrent state per sequence.</summary>
     LinearAttention,
+
+    /// <summary>Attention and a Mamba-2 mixer side by side on the same input (Falcon-H1's parallel hybrid): the layer holds
+    /// both a KV cache and a recurrent SSM state.</summary>
+    AttentionAndSsm,
 }
 
 /// <summary>The version of a state-space mixer.</summary>

@@ -53,5 +53,6 @@ internal static class BuiltInFamilies
         new Ernie45Family(),
         new Ernie45MoeFamily(),
         new Exaone4Family(),
+        new FalconH1Family(),
     ];
 }

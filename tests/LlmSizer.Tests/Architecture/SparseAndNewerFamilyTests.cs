@@ -217,4 +217,44 @@ public class SparseAndNewerFamilyTests
         var kinds = string.Concat(Enumerable.Range(0, 8).Select(l => (l == 4 ? " " : "") + (spec.LayerKind(l) == AttentionLayerKind.Sliding ? "S" : "F")));
         Assert.Equal(expected, kinds);
     }
+
+    [Fact]
+    public void FalconH1_ParallelAttentionAndMamba_CountedByHandWithTensorCount()
+    {
+        // Given tiiuae/Falcon-H1-1.5B-Instruct: attention and a Mamba-2 mixer in every one of 24 layers
+        var (spec, inv) = ReadSpecConfig("falcon-h1-1.5b-instruct.json");
+
+        // Then per layer: attention q [1024, 2048], k, v [256, 2048], o [2048, 1024] = 5,242,880;
+        // mamba in_proj [d_ssm 3072 + conv_dim (3072 + 2*256) + 48 heads = 6,704, 2048] = 13,729,792, conv1d
+        // [3,584, 1, 4] + bias 3,584 = 17,920, dt_bias, A_log, D 3*48, gated norm [3072], out_proj [2048, 3072] = 6,291,456;
+        // feed_forward 3*2048*4608 = 28,311,552; 2 norms 4,096
+        long attn = 5_242_880L;
+        long mamba = 13_729_792L + 17_920 + 144 + 3072 + 6_291_456;
+        long layer = attn + mamba + 28_311_552 + 4096;
+        Assert.Equal((24 * layer) + (2L * 65_537 * 2048) + 2048, inv.TotalParameters.Value);
+        Assert.Equal([6704L, 2048L], Shape(inv, "model.layers.0.mamba.in_proj.weight"));
+        Assert.Equal([3584L, 1L, 4L], Shape(inv, "model.layers.23.mamba.conv1d.weight"));
+        Assert.True(Has(inv, "model.layers.0.feed_forward.down_proj.weight"));
+        Assert.True(Has(inv, "model.final_layernorm.weight"));
+
+        // And 17 tensors per layer + embed, final norm and lm_head = the 411 named parameters the published load asserts
+        Assert.Equal(411, inv.Tensors.Length);
+        Assert.All(Enumerable.Range(0, 24), l => Assert.Equal(LayerMixer.AttentionAndSsm, spec.MixerOf(l)));
+    }
+
+    [Fact]
+    public void FalconH1_Memory_HoldsKvInEveryLayerAndAMambaStatePerSequence()
+    {
+        // Given Falcon-H1-1.5B-Instruct in vLLM, bf16, 4,096 tokens, 2 sequences
+        var workload = new Workload { Context = 4096, Batch = 2, Engine = InferenceEngine.Vllm, KvType = DataTypes.DataType.BF16 };
+
+        // When it is estimated
+        var e = Sizer.Memory(Path.Combine(TestPaths.SpecsDir, "configs", "falcon-h1-1.5b-instruct.json"), workload);
+
+        // Then every layer caches K and V: 24 x 2 x 2 heads x 128 x 2 B = 24,576 B/token, 4,096 tokens x 2 seqs
+        Assert.Equal(2L * 4096 * 24 * 2 * 2 * 128 * 2, e["kv_cache"].Bytes);
+
+        // And every layer keeps a Mamba-2 state: conv (4 - 1) x 3,584 + SSM 48 x 64 x 256 elements, bf16, per sequence
+        Assert.Equal(2L * 24 * ((3L * 3584) + (48L * 64 * 256)) * 2, e["recurrent_state"].Bytes);
+    }
 }
