@@ -54,5 +54,6 @@ internal static class BuiltInFamilies
         new Ernie45MoeFamily(),
         new Exaone4Family(),
         new FalconH1Family(),
+        new Llama4Family(),
     ];
 }

@@ -257,4 +257,76 @@ public class SparseAndNewerFamilyTests
         // And every layer keeps a Mamba-2 state: conv (4 - 1) x 3,584 + SSM 48 x 64 x 256 elements, bf16, per sequence
         Assert.Equal(2L * 24 * ((3L * 3584) + (48L * 64 * 256)) * 2, e["recurrent_state"].Bytes);
     }
+
+    [Fact]
+    public void Llama4Scout_Components_CountedByHand()
+    {
+        // Given meta-llama/Llama-4-Scout-17B-16E-Instruct (every layer MoE: 16 experts, top-1, one shared expert)
+        var (spec, inv) = ReadSpecConfig("llama-4-scout-17b-16e-instruct.json");
+        var parts = inv.ByComponent();
+
+        // Then the language model: attention 2*5120*5120 + 2*5120*1024 = 62,914,560; router 16*5120; fused experts
+        // 16 x 3 x 5120 x 8192; shared expert 3 x 5120 x 8192; norms 2 x 5120 -> per layer, x 48; embed + lm_head
+        // 2 x 202048 x 5120; norm 5120
+        long layer = 62_914_560L + (16 * 5120) + (16L * 3 * 5120 * 8192) + (3L * 5120 * 8192) + (2 * 5120);
+        Assert.Equal((48 * layer) + (2L * 202_048 * 5120) + 5120, parts[ModelComponent.LanguageModel].Value);
+
+        // And the vision tower: patch linear 1408 x 588, class embedding 1408, positions (24^2 + 1) x 1408, two outer
+        // LayerNorms; 34 layers of q, k, v, o with biases, fc1/fc2 with biases and two LayerNorms; adapter fc1
+        // [4096, 5632] and fc2 [4096, 4096]
+        long v = (1408L * 588) + 1408 + (577L * 1408) + (4 * 1408)
+            + (34 * ((4 * ((1408L * 1408) + 1408)) + (2 * 1408L * 5632) + 5632 + 1408 + (4 * 1408)))
+            + (4096L * 5632) + (4096L * 4096);
+        Assert.Equal(v, parts[ModelComponent.VisionTower].Value);
+        Assert.Equal(850_960_896L, v);
+
+        // And the projector: linear_1 [5120, vision_output_dim 4096]
+        Assert.Equal(5120L * 4096, parts[ModelComponent.Projector].Value);
+        Assert.Equal([16L, 5120L, 16384L], Shape(inv, "language_model.model.layers.0.feed_forward.experts.gate_up_proj"));
+        Assert.Equal(AttentionLayerKind.Sliding, spec.LayerKind(0));
+        Assert.Equal(AttentionLayerKind.Full, spec.LayerKind(3));
+        Assert.Equal(8192, spec.SlidingWindow);
+
+        // And one routed expert of 16 is active per token: 15 x 3 x 5120 x 8192 fewer per layer
+        Assert.Equal(inv.TotalParameters.Value - (48L * 15 * 3 * 5120 * 8192), inv.ActiveParameters.Value);
+    }
+
+    [Fact]
+    public void Llama4Maverick_InterleavedMoe_DenseLayersUseIntermediateSizeMlp()
+    {
+        // Given Maverick: MoE on odd layers (interleave_moe_layer_step 2), 128 experts
+        var (spec, inv) = ReadSpecConfig("llama-4-maverick-17b-128e-instruct.json");
+
+        // Then even layers are dense MLPs of intermediate_size_mlp 16384 and odd layers hold 128 fused experts + shared
+        Assert.Equal([16384L, 5120L], Shape(inv, "language_model.model.layers.0.feed_forward.gate_proj.weight"));
+        Assert.False(Has(inv, "language_model.model.layers.0.feed_forward.router.weight"));
+        Assert.Equal([128L, 8192L, 5120L], Shape(inv, "language_model.model.layers.1.feed_forward.experts.down_proj"));
+        Assert.Equal([8192L, 5120L], Shape(inv, "language_model.model.layers.1.feed_forward.shared_expert.up_proj.weight"));
+        Assert.Equal(24, spec.Moe!.MoeLayers.Count(m => m));
+
+        // And by hand: 24 dense layers (attention 62,914,560 + 3 x 5120 x 16384 + norms) + 24 MoE layers + embeddings +
+        // Scout's vision tower and projector
+        long attn = 62_914_560L, norms = 2 * 5120;
+        long dense = attn + (3L * 5120 * 16384) + norms;
+        long moe = attn + (128 * 5120) + (129L * 3 * 5120 * 8192) + norms;
+        long lm = (24 * dense) + (24 * moe) + (2L * 202_048 * 5120) + 5120;
+        Assert.Equal(lm + 850_960_896L + (5120L * 4096), inv.TotalParameters.Value);
+    }
+
+    [Fact]
+    public void Llama4Text_ModelTypeLlama4Text_HasNoVisionAndModelPrefix()
+    {
+        // Given a Llama4ForCausalLM text config
+        var (spec, inv) = Read("""
+            {"architectures":["Llama4ForCausalLM"],"model_type":"llama4_text","hidden_size":32,"num_hidden_layers":2,"num_attention_heads":4,
+             "num_key_value_heads":2,"head_dim":8,"vocab_size":10,"intermediate_size":16,"intermediate_size_mlp":64,"num_local_experts":2,
+             "interleave_moe_layer_step":2}
+            """);
+
+        // Then layer 0 is dense (64 wide), layer 1 MoE, tensors under model., no vision
+        Assert.Null(spec.Vision);
+        Assert.True(Has(inv, "model.layers.0.feed_forward.down_proj.weight"));
+        Assert.Equal([2L, 32L, 32L], Shape(inv, "model.layers.1.feed_forward.experts.gate_up_proj"));
+        Assert.True(Has(inv, "lm_head.weight"));
+    }
 }
