@@ -55,5 +55,6 @@ internal static class BuiltInFamilies
         new Exaone4Family(),
         new FalconH1Family(),
         new Llama4Family(),
+        new MllamaFamily(),
     ];
 }

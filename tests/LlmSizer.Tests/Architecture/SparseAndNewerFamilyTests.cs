@@ -329,4 +329,40 @@ public class SparseAndNewerFamilyTests
         Assert.Equal([2L, 32L, 32L], Shape(inv, "model.layers.1.feed_forward.experts.gate_up_proj"));
         Assert.True(Has(inv, "lm_head.weight"));
     }
+
+    [Fact]
+    public void Mllama_CrossLayersTilesAndGates_CountedByHandPerComponent()
+    {
+        // Given meta-llama/Llama-3.2-11B-Vision-Instruct
+        var (spec, inv) = ReadSpecConfig("llama-3.2-11b-vision-instruct.json");
+        var parts = inv.ByComponent();
+
+        // Then the language model: 32 self-attention layers (attention 2*4096^2 + 2*4096*1024 = 41,943,040, mlp
+        // 3*4096*14336 = 176,160,768, norms 8,192) and 8 cross layers with q_norm/k_norm [128] and two scalar gates more;
+        // the embedding has vocab + 8 = 128,264 rows, the untied head 128,256; norm 4,096
+        long self = 41_943_040L + 176_160_768 + 8192;
+        long cross = self + 256 + 2;
+        Assert.Equal((32 * self) + (8 * cross) + (128_264L * 4096) + (128_256L * 4096) + 4096, parts[ModelComponent.LanguageModel].Value);
+        Assert.Equal(9_775_192_080L, parts[ModelComponent.LanguageModel].Value);
+
+        // And the vision tower: patch conv 1280*3*14*14, class embedding, gated positions (1 + 1601 x 1280) and tile
+        // positions 9 x (4 x 1601 x 1280), pre/post tile embeddings 2 x (1 + 9 x 4 x 1280), two LayerNorms; 32 local
+        // layers of q, k, v, o (no biases) + fc1/fc2 with biases + two LayerNorms, and 8 global layers with two gates more
+        long layer = (4L * 1280 * 1280) + (2L * 1280 * 5120) + 5120 + 1280 + (4 * 1280);
+        long v = (1280L * 3 * 14 * 14) + 1280 + 1 + (1601L * 1280) + (9L * 4 * 1601 * 1280) + (2 * (1 + (9L * 4 * 1280))) + (4 * 1280)
+            + (32 * layer) + (8 * (layer + 2));
+        Assert.Equal(v, parts[ModelComponent.VisionTower].Value);
+
+        // And the projector: [4096, 7680] with bias
+        Assert.Equal((4096L * 7680) + 4096, parts[ModelComponent.Projector].Value);
+        Assert.Equal([1L], Shape(inv, "language_model.model.layers.3.cross_attn_attn_gate"));
+        Assert.True(Has(inv, "language_model.model.layers.3.cross_attn.k_norm.weight"));
+        Assert.False(Has(inv, "language_model.model.layers.3.self_attn.q_proj.weight"));
+        Assert.True(Has(inv, "vision_model.global_transformer.layers.7.gate_ffn"));
+
+        // And the cross layers hold no text KV cache; each image is 4 tiles x 1,601 tokens
+        Assert.Equal(AttentionLayerKind.None, spec.LayerKind(3));
+        Assert.Equal(AttentionLayerKind.Full, spec.LayerKind(4));
+        Assert.Equal(6404, spec.Vision!.TokensPerImage);
+    }
 }
