@@ -228,6 +228,17 @@ public sealed record VisionTowerSpec
 
     /// <summary>Soft tokens each image becomes in the language model's sequence, when fixed (Gemma 3: 256).</summary>
     public int? TokensPerImage { get; init; }
+
+    /// <summary>Decoder layers that attend to the image through cross-attention (Llama 3.2 Vision: 8), each caching K and
+    /// V of every image token; 0 when image tokens are part of the decoder's own sequence.</summary>
+    public int CrossAttentionLayers { get; init; }
+
+    /// <summary>The tokens one image costs: <see cref="TokensPerImage"/> when the family fixes it, else
+    /// (image size / patch size)² / <see cref="SpatialMergeSize"/>² for one image at the tower's input size; 0 for a
+    /// dynamic-resolution tower (Qwen2-VL), whose count depends on the image.</summary>
+    /// <remarks>One tile, no thumbnail or separator tokens: tiling processors (LLaVA-NeXT, Idefics3, Llama 4) give more
+    /// for large images.</remarks>
+    public long ImageTokens => TokensPerImage ?? (ImageSize == 0 ? 0 : Patches / ((long)SpatialMergeSize * SpatialMergeSize));
 }
 
 /// <summary>Family-specific details that the tensor generator needs and the common fields do not carry.</summary>

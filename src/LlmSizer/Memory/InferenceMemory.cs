@@ -138,6 +138,7 @@ internal static class InferenceMemory
             () => $"{b} seq × {N(fullTokens)} tokens (context {N(ctx)} rounded up to {VllmBlockSize}-token blocks) × {N(perTokenFull)} B/token/GPU" +
                   $" ({KvText(p, kvType)})" + (spec.SlidingWindow is not null && swaTokens < fullTokens ? $"; sliding-window layers hold {N(swaTokens)} tokens" : ""),
             "vllm/v1/kv_cache_interface.py page_size_bytes; memory-physics.md §1.1, §1.5");
+        CrossAttention(p, blockTokens: VllmBlockSize);
         Recurrent(p, llamaCpp: false, p.Gpus);
 
         // Profile-run activation peak (torch.cuda.max_memory_allocated minus weights). The dummy forward over
@@ -220,6 +221,7 @@ internal static class InferenceMemory
         long kv = checked(kvGpu * b);
         p.Add("kv_cache", kv, checked(kv * p.Gpus), () => $"DynamicCache: {b} seq × {N(ctx)} tokens × {N(perTok)} B/token ({KvText(p, kvType)})",
             "transformers DynamicCache grows per token, no padding; memory-physics.md §1.5");
+        CrossAttention(p, blockTokens: 1);
         Recurrent(p, llamaCpp: false, p.Gpus);
 
         // Prefill transient: one layer's working set over the prompt, plus eager attention scores when not using SDPA/FA.
@@ -309,6 +311,29 @@ internal static class InferenceMemory
         p.Add("compute_buffer", compute, checked(compute * p.Pp * p.Dp), () => cformula() + (copies ? " (pipeline parallel: n_copies = 4 on the inputs)" : ""),
             "llama.cpp ggml_backend_sched_reserve worst-case graph; memory-physics.md §3.1");
         Overhead(p, DefaultOverheadBytes, static () => "CUDA context (512 MiB, lazy module loading); llama.cpp's own buffers are exact");
+    }
+
+    /// <summary>Cross-attention layers (Llama 3.2 Vision) cache K and V of every image token of a sequence, not of its text:
+    /// images × tokens per image × cross layers × 2 × kv heads × head_dim per sequence (vLLM: in 16-token blocks, as
+    /// its cross-attention KV spec; transformers: the cross-attention layers' cache entries).</summary>
+    private static void CrossAttention(EstimatePlan p, int blockTokens)
+    {
+        var spec = p.Spec;
+        if (spec.Vision is not { CrossAttentionLayers: > 0 } vision || p.ImageTokens == 0)
+        {
+            return;
+        }
+
+        long tokens = KvCache.CeilDiv(p.ImageTokens, blockTokens) * blockTokens;
+        long kv = KvCache.KvHeadsPerRank(spec.KvHeads, p.Tp);
+        long perToken = checked(vision.CrossAttentionLayers * (p.KvType.SizeOf(kv * spec.HeadDim).Bytes + p.KvType.SizeOf(kv * spec.VHeadDim).Bytes));
+        long perSeq = checked(tokens * perToken);
+        long perGpu = checked((p.Pp == 1 ? perSeq : KvCache.CeilDiv(perSeq, p.Pp)) * p.W.Batch);
+        int b = p.W.Batch;
+        p.Add("cross_attention_kv", perGpu, checked(perGpu * p.Gpus),
+            () => $"{b} seq × {N(tokens)} image tokens ({p.W.Images} × {N(vision.ImageTokens)}{(blockTokens > 1 ? $", rounded up to {blockTokens}-token blocks" : "")}) × " +
+                  $"{vision.CrossAttentionLayers} cross-attention layers × 2 × {kv} kv heads × head_dim {spec.HeadDim} × {p.KvType.Name} = {N(perToken)} B/token",
+            "transformers MllamaTextCrossAttention (K, V from the vision tokens); vllm/v1/kv_cache_interface.py CrossAttentionSpec");
     }
 
     /// <summary>State-space and linear-attention layers keep a fixed recurrent state per sequence (conv + SSM state),

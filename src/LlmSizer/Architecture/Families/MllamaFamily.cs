@@ -68,7 +68,11 @@ internal sealed class MllamaFamily : IArchitectureFamily
 
         // Every tile carries its patches and a class token; the cross layers attend to all of them.
         long perImage = checked((long)tiles * (tower.Patches + 1));
-        tower = tower with { TokensPerImage = perImage <= int.MaxValue ? (int)perImage : throw vision.Error("max_num_tiles", "expected fewer vision tokens per image") };
+        tower = tower with
+        {
+            TokensPerImage = perImage <= int.MaxValue ? (int)perImage : throw vision.Error("max_num_tiles", "expected fewer vision tokens per image"),
+            CrossAttentionLayers = cross.Count,
+        };
         var details = new MllamaDetails
         {
             CrossLayers = [.. Enumerable.Range(0, spec.Layers).Select(cross.Contains)],
