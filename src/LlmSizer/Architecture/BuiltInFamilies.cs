@@ -39,6 +39,7 @@ internal static class BuiltInFamilies
         new OlmoFamily(),
         new OlmoeFamily(),
         new GraniteFamily(),
+        new GraniteMoeFamily(),
         new SmolLM3Family(),
         new WhisperFamily(),
         new Qwen2VlFamily(),

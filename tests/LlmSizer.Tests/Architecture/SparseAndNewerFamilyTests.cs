@@ -365,4 +365,23 @@ public class SparseAndNewerFamilyTests
         Assert.Equal(AttentionLayerKind.Full, spec.LayerKind(4));
         Assert.Equal(6404, spec.Vision!.TokensPerImage);
     }
+
+    [Fact]
+    public void GraniteMoe_FusedExperts_CountedByHand()
+    {
+        // Given ibm-granite/granite-3.0-1b-a400m-base: every layer 32 experts of 512, top-8, tied embeddings
+        var (spec, inv) = ReadSpecConfig("granite-3.0-1b-a400m-base.json");
+
+        // Then per layer q, o [1024, 1024], k, v [512, 1024] = 3,145,728; router 32 x 1024; input_linear
+        // [32, 1024, 1024]; output_linear [32, 1024, 512]; norms 2,048 -> 53,512,192 x 24; embedding 49155 x 1024; norm
+        long layer = 3_145_728L + (32 * 1024) + (32L * 1024 * 1024) + (32L * 1024 * 512) + 2048;
+        Assert.Equal((24 * layer) + (49_155L * 1024) + 1024, inv.TotalParameters.Value);
+        Assert.Equal([32L, 1024L, 1024L], Shape(inv, "model.layers.0.block_sparse_moe.input_linear.weight"));
+        Assert.Equal([32L, 1024L, 512L], Shape(inv, "model.layers.23.block_sparse_moe.output_linear.weight"));
+        Assert.False(Has(inv, "lm_head.weight"));
+
+        // And 8 of 32 experts are active: 24/32 of the expert weights drop out
+        Assert.Equal(inv.TotalParameters.Value - (24L * 24 * 3 * 1024 * 512), inv.ActiveParameters.Value);
+        Assert.Equal(8, spec.Moe!.ActiveExperts);
+    }
 }

@@ -72,6 +72,11 @@ public enum MoeLayout
     /// <summary>gpt-oss: <c>mlp.router</c> with bias and fused <c>mlp.experts.gate_up_proj</c>/<c>down_proj</c> with biases.</summary>
     GptOss,
 
+    /// <summary>Granite MoE: <c>block_sparse_moe.router.layer</c> [E, hidden] and every expert in two fused tensors,
+    /// <c>block_sparse_moe.input_linear</c> [E, 2 × intermediate, hidden] and <c>output_linear</c> [E, hidden, intermediate]
+    /// (<c>GraniteMoeParallelExperts</c>).</summary>
+    GraniteMoe,
+
     /// <summary>ERNIE 4.5 MoE: DeepSeek's names (<c>mlp.gate</c>, <c>mlp.experts.{e}.*_proj</c>, <c>mlp.shared_experts</c>) plus
     /// <c>mlp.moe_statics.e_score_correction_bias</c> [1, experts], an <c>nn.Parameter</c> with <c>requires_grad=False</c>
     /// (<c>Ernie4_5_MoeStatics</c>), so counted by <c>num_parameters()</c> unlike DeepSeek's buffer.</summary>

@@ -250,6 +250,11 @@ internal static class DecoderGenerator
                 b.AddExpert(p + "mlp.experts.down_proj", l, e, k, e, i, h);
                 b.AddExpert(p + "mlp.experts.down_proj_bias", l, e, k, e, h);
                 return;
+            case MoeLayout.GraniteMoe:
+                b.Add(p + "block_sparse_moe.router.layer.weight", TensorGroup.Mlp, l, e, h);
+                b.AddExpert(p + "block_sparse_moe.input_linear.weight", l, e, k, e, 2 * i, h);
+                b.AddExpert(p + "block_sparse_moe.output_linear.weight", l, e, k, e, h, i);
+                return;
             default:
                 b.Add(p + "mlp.gate.weight", TensorGroup.Mlp, l, e, h);
                 if (d.RouterCorrectionBias)
