@@ -384,4 +384,16 @@ public class SparseAndNewerFamilyTests
         Assert.Equal(inv.TotalParameters.Value - (24L * 24 * 3 * 1024 * 512), inv.ActiveParameters.Value);
         Assert.Equal(8, spec.Moe!.ActiveExperts);
     }
+
+    [Fact]
+    public void FalconH1_7B_TensorCountMatchesThePublished751()
+    {
+        // Given tiiuae/Falcon-H1-7B-Base (44 layers, gated norm on)
+        var (_, inv) = ReadSpecConfig("falcon-h1-7b-base.json");
+
+        // Then 17 tensors per layer + embed, final norm and lm_head, and the published total
+        Assert.Equal((17 * 44) + 3, inv.Tensors.Length);
+        Assert.Equal(7_585_648_736L, inv.TotalParameters.Value);
+        Assert.Equal([3072L], Shape(inv, "model.layers.43.mamba.norm.weight"));
+    }
 }
