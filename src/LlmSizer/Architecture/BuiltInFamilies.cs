@@ -49,6 +49,7 @@ internal static class BuiltInFamilies
         new GraniteMoeHybridFamily(),
         new Idefics3Family(),
         new Qwen3NextFamily(),
+        new Qwen35Family(),
         new Glm4Family(),
         new Glm4MoeFamily(),
         new Ernie45Family(),

@@ -396,4 +396,37 @@ public class SparseAndNewerFamilyTests
         Assert.Equal(7_585_648_736L, inv.TotalParameters.Value);
         Assert.Equal([3072L], Shape(inv, "model.layers.43.mamba.norm.weight"));
     }
+
+    [Fact]
+    public void Qwen35_HybridDecoderAndVisionTower_ReconcileWithTheHubTotals()
+    {
+        // Given Qwen/Qwen3.5-9B, whose Hub headers hold 9,653,104,368 parameters in 775 tensors, 9,197,093,888 of them
+        // under the language model (its MTP block included)
+        var (spec, inv) = ReadSpecConfig("qwen3.5-9b.json");
+        var parts = inv.ByComponent();
+
+        // Then the language model by hand: 24 delta-net layers (in_proj_qkv [2*2048 + 4096, 4096], in_proj_z
+        // [4096, 4096], in_proj_b/a [32, 4096], conv1d [8192, 1, 4], dt_bias, A_log [32], norm [128], out_proj
+        // [4096, 4096] = 67,403,968), 8 gated attention layers (q [2*16*256, 4096], k, v [1024, 4096], o [4096, 4096],
+        // q_norm/k_norm [256] = 58,720,768), a 3*4096*12288 MLP and two norms in each; untied embeddings; norm
+        long mlp = 3L * 4096 * 12288, norms = 2 * 4096;
+        long lm = (24 * (67_403_968L + mlp + norms)) + (8 * (58_720_768L + mlp + norms)) + (2L * 248_320 * 4096) + 4096;
+        Assert.Equal(lm, parts[ModelComponent.LanguageModel].Value);
+
+        // And the MTP block the checkpoint adds (one attention layer, fc [4096, 8192], three norms) closes the gap
+        long mtp = 58_720_768L + mlp + norms + (4096L * 8192) + (3 * 4096);
+        Assert.Equal(9_197_093_888L, lm + mtp);
+
+        // And the vision tower and merger are the rest of the Hub total
+        Assert.Equal(9_653_104_368L - 9_197_093_888L, parts[ModelComponent.VisionTower].Value + parts[ModelComponent.Projector].Value);
+        Assert.Equal((4608L * 4608) + 4608 + (4096L * 4608) + 4096 + 2304, parts[ModelComponent.Projector].Value);
+
+        // And the tensors: 760 here + the 15 of the MTP block = the 775 in the headers
+        Assert.Equal(775 - 15, inv.Tensors.Length);
+        Assert.Equal([8192L, 4096L], Shape(inv, "model.language_model.layers.0.linear_attn.in_proj_qkv.weight"));
+        Assert.Equal([8192L, 4096L], Shape(inv, "model.language_model.layers.3.self_attn.q_proj.weight"));
+        Assert.Equal([1152L, 3L, 2L, 16L, 16L], Shape(inv, "model.visual.patch_embed.proj.weight"));
+        Assert.Equal(LayerMixer.LinearAttention, spec.MixerOf(0));
+        Assert.Equal(LayerMixer.Attention, spec.MixerOf(3));
+    }
 }

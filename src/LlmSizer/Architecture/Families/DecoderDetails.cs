@@ -132,6 +132,11 @@ public sealed record DecoderDetails : FamilyDetails
     /// <summary>Qwen3-Next: gated attention, whose <c>q_proj</c> also yields the output gate ([2 × heads × head_dim, hidden]).</summary>
     public bool GatedAttention { get; init; }
 
+    /// <summary>Qwen3.5: the gated delta net's input projections stored apart (<c>in_proj_qkv</c>, <c>in_proj_z</c>,
+    /// <c>in_proj_b</c>, <c>in_proj_a</c>) instead of Qwen3-Next's fused <c>in_proj_qkvz</c> and <c>in_proj_ba</c>; the same
+    /// parameters.</summary>
+    public bool SplitDeltaNetProjections { get; init; }
+
     /// <summary>gpt-oss: a learned attention sink per head (<c>self_attn.sinks</c>).</summary>
     public bool AttentionSinks { get; init; }
 

@@ -45,7 +45,7 @@ internal static class DecoderGenerator
             var p = $"{d.Prefix}layers.{l}.";
             if (spec.MixerOf(l) == LayerMixer.LinearAttention && spec.LinearAttention is { } linear)
             {
-                AddGatedDeltaNet(b, spec, linear, p + "linear_attn.", l);
+                AddGatedDeltaNet(b, spec, linear, p + "linear_attn.", l, d.SplitDeltaNetProjections);
             }
             else if (spec.Mla is { } mla)
             {
@@ -152,12 +152,24 @@ internal static class DecoderGenerator
     /// <summary>Qwen3-Next's linear attention (<c>Qwen3NextGatedDeltaNet</c>): <c>in_proj_qkvz</c> [2·Kdim + 2·Vdim, hidden],
     /// <c>in_proj_ba</c> [2·value heads, hidden], a depthwise <c>conv1d</c> over q, k, v without bias, <c>dt_bias</c> and
     /// <c>A_log</c> [value heads], the gated RMSNorm <c>norm</c> [value head dim], <c>out_proj</c> [hidden, Vdim].</summary>
-    private static void AddGatedDeltaNet(InventoryBuilder b, ArchitectureSpec spec, LinearAttentionSpec la, string p, int l)
+    private static void AddGatedDeltaNet(InventoryBuilder b, ArchitectureSpec spec, LinearAttentionSpec la, string p, int l, bool split)
     {
         long h = spec.Hidden, keyDim = (long)la.KeyHeads * la.KeyHeadDim, valueDim = (long)la.ValueHeads * la.ValueHeadDim;
         const TensorGroup S = TensorGroup.Ssm;
-        b.Add(p + "in_proj_qkvz.weight", S, l, (2 * keyDim) + (2 * valueDim), h);
-        b.Add(p + "in_proj_ba.weight", S, l, 2L * la.ValueHeads, h);
+        if (split)
+        {
+            // Qwen3_5GatedDeltaNet: q, k and v in one projection, the output gate z, and the per-head b and a apart.
+            b.Add(p + "in_proj_qkv.weight", S, l, (2 * keyDim) + valueDim, h);
+            b.Add(p + "in_proj_z.weight", S, l, valueDim, h);
+            b.Add(p + "in_proj_b.weight", S, l, la.ValueHeads, h);
+            b.Add(p + "in_proj_a.weight", S, l, la.ValueHeads, h);
+        }
+        else
+        {
+            b.Add(p + "in_proj_qkvz.weight", S, l, (2 * keyDim) + (2 * valueDim), h);
+            b.Add(p + "in_proj_ba.weight", S, l, 2L * la.ValueHeads, h);
+        }
+
         b.Add(p + "conv1d.weight", S, l, la.ConvChannels, 1, la.ConvKernel);
         b.Add(p + "dt_bias", S, l, la.ValueHeads);
         b.Add(p + "A_log", S, l, la.ValueHeads);
