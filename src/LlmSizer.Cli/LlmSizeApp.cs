@@ -142,7 +142,7 @@ internal static class LlmSizeApp
     }
 
     /// <summary>The longest error line printed; longer messages (an echoed 1 MiB argument) are cut.</summary>
-    private const int MaxMessageLength = 400;
+    private const int MaxMessageLength = 500;
 
     /// <summary>Keeps a message to one safe line: the first line only (library messages are one line already; .NET I/O
     /// messages may not be), control characters (ANSI escapes from an echoed argument) dropped, and long text cut.</summary>

@@ -74,4 +74,30 @@ public sealed record ModelInfo
     /// <summary>The parameter report of <see cref="Inventory"/>.</summary>
     /// <returns>The report.</returns>
     public ParameterReport Parameters() => ParameterReport.From(Inventory);
+
+    /// <summary>The language model alone: the tensors of <see cref="ModelComponent.LanguageModel"/> (the vision tower,
+    /// projector and audio encoder of a multimodal model dropped) and the architecture without its vision tower, as when a
+    /// multimodal checkpoint serves text only.</summary>
+    /// <returns>This model when it has no other component; otherwise the reduced model, with a warning saying what was
+    /// left out.</returns>
+    public ModelInfo LanguageModelOnly()
+    {
+        var others = Inventory.Tensors.Where(t => t.Component != ModelComponent.LanguageModel).ToList();
+        if (others.Count == 0 && Architecture?.Vision is null)
+        {
+            return this;
+        }
+
+        var left = others.Where(t => t.Kind == TensorKind.Parameter).GroupBy(t => t.Component)
+            .Select(g => $"{ModelComponents.Name(g.Key)} {g.Sum(t => t.Elements):N0}")
+            .ToList();
+        return this with
+        {
+            Inventory = new TensorInventory(Inventory.Tensors.Where(t => t.Component == ModelComponent.LanguageModel)),
+            Architecture = Architecture is { } spec ? spec with { Vision = null } : null,
+            Warnings = [.. Warnings, left.Count == 0
+                ? "text only: the language model alone is counted"
+                : $"text only: the language model alone is counted ({string.Join(", ", left)} parameters left out)"],
+        };
+    }
 }

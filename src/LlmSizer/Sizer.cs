@@ -57,6 +57,10 @@ public sealed record ParametersRequest
 
     /// <summary>Include parameters per layer in the result's documents.</summary>
     public bool LayersDetail { get; init; }
+
+    /// <summary>Count the language model alone (<see cref="ModelInfo.LanguageModelOnly"/>): a multimodal model without its
+    /// vision tower, projector and audio encoder.</summary>
+    public bool TextOnly { get; init; }
 }
 
 /// <summary>What a parameters result shows besides the summary.</summary>
@@ -83,6 +87,10 @@ public sealed record MemoryRequest
 
     /// <summary>The workload (default: inference on one GPU with every engine default).</summary>
     public Workload Workload { get; init; } = new();
+
+    /// <summary>Size the language model alone (<see cref="ModelInfo.LanguageModelOnly"/>): weights without the vision
+    /// tower, projector and audio encoder, and no image tokens.</summary>
+    public bool TextOnly { get; init; }
 }
 
 /// <summary>The front door for callers (the CLI, the web API, NuGet users): load a model, count it, estimate its memory.
@@ -126,6 +134,11 @@ public static class Sizer
     {
         ArgumentNullException.ThrowIfNull(request);
         var model = request.Model.Resolve();
+        if (request.TextOnly)
+        {
+            model = model.LanguageModelOnly();
+        }
+
         InventoryComparison? check = null;
         if (request.Check)
         {
@@ -177,7 +190,8 @@ public static class Sizer
     public static MemoryEstimate Memory(MemoryRequest request)
     {
         ArgumentNullException.ThrowIfNull(request);
-        return MemoryEstimator.Estimate(PreparedModel.For(request.Model.Resolve()), request.Workload);
+        var model = request.Model.Resolve();
+        return MemoryEstimator.Estimate(PreparedModel.For(request.TextOnly ? model.LanguageModelOnly() : model), request.Workload);
     }
 
     /// <summary>Plans deployments: which GPUs, how many, the longest context, vLLM's KV budget and concurrency,

@@ -18,6 +18,7 @@ internal sealed class MemoryCommand : ICliCommand
     private readonly Func<string, ModelInfo> _resolve;
     private readonly Argument<string?> _model = CommonOptions.ModelArgument();
     private readonly Option<bool> _json = CommonOptions.Json();
+    private readonly Option<bool> _textOnly = new("--text-only") { Description = "Size the language model alone (a multimodal model without its vision tower, projector and audio encoder)." };
     private readonly Option<bool> _si = new("--si") { Description = "Show GB (10^9) instead of GiB (2^30)." };
     private readonly WorkloadFlags _flags = new();
 
@@ -33,6 +34,7 @@ internal sealed class MemoryCommand : ICliCommand
         var command = new Command("memory", "Estimate GPU memory for inference or training: every component, its formula and assumptions.");
         command.Arguments.Add(_model);
         command.Options.Add(_json);
+        command.Options.Add(_textOnly);
         command.Options.Add(_si);
         _flags.AddTo(command);
 
@@ -50,7 +52,7 @@ internal sealed class MemoryCommand : ICliCommand
         var modelArg = p.GetValue(_model) ?? throw new UsageException("memory: expected a MODEL (see 'llmsize memory --help').");
         // Flags are checked before the model is loaded: a bad flag costs nothing.
         var workload = WorkloadParser.Parse(_flags.Options(p));
-        var estimate = Sizer.Memory(new MemoryRequest { Model = new ModelRequest { Loaded = _resolve(modelArg) }, Workload = workload });
+        var estimate = Sizer.Memory(new MemoryRequest { Model = new ModelRequest { Loaded = _resolve(modelArg) }, Workload = workload, TextOnly = p.GetValue(_textOnly) });
         if (p.GetValue(_json))
         {
             JsonOutput.Write(context.Out, ContractJson.Serialize(ContractMapper.Memory(estimate)));

@@ -17,6 +17,7 @@ internal sealed class ParamsCommand : ICliCommand
     private readonly Option<bool> _json = CommonOptions.Json();
     private readonly Option<bool> _tensors = new("--tensors") { Description = "List every tensor: name, shape, dtype, elements, bytes." };
     private readonly Option<bool> _layersDetail = new("--layers-detail") { Description = "Show parameters per layer." };
+    private readonly Option<bool> _textOnly = new("--text-only") { Description = "Count the language model alone (a multimodal model without its vision tower, projector and audio encoder)." };
     private readonly Option<bool> _check = new("--check") { Description = "Compare the tensors read from checkpoint files with those the config implies; exit 3 on any difference." };
 
     // Manual architecture flags. Numbers are read as text so that "abc" or "-3" is a bad flag value (exit 1, naming the
@@ -57,7 +58,7 @@ internal sealed class ParamsCommand : ICliCommand
         command.Arguments.Add(_model);
         foreach (var option in new Option[]
         {
-            _json, _tensors, _layersDetail, _check, _layers, _hidden, _heads, _vocab, _kvHeads, _intermediate, _gated, _tied,
+            _json, _tensors, _layersDetail, _check, _textOnly, _layers, _hidden, _heads, _vocab, _kvHeads, _intermediate, _gated, _tied,
             _headDim, _bias, _norm, _maxPositions, _learnedPositions, _experts, _topK, _expertIntermediate,
         })
         {
@@ -76,6 +77,7 @@ internal sealed class ParamsCommand : ICliCommand
             Check = parseResult.GetValue(_check),
             Tensors = parseResult.GetValue(_tensors),
             LayersDetail = parseResult.GetValue(_layersDetail),
+            TextOnly = parseResult.GetValue(_textOnly),
         });
         if (parseResult.GetValue(_json))
         {

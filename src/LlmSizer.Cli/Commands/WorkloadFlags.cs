@@ -12,6 +12,7 @@ internal sealed class WorkloadFlags
     internal readonly Option<string?> _dtype = Text("--dtype", "Weight format: f16, bf16, f32, fp8, int8, int4, nf4, gptq-int4, awq, q8_0, q4_k_m ... (default: the checkpoint's, the config's torch_dtype otherwise).", "D");
     internal readonly Option<string?> _context = Text("--context", "Tokens per sequence, e.g. 8192 or 32k (default 4096 or the model's maximum).", "N");
     internal readonly Option<string?> _batch = Text("--batch", "Concurrent sequences (inference) or micro-batch (training); default 1.", "N");
+    internal readonly Option<string?> _images = Text("--images", "Images per sequence of a vision-language model: each adds its image tokens (from the vision config) to the context, or to the cross-attention cache (Llama 3.2 Vision); default 0.", "N");
     internal readonly Option<string?> _kvDtype = Text("--kv-dtype", "KV cache type: f16, bf16, f32, fp8, q8_0, q4_0 ... (default f16 / the compute dtype).", "D");
     internal readonly Option<string?> _gpus = Text("--gpus", "GPUs in total (default tp × pp).", "N");
     internal readonly Option<string?> _tp = Text("--tp", "Tensor-parallel size (default 1).", "N");
@@ -42,7 +43,7 @@ internal sealed class WorkloadFlags
     {
         foreach (var option in new Option[]
         {
-            _mode, _dtype, _context, _batch, _kvDtype, _gpus, _tp, _pp, _zero, _optimizer, _loraRank, _loraTargets, _qlora,
+            _mode, _dtype, _context, _batch, _images, _kvDtype, _gpus, _tp, _pp, _zero, _optimizer, _loraRank, _loraTargets, _qlora,
             _recompute, _attn, _engine, _ubatch, _flashAttn, _swaFull, _gpuUtil, _overhead, _maxMmTokens, _maxBatchedTokens, _maxSeqs,
         })
         {
@@ -65,6 +66,7 @@ internal sealed class WorkloadFlags
         Dtype = p.GetValue(_dtype),
         Context = p.GetValue(_context),
         Batch = p.GetValue(_batch),
+        Images = p.GetValue(_images),
         KvDtype = p.GetValue(_kvDtype),
         Gpus = p.GetValue(_gpus),
         TensorParallel = p.GetValue(_tp),

@@ -50,6 +50,10 @@ public enum LayerMixer
 
     /// <summary>Linear attention (Qwen3-Next's gated delta net): a fixed-size recurrent state per sequence.</summary>
     LinearAttention,
+
+    /// <summary>Attention and a Mamba-2 mixer side by side on the same input (Falcon-H1's parallel hybrid): the layer holds
+    /// both a KV cache and a recurrent SSM state.</summary>
+    AttentionAndSsm,
 }
 
 /// <summary>The version of a state-space mixer.</summary>
@@ -164,6 +168,24 @@ public sealed record MlaSpec
 
     /// <summary>The per-head value dimension.</summary>
     public required int VHeadDim { get; init; }
+
+    /// <summary>DeepSeek Sparse Attention's lightning indexer (DeepSeek-V3.2), or null when attention is dense.</summary>
+    public SparseIndexerSpec? Indexer { get; init; }
+}
+
+/// <summary>The lightning indexer of DeepSeek Sparse Attention (DeepSeek-V3.2, <c>DeepseekV32Indexer</c>): per layer a
+/// query projection from the MLA query latent, one shared key of <see cref="HeadDim"/> per token (cached beside the MLA
+/// latent) and per-head weights; it keeps the <see cref="TopK"/> best-scoring tokens for each query.</summary>
+public sealed record SparseIndexerSpec
+{
+    /// <summary>Indexer heads (<c>index_n_heads</c>).</summary>
+    public required int Heads { get; init; }
+
+    /// <summary>The indexer head dimension (<c>index_head_dim</c>), also the width of the cached indexer key.</summary>
+    public required int HeadDim { get; init; }
+
+    /// <summary>Tokens each query attends to (<c>index_topk</c>).</summary>
+    public required int TopK { get; init; }
 }
 
 /// <summary>The image encoder of a multimodal model (a ViT such as SigLIP), with the projector that feeds the
@@ -206,6 +228,17 @@ public sealed record VisionTowerSpec
 
     /// <summary>Soft tokens each image becomes in the language model's sequence, when fixed (Gemma 3: 256).</summary>
     public int? TokensPerImage { get; init; }
+
+    /// <summary>Decoder layers that attend to the image through cross-attention (Llama 3.2 Vision: 8), each caching K and
+    /// V of every image token; 0 when image tokens are part of the decoder's own sequence.</summary>
+    public int CrossAttentionLayers { get; init; }
+
+    /// <summary>The tokens one image costs: <see cref="TokensPerImage"/> when the family fixes it, else
+    /// (image size / patch size)² / <see cref="SpatialMergeSize"/>² for one image at the tower's input size; 0 for a
+    /// dynamic-resolution tower (Qwen2-VL), whose count depends on the image.</summary>
+    /// <remarks>One tile, no thumbnail or separator tokens: tiling processors (LLaVA-NeXT, Idefics3, Llama 4) give more
+    /// for large images.</remarks>
+    public long ImageTokens => TokensPerImage ?? (ImageSize == 0 ? 0 : Patches / ((long)SpatialMergeSize * SpatialMergeSize));
 }
 
 /// <summary>Family-specific details that the tensor generator needs and the common fields do not carry.</summary>

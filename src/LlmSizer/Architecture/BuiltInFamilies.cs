@@ -39,6 +39,7 @@ internal static class BuiltInFamilies
         new OlmoFamily(),
         new OlmoeFamily(),
         new GraniteFamily(),
+        new GraniteMoeFamily(),
         new SmolLM3Family(),
         new WhisperFamily(),
         new Qwen2VlFamily(),
@@ -48,6 +49,14 @@ internal static class BuiltInFamilies
         new GraniteMoeHybridFamily(),
         new Idefics3Family(),
         new Qwen3NextFamily(),
+        new Qwen35Family(),
         new Glm4Family(),
+        new Glm4MoeFamily(),
+        new Ernie45Family(),
+        new Ernie45MoeFamily(),
+        new Exaone4Family(),
+        new FalconH1Family(),
+        new Llama4Family(),
+        new MllamaFamily(),
     ];
 }

@@ -148,7 +148,8 @@ internal static class ShardAssembly
 
         // An architecture we have no family for is still counted exactly from its tensors; say which parts are generic.
         var warnings = new List<string>();
-        if (file.Architecture is { Length: > 0 } arch)
+        // (An mmproj file, architecture "clip", is the vision part of a model: MmprojNote says so.)
+        if (file.Architecture is { Length: > 0 } arch && arch != "clip")
         {
             string a = MessageText.Clean(arch, 80);
             if (spec is null)
@@ -166,7 +167,7 @@ internal static class ShardAssembly
             Name = Path.GetFileName(path),
             Source = ModelSourceKind.Gguf,
             Architecture = spec,
-            Warnings = warnings,
+            Warnings = [.. MmprojNote(file), .. warnings],
             Inventory = Inventory(TensorClassifier.Finish(tensors, spec)),
             Files = files,
             FileBytes = new ByteSize(file.FileLength),
@@ -174,6 +175,34 @@ internal static class ShardAssembly
             FormatVersion = (int)file.Version,
             Alignment = (int)file.Alignment,
         };
+    }
+
+    /// <summary>A note for a llama.cpp multimodal projector file (mmproj, <c>general.architecture</c> "clip"): its tensors
+    /// are the vision tower (<c>v.</c>), audio encoder (<c>a.</c>) and projector (<c>mm.</c>) of a model whose language model
+    /// is another GGUF file (tools/mtmd/clip-impl.h <c>KEY_PROJ_TYPE</c> "clip.projector_type", <c>KEY_HAS_VISION_ENC</c>
+    /// "clip.has_vision_encoder", <c>KEY_HAS_AUDIO_ENC</c> "clip.has_audio_encoder").</summary>
+    private static IReadOnlyList<string> MmprojNote(GgufFile file)
+    {
+        if (!string.Equals(file.Architecture, "clip", StringComparison.Ordinal))
+        {
+            return [];
+        }
+
+        var type = (file.Get("clip.projector_type") ?? file.Get("clip.vision.projector_type"))?.Scalar as string;
+        var parts = new List<string>(3);
+        if (file.Get("clip.has_vision_encoder")?.Scalar is not false)
+        {
+            parts.Add("vision tower");
+        }
+
+        if (file.Get("clip.has_audio_encoder")?.Scalar is true)
+        {
+            parts.Add("audio encoder");
+        }
+
+        parts.Add("projector");
+        return [MessageText.Clean(string.Create(CultureInfo.InvariantCulture,
+            $"{Path.GetFileName(file.Path)} is a multimodal projector file (mmproj{(type is null ? "" : $", clip.projector_type '{type}'")}): the {string.Join(", ", parts)} of a model whose language model is a separate GGUF; memory needs that file."), 600)];
     }
 
     /// <summary>Reads safetensors files found in a folder (never a FIFO or device; see <see cref="LocalFiles"/>).</summary>

@@ -150,6 +150,7 @@ internal static class InferenceMemory
             () => $"{b} seq × {N(fullTokens)} tokens (context {N(ctx)} rounded up to {VllmBlockSize}-token blocks) × {N(perTokenFull)} B/token/GPU" +
                   $" ({KvText(p, kvType)})" + (spec.SlidingWindow is not null && swaTokens < fullTokens ? $"; sliding-window layers hold {N(swaTokens)} tokens" : ""),
             "vllm/v1/kv_cache_interface.py page_size_bytes; memory-physics.md §1.1, §1.5");
+        CrossAttention(p, blockTokens: VllmBlockSize);
         Recurrent(p, llamaCpp: false);
 
         // Profile-run activation peak (torch.cuda.max_memory_allocated minus weights). The dummy forward over
@@ -264,7 +265,8 @@ internal static class InferenceMemory
             () => $"{(hybrid ? "HybridCache" : "DynamicCache")}: {b} seq × {N(ctx)} tokens × {N(perTok)} B/token ({KvText(p, kvType)})" +
                   (hybrid && swaTokens < ctx ? $"; sliding-window layers hold {N(swaTokens)} tokens" : ""),
             "transformers DynamicCache grows per token, no padding (HybridCache caps sliding layers at the window); memory-physics.md §1.5");
-        CrossAttention(p, kvType);
+        EncoderDecoderCrossAttention(p, kvType);
+        CrossAttention(p, blockTokens: 1);
         Recurrent(p, llamaCpp: false);
 
         // Prefill transient: one layer's working set over the prompt, plus eager attention scores when not using SDPA/FA.
@@ -294,7 +296,7 @@ internal static class InferenceMemory
     /// once at the first step and kept for the whole generation (modeling_t5.py T5Attention with
     /// <c>is_cross_attention</c>; cache_utils.py EncoderDecoderCache). The encoder reads the prompt — the context — or,
     /// for Whisper, its fixed 30-second window of <c>max_source_positions</c> (1,500) frames.</summary>
-    private static void CrossAttention(EstimatePlan p, DataType kvType)
+    private static void EncoderDecoderCrossAttention(EstimatePlan p, DataType kvType)
     {
         var spec = p.Spec;
         if (spec.DecoderLayers is null || spec.IsEncoderOnly)
@@ -390,6 +392,29 @@ internal static class InferenceMemory
         Overhead(p, DefaultOverheadBytes, static () => "CUDA context (512 MiB, lazy module loading); llama.cpp's own buffers are exact");
     }
 
+    /// <summary>Cross-attention layers (Llama 3.2 Vision) cache K and V of every image token of a sequence, not of its text:
+    /// images × tokens per image × cross layers × 2 × kv heads × head_dim per sequence (vLLM: in 16-token blocks, as
+    /// its cross-attention KV spec; transformers: the cross-attention layers' cache entries).</summary>
+    private static void CrossAttention(EstimatePlan p, int blockTokens)
+    {
+        var spec = p.Spec;
+        if (spec.Vision is not { CrossAttentionLayers: > 0 } vision || p.ImageTokens == 0)
+        {
+            return;
+        }
+
+        long tokens = KvCache.CeilDiv(p.ImageTokens, blockTokens) * blockTokens;
+        long kv = KvCache.KvHeadsPerRank(spec.KvHeads, p.Tp);
+        long perToken = checked(vision.CrossAttentionLayers * (p.KvType.SizeOf(kv * spec.HeadDim).Bytes + p.KvType.SizeOf(kv * spec.VHeadDim).Bytes));
+        long perSeq = checked(tokens * perToken);
+        long perGpu = checked((p.Pp == 1 ? perSeq : KvCache.CeilDiv(perSeq, p.Pp)) * p.W.Batch);
+        int b = p.W.Batch;
+        p.Add("cross_attention_kv", perGpu, checked(perGpu * p.Gpus),
+            () => $"{b} seq × {N(tokens)} image tokens ({p.W.Images} × {N(vision.ImageTokens)}{(blockTokens > 1 ? $", rounded up to {blockTokens}-token blocks" : "")}) × " +
+                  $"{vision.CrossAttentionLayers} cross-attention layers × 2 × {kv} kv heads × head_dim {spec.HeadDim} × {p.KvType.Name} = {N(perToken)} B/token",
+            "transformers MllamaTextCrossAttention (K, V from the vision tokens); vllm/v1/kv_cache_interface.py CrossAttentionSpec");
+    }
+
     /// <summary>State-space and linear-attention layers keep a fixed recurrent state per sequence (conv + SSM state),
     /// whatever the context: llama.cpp in F32 (llama-model.cpp hard-wires recurrent_type_k/v = GGML_TYPE_F32; one cell per
     /// sequence, llama-memory-recurrent.cpp), vLLM and transformers in the model dtype (mamba_cache_dtype and
@@ -467,7 +492,9 @@ internal static class InferenceMemory
         int cached = Enumerable.Range(0, spec.CachedLayers).Count(l => KvCache.ElementsPerToken(spec, l, p.Tp, p.Engine) != (0, 0));
         if (spec.Mla is { } mla && p.Engine != InferenceEngine.Hf)
         {
-            return $"MLA: {cached} layers × (kv_lora_rank {mla.KvLoraRank} + rope {mla.QkRopeHeadDim}) × {kvType.Name}";
+            long ix = KvCache.IndexerBytesPerToken(spec, p.Engine, kvType);
+            return $"MLA: {cached} layers × (kv_lora_rank {mla.KvLoraRank} + rope {mla.QkRopeHeadDim}) × {kvType.Name}"
+                + (ix > 0 ? $" + sparse-attention indexer key {ix} B (index_head_dim {mla.Indexer!.HeadDim}, fp8 + fp32 scale per 128)" : "");
         }
 
         if (!spec.LayerKvHeads.IsDefaultOrEmpty)

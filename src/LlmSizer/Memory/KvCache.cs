@@ -44,11 +44,35 @@ internal static class KvCache
         return (kv * spec.HeadDim, kv * spec.VHeadDim);
     }
 
-    /// <summary>Bytes of one token's K and V in one layer: whole blocks per row.</summary>
+    /// <summary>Bytes of one token's K and V in one layer: whole blocks per row, plus the sparse-attention indexer key
+    /// where the model has one (<see cref="IndexerBytesPerToken"/>).</summary>
     public static long BytesPerToken(ArchitectureSpec spec, int layer, int tp, InferenceEngine engine, DataType kvType)
     {
         var (k, v) = ElementsPerToken(spec, layer, tp, engine);
-        return checked((k == 0 ? 0 : kvType.SizeOf(k).Bytes) + (v == 0 ? 0 : kvType.SizeOf(v).Bytes));
+        long indexer = k == 0 ? 0 : IndexerBytesPerToken(spec, engine, kvType);
+        return checked((k == 0 ? 0 : kvType.SizeOf(k).Bytes) + (v == 0 ? 0 : kvType.SizeOf(v).Bytes) + indexer);
+    }
+
+    /// <summary>The per-token, per-layer bytes of DeepSeek Sparse Attention's indexer key cache (DeepSeek-V3.2): one key of
+    /// <c>index_head_dim</c> per token, beside the MLA latent, not split by tensor parallelism (a single head).</summary>
+    /// <remarks>vLLM stores it as fp8 with one fp32 scale per 128 elements whatever the KV dtype
+    /// (vllm/model_executor/models/deepseek_v2.py <c>DeepseekV32IndexerCache(head_dim = index_head_dim + index_head_dim //
+    /// quant_block_size * 4, dtype=torch.uint8)</c>, quant_block_size 128): 132 B for index_head_dim 128. transformers keeps
+    /// it in the cache dtype (modeling_deepseek_v32.py <c>past_key_values.update_indexer</c>). llama.cpp has no sparse
+    /// attention: it runs the model densely and keeps no indexer key.</remarks>
+    public static long IndexerBytesPerToken(ArchitectureSpec spec, InferenceEngine engine, DataType kvType)
+    {
+        if (spec.Mla?.Indexer is not { } ix)
+        {
+            return 0;
+        }
+
+        return engine switch
+        {
+            InferenceEngine.Vllm => checked(ix.HeadDim + (ix.HeadDim / 128 * 4L)),
+            InferenceEngine.Hf => kvType.SizeOf(ix.HeadDim).Bytes,
+            _ => 0,
+        };
     }
 
     /// <summary>GGML_PAD(x, n).</summary>

@@ -254,6 +254,10 @@ internal sealed class EstimatePlan
 
     public required int Context { get; init; }
 
+    /// <summary>Image tokens per sequence (<see cref="Workload.Images"/> × tokens per image): in <see cref="Context"/>
+    /// unless the model attends to images through cross-attention, where they size <c>cross_attention_kv</c>.</summary>
+    public long ImageTokens { get; init; }
+
     public required int Gpus { get; init; }
 
     public required int Dp { get; init; }
@@ -315,7 +319,40 @@ internal sealed class EstimatePlan
             new("pp", (long)Pp),
             new("dp", (long)Dp),
         };
+        if (ImageTokens > 0)
+        {
+            bool cross = Spec.Vision is { CrossAttentionLayers: > 0 };
+            list.Insert(4, new("images", (long)W.Images));
+            list.Insert(5, new("image_tokens", ImageTokens, false, $"{W.Images} × {Spec.Vision!.ImageTokens} tokens per image"
+                + (cross ? ", cached by the cross-attention layers" : ", included in context")));
+        }
+
         return list;
+    }
+
+    // Workload.Images × the tower's tokens per image; errors name the images setting.
+    private static long ImageTokensOf(ArchitectureSpec spec, Workload w)
+    {
+        if (w.Images == 0)
+        {
+            return 0;
+        }
+
+        if (w.Images < 0)
+        {
+            throw new InvalidSettingException(SettingNames.Images, $"expected a non-negative number of images per sequence; found {w.Images}.");
+        }
+
+        if (w.Training is not null)
+        {
+            throw new InvalidSettingException(SettingNames.Images, "applies to inference; training sequences give their tokens in context.");
+        }
+
+        var vision = spec.Vision ?? throw new InvalidSettingException(SettingNames.Images,
+            $"expected a vision-language model; {spec.Family} has no vision tower (or only its language model is sized).");
+        return vision.ImageTokens > 0 ? checked(w.Images * vision.ImageTokens)
+            : throw new InvalidSettingException(SettingNames.Images,
+                $"expected a vision tower with a fixed image size; {vision.Kind} takes images at their own resolution, so give their tokens in context.");
     }
 
     public static EstimatePlan Create(PreparedModel prepared, Workload w)
@@ -470,6 +507,14 @@ internal sealed class EstimatePlan
         }
 
         int context = w.Context ?? EngineDefaults.Context(spec);
+        long imageTokens = ImageTokensOf(spec, w);
+        if (imageTokens > 0 && spec.Vision is { CrossAttentionLayers: 0 })
+        {
+            // The image tokens take places in the sequence, so in every layer's KV cache.
+            long withImages = context + imageTokens;
+            context = withImages <= int.MaxValue ? (int)withImages
+                : throw new InvalidSettingException(SettingNames.Images, $"expected context plus image tokens to fit in 2^31 tokens; found {withImages}.");
+        }
         var plan = new EstimatePlan
         {
             Prepared = prepared,
@@ -480,6 +525,7 @@ internal sealed class EstimatePlan
             Stored = prepared.Stored(format, w.UnquantizedType),
             Engine = engine,
             Context = context,
+            ImageTokens = imageTokens,
             Gpus = gpus,
             Tp = tp,
             Pp = pp,

@@ -87,12 +87,13 @@ public static class RecurrentState
 
     /// <summary>The number of layers of <paramref name="spec"/> that hold a recurrent SSM state.</summary>
     /// <param name="spec">The architecture.</param>
-    /// <returns>The count of <see cref="LayerMixer.Ssm"/> layers (0 without <see cref="ArchitectureSpec.Ssm"/>).</returns>
+    /// <returns>The count of <see cref="LayerMixer.Ssm"/> and <see cref="LayerMixer.AttentionAndSsm"/> layers (0 without
+    /// <see cref="ArchitectureSpec.Ssm"/>).</returns>
     /// <exception cref="ArgumentNullException"><paramref name="spec"/> is null.</exception>
     public static int SsmLayers(ArchitectureSpec spec)
     {
         ArgumentNullException.ThrowIfNull(spec);
-        return spec.Ssm is null ? 0 : Enumerable.Range(0, spec.Layers).Count(l => spec.MixerOf(l) == LayerMixer.Ssm);
+        return spec.Ssm is null ? 0 : Enumerable.Range(0, spec.Layers).Count(l => spec.MixerOf(l) is LayerMixer.Ssm or LayerMixer.AttentionAndSsm);
     }
 
     /// <summary>The recurrent-state bytes of one sequence over all SSM and linear-attention layers, on one tensor-parallel rank.</summary>

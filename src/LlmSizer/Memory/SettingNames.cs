@@ -12,6 +12,7 @@ public static class SettingNames
     public const string UnquantizedDtype = "unquantized_dtype";
     public const string Context = "context";
     public const string Batch = "batch";
+    public const string Images = "images";
     public const string KvDtype = "kv_dtype";
     public const string Gpus = "gpus";
     public const string TensorParallel = "tensor_parallel";

@@ -112,6 +112,11 @@ public sealed record Workload
     /// <summary>Sequences processed together (concurrent sequences for inference; the micro-batch for training).</summary>
     public int Batch { get; init; } = 1;
 
+    /// <summary>Images per sequence (inference on a vision-language model): each adds the model's image tokens
+    /// (<see cref="Architecture.VisionTowerSpec.ImageTokens"/>) to the sequence, or to the cross-attention cache of a
+    /// cross-attention model (Llama 3.2 Vision); 0 for text only.</summary>
+    public int Images { get; init; }
+
     /// <summary>The KV cache type (null: f16 for llama.cpp, the compute type elsewhere).</summary>
     public DataType? KvType { get; init; }
 

@@ -17,6 +17,9 @@ public sealed record WorkloadOptions
     public string? UnquantizedDtype { get; init; }
     public string? Context { get; init; }
     public string? Batch { get; init; }
+
+    /// <summary>Images per sequence (<see cref="Workload.Images"/>).</summary>
+    public string? Images { get; init; }
     public string? KvDtype { get; init; }
     public string? Gpus { get; init; }
     public string? TensorParallel { get; init; }
@@ -144,6 +147,7 @@ public static class WorkloadParser
             UnquantizedType = o.UnquantizedDtype is null ? null : ParseDataType(SettingNames.UnquantizedDtype, o.UnquantizedDtype),
             Context = o.Context is null ? null : SettingParser.ParseInt(SettingNames.Context, o.Context, 1, MaxContext),
             Batch = o.Batch is null ? 1 : SettingParser.ParseInt(SettingNames.Batch, o.Batch, 1, MaxBatch),
+            Images = o.Images is null ? 0 : SettingParser.ParseInt(SettingNames.Images, o.Images, 0, MaxBatch),
             KvType = o.KvDtype is null || o.KvDtype.Trim().Equals("auto", StringComparison.OrdinalIgnoreCase) ? null : ParseDataType(SettingNames.KvDtype, o.KvDtype),
             Gpus = o.Gpus is null ? null : SettingParser.ParseInt(SettingNames.Gpus, o.Gpus, 1, MaxGpus),
             TensorParallel = o.TensorParallel is null ? 1 : SettingParser.ParseInt(SettingNames.TensorParallel, o.TensorParallel, 1, MaxParallel),

@@ -41,7 +41,8 @@ public static class ModelComponents
     /// (after an optional leading <c>model.</c>): <c>vision_tower.</c>, <c>vision_model.</c> and <c>visual.</c> are the
     /// vision tower (except <c>visual.merger.</c>, Qwen2-VL's projector); <c>multi_modal_projector.</c>,
     /// <c>mm_projector.</c> and <c>connector.</c> are the projector; <c>audio_tower.</c> is the audio encoder; anything
-    /// else is the language model.</summary>
+    /// else is the language model. In llama.cpp's mmproj GGUF files, <c>v.</c> is the vision tower, <c>a.</c> the audio
+    /// encoder, <c>mm.</c> and <c>resampler.</c> the projector.</summary>
     /// <param name="name">The tensor name.</param>
     /// <returns>The component.</returns>
     /// <remarks>The prefixes are the submodule names of transformers' multimodal classes: Gemma3/LLaVA/Mistral3
@@ -51,6 +52,25 @@ public static class ModelComponents
     public static ModelComponent FromTensorName(string name)
     {
         ArgumentNullException.ThrowIfNull(name);
+
+        // llama.cpp multimodal projector files (mmproj GGUF, general.architecture "clip"; tools/mtmd/clip-impl.h):
+        // "v." vision encoder, "a." audio encoder, "mm." and "resampler." the projector. No language-model GGUF tensor
+        // name starts with these (src/llama-arch.cpp: token_embd, blk.N., output_norm, output, ...).
+        if (name.StartsWith("v.", StringComparison.Ordinal))
+        {
+            return ModelComponent.VisionTower;
+        }
+
+        if (name.StartsWith("a.", StringComparison.Ordinal))
+        {
+            return ModelComponent.AudioEncoder;
+        }
+
+        if (name.StartsWith("mm.", StringComparison.Ordinal) || name.StartsWith("resampler.", StringComparison.Ordinal))
+        {
+            return ModelComponent.Projector;
+        }
+
         // A span, not a substring: this runs once per tensor of every generated inventory.
         var path = name.StartsWith("model.", StringComparison.Ordinal) ? name.AsSpan("model.".Length) : name.AsSpan();
         if (path.StartsWith("visual.merger.", StringComparison.Ordinal))

@@ -71,6 +71,16 @@ public enum MoeLayout
 
     /// <summary>gpt-oss: <c>mlp.router</c> with bias and fused <c>mlp.experts.gate_up_proj</c>/<c>down_proj</c> with biases.</summary>
     GptOss,
+
+    /// <summary>Granite MoE: <c>block_sparse_moe.router.layer</c> [E, hidden] and every expert in two fused tensors,
+    /// <c>block_sparse_moe.input_linear</c> [E, 2 × intermediate, hidden] and <c>output_linear</c> [E, hidden, intermediate]
+    /// (<c>GraniteMoeParallelExperts</c>).</summary>
+    GraniteMoe,
+
+    /// <summary>ERNIE 4.5 MoE: DeepSeek's names (<c>mlp.gate</c>, <c>mlp.experts.{e}.*_proj</c>, <c>mlp.shared_experts</c>) plus
+    /// <c>mlp.moe_statics.e_score_correction_bias</c> [1, experts], an <c>nn.Parameter</c> with <c>requires_grad=False</c>
+    /// (<c>Ernie4_5_MoeStatics</c>), so counted by <c>num_parameters()</c> unlike DeepSeek's buffer.</summary>
+    Ernie,
 }
 
 /// <summary>The layout flags of a Llama-like decoder (Llama, Mistral, Mixtral, Qwen, Gemma, Phi-3, OLMo-2, StarCoder2,
@@ -121,6 +131,11 @@ public sealed record DecoderDetails : FamilyDetails
 
     /// <summary>Qwen3-Next: gated attention, whose <c>q_proj</c> also yields the output gate ([2 × heads × head_dim, hidden]).</summary>
     public bool GatedAttention { get; init; }
+
+    /// <summary>Qwen3.5: the gated delta net's input projections stored apart (<c>in_proj_qkv</c>, <c>in_proj_z</c>,
+    /// <c>in_proj_b</c>, <c>in_proj_a</c>) instead of Qwen3-Next's fused <c>in_proj_qkvz</c> and <c>in_proj_ba</c>; the same
+    /// parameters.</summary>
+    public bool SplitDeltaNetProjections { get; init; }
 
     /// <summary>gpt-oss: a learned attention sink per head (<c>self_attn.sinks</c>).</summary>
     public bool AttentionSinks { get; init; }

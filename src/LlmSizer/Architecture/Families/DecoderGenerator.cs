@@ -45,7 +45,7 @@ internal static class DecoderGenerator
             var p = $"{d.Prefix}layers.{l}.";
             if (spec.MixerOf(l) == LayerMixer.LinearAttention && spec.LinearAttention is { } linear)
             {
-                AddGatedDeltaNet(b, spec, linear, p + "linear_attn.", l);
+                AddGatedDeltaNet(b, spec, linear, p + "linear_attn.", l, d.SplitDeltaNetProjections);
             }
             else if (spec.Mla is { } mla)
             {
@@ -152,12 +152,24 @@ internal static class DecoderGenerator
     /// <summary>Qwen3-Next's linear attention (<c>Qwen3NextGatedDeltaNet</c>): <c>in_proj_qkvz</c> [2·Kdim + 2·Vdim, hidden],
     /// <c>in_proj_ba</c> [2·value heads, hidden], a depthwise <c>conv1d</c> over q, k, v without bias, <c>dt_bias</c> and
     /// <c>A_log</c> [value heads], the gated RMSNorm <c>norm</c> [value head dim], <c>out_proj</c> [hidden, Vdim].</summary>
-    private static void AddGatedDeltaNet(InventoryBuilder b, ArchitectureSpec spec, LinearAttentionSpec la, string p, int l)
+    private static void AddGatedDeltaNet(InventoryBuilder b, ArchitectureSpec spec, LinearAttentionSpec la, string p, int l, bool split)
     {
         long h = spec.Hidden, keyDim = (long)la.KeyHeads * la.KeyHeadDim, valueDim = (long)la.ValueHeads * la.ValueHeadDim;
         const TensorGroup S = TensorGroup.Ssm;
-        b.Add(p + "in_proj_qkvz.weight", S, l, (2 * keyDim) + (2 * valueDim), h);
-        b.Add(p + "in_proj_ba.weight", S, l, 2L * la.ValueHeads, h);
+        if (split)
+        {
+            // Qwen3_5GatedDeltaNet: q, k and v in one projection, the output gate z, and the per-head b and a apart.
+            b.Add(p + "in_proj_qkv.weight", S, l, (2 * keyDim) + valueDim, h);
+            b.Add(p + "in_proj_z.weight", S, l, valueDim, h);
+            b.Add(p + "in_proj_b.weight", S, l, la.ValueHeads, h);
+            b.Add(p + "in_proj_a.weight", S, l, la.ValueHeads, h);
+        }
+        else
+        {
+            b.Add(p + "in_proj_qkvz.weight", S, l, (2 * keyDim) + (2 * valueDim), h);
+            b.Add(p + "in_proj_ba.weight", S, l, 2L * la.ValueHeads, h);
+        }
+
         b.Add(p + "conv1d.weight", S, l, la.ConvChannels, 1, la.ConvKernel);
         b.Add(p + "dt_bias", S, l, la.ValueHeads);
         b.Add(p + "A_log", S, l, la.ValueHeads);
@@ -187,6 +199,17 @@ internal static class DecoderGenerator
         b.Add(p + "kv_a_layernorm.weight", A, l, mla.KvLoraRank);
         AddLinear(b, p + "kv_b_proj", A, l, heads * ((long)mla.QkNopeHeadDim + mla.VHeadDim), mla.KvLoraRank, false);
         AddLinear(b, p + "o_proj", A, l, h, heads * mla.VHeadDim, d.OutputBias);
+        if (mla.Indexer is { } ix)
+        {
+            // DeepseekV32Indexer: wq_b reads the query latent (q_lora_rank), wk and weights_proj the hidden state; k_norm is
+            // a LayerNorm (weight and bias) over the one shared indexer key.
+            long rank = mla.QLoraRank ?? spec.Hidden;
+            b.Add(p + "indexer.wq_b.weight", A, l, (long)ix.Heads * ix.HeadDim, rank);
+            b.Add(p + "indexer.wk.weight", A, l, ix.HeadDim, h);
+            b.Add(p + "indexer.k_norm.weight", A, l, ix.HeadDim);
+            b.Add(p + "indexer.k_norm.bias", A, l, ix.HeadDim);
+            b.Add(p + "indexer.weights_proj.weight", A, l, ix.Heads, h);
+        }
     }
 
     private static void AddMlp(InventoryBuilder b, ArchitectureSpec spec, DecoderDetails d, string p, int l, long inter)
@@ -239,6 +262,11 @@ internal static class DecoderGenerator
                 b.AddExpert(p + "mlp.experts.down_proj", l, e, k, e, i, h);
                 b.AddExpert(p + "mlp.experts.down_proj_bias", l, e, k, e, h);
                 return;
+            case MoeLayout.GraniteMoe:
+                b.Add(p + "block_sparse_moe.router.layer.weight", TensorGroup.Mlp, l, e, h);
+                b.AddExpert(p + "block_sparse_moe.input_linear.weight", l, e, k, e, 2 * i, h);
+                b.AddExpert(p + "block_sparse_moe.output_linear.weight", l, e, k, e, h, i);
+                return;
             default:
                 b.Add(p + "mlp.gate.weight", TensorGroup.Mlp, l, e, h);
                 if (d.RouterCorrectionBias)
@@ -248,17 +276,24 @@ internal static class DecoderGenerator
                     b.Add(new TensorInfo(p + "mlp.gate.e_score_correction_bias", [e], b.DataType, TensorGroup.Mlp) { Layer = l, Kind = TensorKind.Buffer });
                 }
 
+                // Ernie4_5_MoeMLP takes use_bias for its experts too; the other layouts' experts have no biases.
+                bool expertBias = d.Experts == MoeLayout.Ernie && d.MlpBias;
+                if (d.Experts == MoeLayout.Ernie)
+                {
+                    b.Add(p + "mlp.moe_statics.e_score_correction_bias", TensorGroup.Mlp, l, 1, e);
+                }
+
                 for (int x = 0; x < e; x++)
                 {
                     var ep = $"{p}mlp.experts.{x}.";
-                    b.AddExpert(ep + "gate_proj.weight", l, e, k, i, h);
-                    b.AddExpert(ep + "up_proj.weight", l, e, k, i, h);
-                    b.AddExpert(ep + "down_proj.weight", l, e, k, h, i);
+                    AddExpert(b, ep, "gate_proj", l, e, k, i, h, expertBias);
+                    AddExpert(b, ep, "up_proj", l, e, k, i, h, expertBias);
+                    AddExpert(b, ep, "down_proj", l, e, k, h, i, expertBias);
                 }
 
                 if (moe.SharedIntermediate > 0)
                 {
-                    var shared = d.Experts == MoeLayout.DeepSeek ? "mlp.shared_experts." : "mlp.shared_expert.";
+                    var shared = d.Experts is MoeLayout.DeepSeek or MoeLayout.Ernie ? "mlp.shared_experts." : "mlp.shared_expert.";
                     AddMlp(b, spec, d, p + shared, l, moe.SharedIntermediate);
                 }
 

@@ -1,6 +1,6 @@
 namespace LlmSizer.Architecture.Families;
 
-/// <summary>DeepSeek-V2 and V3 (<c>DeepseekV2ForCausalLM</c>, <c>DeepseekV3ForCausalLM</c>): multi-head latent attention
+/// <summary>DeepSeek-V2, V3 and V3.2 (<c>DeepseekV2ForCausalLM</c>, <c>DeepseekV3ForCausalLM</c>, <c>DeepseekV32ForCausalLM</c>): multi-head latent attention
 /// (with a low-rank query path when <c>q_lora_rank</c> is set, a direct <c>q_proj</c> when it is null), the first
 /// <c>first_k_dense_replace</c> layers dense, then routed plus shared experts on every <c>moe_layer_freq</c>-th layer.</summary>
 /// <remarks>Defaults for deepseek_v2 are those of transformers' <c>DeepseekV2Config</c>: vocab 32000, hidden 4096,
@@ -13,8 +13,12 @@ namespace LlmSizer.Architecture.Families;
 /// <c>num_experts_per_tok</c> 8, <c>first_k_dense_replace</c> 3, the same MLA ranks; its router always holds
 /// <c>e_score_correction_bias</c>, which transformers registers as a buffer: it is generated as one, not counted. <c>moe_layer_freq</c> (1) comes from DeepSeek's own modeling code.
 /// The multi-token-prediction layers (<c>num_nextn_predict_layers</c>) that V3 checkpoints append after the last layer
-/// are not part of <c>DeepseekV3ForCausalLM</c> (transformers skips them on load) and are not counted.</remarks>
-internal sealed class DeepseekFamily() : DecoderFamily("DeepSeek", "deepseek_v2", "deepseek_v3")
+/// are not part of <c>DeepseekV3ForCausalLM</c> (transformers skips them on load) and are not counted.
+/// deepseek_v32 (<c>DeepseekV32Config</c>) has V3's defaults and adds DeepSeek Sparse Attention's lightning indexer to every
+/// attention layer (<c>self_attn.indexer.wq_b</c> [index_n_heads × index_head_dim, q_lora_rank], <c>wk</c>
+/// [index_head_dim, hidden], the LayerNorm <c>k_norm</c> [index_head_dim] with bias, <c>weights_proj</c>
+/// [index_n_heads, hidden]); defaults <c>index_n_heads</c> 64, <c>index_head_dim</c> 128, <c>index_topk</c> 2048.</remarks>
+internal sealed class DeepseekFamily() : DecoderFamily("DeepSeek", "deepseek_v2", "deepseek_v3", "deepseek_v32")
 {
     // Ranks and head widths beyond this are not real models; bounding them keeps every sum inside int.
     private const int MaxRank = 1 << 20;
@@ -31,7 +35,9 @@ internal sealed class DeepseekFamily() : DecoderFamily("DeepSeek", "deepseek_v2"
 
     protected override ArchitectureSpec ReadSpec(ConfigObject config)
     {
-        var v3 = string.Equals(config.String("model_type"), "deepseek_v3", StringComparison.OrdinalIgnoreCase);
+        var modelType = config.String("model_type");
+        var v32 = string.Equals(modelType, "deepseek_v32", StringComparison.OrdinalIgnoreCase);
+        var v3 = v32 || string.Equals(modelType, "deepseek_v3", StringComparison.OrdinalIgnoreCase);
         var layout = DecoderConfig.AttentionBias(config) with
         {
             Experts = MoeLayout.DeepSeek,
@@ -40,7 +46,7 @@ internal sealed class DeepseekFamily() : DecoderFamily("DeepSeek", "deepseek_v2"
                 ? "the multi-token-prediction layer(s) (num_nextn_predict_layers) stored after the last layer are not counted"
                 : null,
         };
-        var spec = DecoderConfig.Read(config, v3 ? "deepseek_v3" : "deepseek_v2", v3 ? V3 : V2, layout);
+        var spec = DecoderConfig.Read(config, v32 ? "deepseek_v32" : v3 ? "deepseek_v3" : "deepseek_v2", v3 ? V3 : V2, layout);
         var mla = new MlaSpec
         {
             QLoraRank = DecoderConfig.OptionalIntWithDefault(config, "q_lora_rank", 1536),
@@ -48,6 +54,7 @@ internal sealed class DeepseekFamily() : DecoderFamily("DeepSeek", "deepseek_v2"
             QkNopeHeadDim = DecoderConfig.IntAtMost(config, "qk_nope_head_dim", 128, MaxRank),
             QkRopeHeadDim = DecoderConfig.IntAtMost(config, "qk_rope_head_dim", 64, MaxRank),
             VHeadDim = DecoderConfig.IntAtMost(config, "v_head_dim", 128, MaxRank),
+            Indexer = v32 ? Indexer(config) : null,
         };
         spec = spec with { Mla = mla, HeadDim = mla.QkNopeHeadDim + mla.QkRopeHeadDim, ValueHeadDim = mla.VHeadDim };
         var experts = DecoderConfig.OptionalIntWithDefault(config, "n_routed_experts", v3 ? 256 : 64);
@@ -74,6 +81,23 @@ internal sealed class DeepseekFamily() : DecoderFamily("DeepSeek", "deepseek_v2"
         };
         DecoderConfig.CheckTopK(config, moe, "num_experts_per_tok");
         return spec with { Moe = moe };
+    }
+
+    // DeepseekV32Config: index_n_heads 64, index_head_dim 128, index_topk 2048. The indexer's query reads the MLA query
+    // latent, so a V3.2 config without q_lora_rank has no indexer input.
+    private static SparseIndexerSpec Indexer(ConfigObject config)
+    {
+        if (DecoderConfig.OptionalIntWithDefault(config, "q_lora_rank", 1536) is null)
+        {
+            throw config.Error("q_lora_rank", "expected a positive integer: the DeepSeek-V3.2 indexer's wq_b reads the query latent; found null");
+        }
+
+        return new SparseIndexerSpec
+        {
+            Heads = DecoderConfig.IntAtMost(config, "index_n_heads", 64, MaxRank),
+            HeadDim = DecoderConfig.IntAtMost(config, "index_head_dim", 128, MaxRank),
+            TopK = config.IntOr("index_topk", 2048),
+        };
     }
 
     // The shared experts run as one MLP of n_shared_experts × moe_intermediate_size.

@@ -25,6 +25,16 @@ internal sealed class Qwen3NextFamily() : DecoderFamily("Qwen3-Next", "qwen3_nex
         var layout = Qwen3MoeFamily.Layout(config, MoeLayout.Qwen) with { GatedAttention = true };
         var spec = DecoderConfig.Read(config, "qwen3_next", Defaults, layout);
         spec = DecoderConfig.WithQwenMoe(spec, config, experts: 512, topK: 10, expertIntermediate: 512, sharedIntermediate: 512);
+        return WithLinearAttention(spec, config);
+    }
+
+    /// <summary>Reads the gated-delta-net geometry and the per-layer mixers (<c>layer_types</c>, else
+    /// <c>full_attention_interval</c>) of Qwen3-Next and Qwen3.5, whose config classes share these keys and defaults.</summary>
+    /// <param name="spec">The spec read so far.</param>
+    /// <param name="config">The object holding the keys (the root, or Qwen3.5's <c>text_config</c>).</param>
+    /// <returns>The spec with its mixers, layer kinds and linear-attention geometry.</returns>
+    internal static ArchitectureSpec WithLinearAttention(ArchitectureSpec spec, ConfigObject config)
+    {
         var mixers = Mixers(config, spec.Layers);
         var linear = new LinearAttentionSpec
         {
