@@ -1,0 +1,201 @@
+using System.Collections.Immutable;
+using System.Globalization;
+using LlmSizer.Architecture;
+using LlmSizer.DataTypes;
+using LlmSizer.Memory;
+using LlmSizer.Units;
+
+namespace LlmSizer.Explain;
+
+/// <summary>One input of a memory estimate as the explanation shows it: its value and where the value came from.</summary>
+/// <param name="Name">The snake_case setting name (<c>context</c>, <c>kv_dtype</c>).</param>
+/// <param name="Value">The value as text.</param>
+/// <param name="Source">"given", or "default: " and the rule or source of the default.</param>
+public sealed record ExplainedAssumption(string Name, string Value, string Source);
+
+/// <summary>The derivation of a memory estimate: each component's formula with the workload's numbers and where its
+/// constants come from, the KV cache per token from the architecture, and how the components sum to the per-GPU total.</summary>
+public sealed record MemoryExplanation
+{
+    /// <summary>The model's display name.</summary>
+    public required string Model { get; init; }
+
+    /// <summary><c>inference</c> or <c>training</c>.</summary>
+    public required string Mode { get; init; }
+
+    /// <summary>The GPUs the estimate spreads over.</summary>
+    public required int Gpus { get; init; }
+
+    /// <summary>Every input, with its provenance.</summary>
+    public required ImmutableArray<ExplainedAssumption> Assumptions { get; init; }
+
+    /// <summary>One derivation per component, in the estimate's order; <see cref="Derivation.Result"/> is the
+    /// component's bytes on one GPU (the estimator's number).</summary>
+    public required ImmutableArray<Derivation> Components { get; init; }
+
+    /// <summary>The KV cache bytes of one token over all layers, from the architecture (inference with a KV cache only).</summary>
+    public Derivation? KvPerToken { get; init; }
+
+    /// <summary>How the on-device components sum to the per-GPU total.</summary>
+    public required DerivationSum PerGpu { get; init; }
+
+    /// <summary>The estimate's warnings.</summary>
+    public ImmutableArray<string> Warnings { get; init; } = [];
+}
+
+/// <summary>Builds <see cref="MemoryExplanation"/>s from the memory estimator's own results: its components' formulas
+/// (built lazily by the estimator, with the workload's numbers), their sources and its typed assumptions.</summary>
+public static class MemoryDerivations
+{
+    /// <summary>Explains an estimate.</summary>
+    /// <param name="model">The model the estimate is of (for the KV-per-token derivation).</param>
+    /// <param name="estimate">The estimate.</param>
+    /// <returns>The explanation.</returns>
+    public static MemoryExplanation Explain(ModelInfo model, MemoryEstimate estimate)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentNullException.ThrowIfNull(estimate);
+        var components = estimate.Components.Select(c => new Derivation
+        {
+            Name = c.Name,
+            Title = Title(c.Name),
+            Formula = c.Formula,
+            Substituted = null,
+            Result = c.PerGpu.Bytes,
+            Unit = "bytes",
+            Source = c.Source,
+            Notes = Notes(c, estimate.Gpus),
+        }).ToImmutableArray();
+
+        var device = estimate.Components.Where(c => c.OnDevice).ToList();
+        var sum = new DerivationSum("per_gpu",
+            device.Count == 0 ? "0" : string.Join(" + ", device.Select(c => c.Name)),
+            device.Count == 0 ? "0" : string.Join(" + ", device.Select(c => ParameterDerivations.Raw(c.PerGpu.Bytes))),
+            estimate.PerGpu.Bytes);
+
+        return new MemoryExplanation
+        {
+            Model = estimate.Model,
+            Mode = WorkloadNames.Name(estimate.Mode),
+            Gpus = estimate.Gpus,
+            Assumptions = [.. estimate.Assumptions.Select(a => new ExplainedAssumption(a.Name, a.ValueText,
+                a.IsDefault ? "default" + (a.Reason is null ? "" : ": " + a.Reason) : a.Reason ?? "given"))],
+            Components = components,
+            KvPerToken = estimate.Mode == WorkloadMode.Inference && model.Architecture is { } spec ? KvPerToken(spec, estimate) : null,
+            PerGpu = sum,
+            Warnings = [.. estimate.Warnings],
+        };
+    }
+
+    /// <summary>KV bytes per token over all layers, layer kind by layer kind, with the estimator's own per-layer rule
+    /// (MLA caches r_kv + d_R as one head; GQA caches n_kv heads; recurrent layers cache nothing).</summary>
+    private static Derivation? KvPerToken(ArchitectureSpec spec, MemoryEstimate estimate)
+    {
+        if (estimate.Component("kv_cache") is null
+            || !DataType.TryParse(estimate.Assumption("kv_dtype")?.ValueText, out var kvType)
+            || !WorkloadNames.TryParse(estimate.Assumption("engine")?.ValueText, out InferenceEngine engine))
+        {
+            return null;
+        }
+
+        int tp = estimate.Assumption("tp")?.Value is long t ? checked((int)t) : estimate.Assumption("tp")?.Value is int ti ? ti : 1;
+        var groups = new List<(string Kind, long K, long V, long Bytes, int Count)>();
+        for (int layer = 0; layer < spec.CachedLayers; layer++)
+        {
+            var (k, v) = KvCache.ElementsPerToken(spec, layer, tp, engine);
+            long bytes = KvCache.BytesPerToken(spec, layer, tp, engine, kvType);
+            var kind = spec.LayerKind(layer) switch
+            {
+                AttentionLayerKind.Sliding => "sliding",
+                AttentionLayerKind.None => "no cache",
+                _ => "full",
+            };
+            int i = groups.FindIndex(g => g.Kind == kind && g.K == k && g.V == v && g.Bytes == bytes);
+            if (i < 0)
+            {
+                groups.Add((kind, k, v, bytes, 1));
+            }
+            else
+            {
+                groups[i] = groups[i] with { Count = groups[i].Count + 1 };
+            }
+        }
+
+        var live = groups.Where(g => g.Bytes > 0).ToList();
+        if (live.Count == 0)
+        {
+            return null;
+        }
+
+        long total = live.Aggregate(0L, (s, g) => checked(s + (g.Bytes * g.Count)));
+        string Elem(long n) => kvType.BlockElements == 1 ? $"{n}·{kvType.SizeOf(1).Bytes}" : ParameterDerivations.Raw(kvType.SizeOf(n).Bytes);
+        string Layer((string Kind, long K, long V, long Bytes, int Count) g) =>
+            g.V == 0 ? Elem(g.K) : $"({Elem(g.K)} + {Elem(g.V)})";
+        var formula = spec.Mla is not null && engine != InferenceEngine.Hf
+            ? "L·(r_kv + d_R)·b"
+            : "Σ layers (n_kv·d_h for K + n_kv·d_v for V)·b";
+        var substituted = string.Join(" + ", live.Select(g => $"{g.Count}·{Layer(g)}"));
+        var notes = new List<string>
+        {
+            string.Create(CultureInfo.InvariantCulture, $"b = {kvType.Name}: {(kvType.BlockElements == 1 ? $"{kvType.SizeOf(1).Bytes} B per element" : $"{kvType.BlockBytes} B per block of {kvType.BlockElements} elements")}; tp = {tp} (KV heads per GPU: n_kv / tp)."),
+        };
+        foreach (var g in groups)
+        {
+            notes.Add($"{g.Count} {g.Kind} layer(s): K {ParameterDerivations.Num(g.K)} + V {ParameterDerivations.Num(g.V)} elements = {ParameterDerivations.Num(g.Bytes)} B per token");
+        }
+
+        if (spec.SlidingWindow is { } window && groups.Any(g => g.Kind == "sliding"))
+        {
+            notes.Add($"sliding-window layers keep at most the window (w = {ParameterDerivations.Num(window)} tokens plus the engine's blocks), global layers the whole context: see kv_cache above.");
+        }
+
+        if (spec.Mla is not null && engine != InferenceEngine.Hf)
+        {
+            notes.Add("MLA: the engine caches the compressed latent r_kv and the shared rotary key d_R, one 'head' per layer, not 2·n_q·d_h.");
+        }
+
+        return new Derivation
+        {
+            Name = "kv_per_token",
+            Title = "KV cache per token (all layers, one GPU)",
+            Formula = formula,
+            Substituted = substituted,
+            Result = total,
+            Unit = "bytes",
+            Source = "KvCache.BytesPerToken (the estimator's rule); memory-physics.md §1.1",
+            Notes = [.. notes],
+        };
+    }
+
+    private static ImmutableArray<string> Notes(MemoryComponent c, int gpus)
+    {
+        var notes = new List<string>();
+        if (!c.OnDevice)
+        {
+            notes.Add("host memory: not in the GPU totals.");
+        }
+
+        if (gpus > 1)
+        {
+            notes.Add($"over {gpus} GPUs: {c.Total} in all.");
+        }
+
+        return [.. notes];
+    }
+
+    private static string Title(string name) => name switch
+    {
+        "weights" => "Weights (every tensor at its storage format)",
+        "kv_cache" => "KV cache",
+        "activations" => "Activations",
+        "logits" => "Logits",
+        "overhead" => "Engine and CUDA overhead",
+        "gradients" => "Gradients",
+        "optimizer_states" => "Optimizer states",
+        "master_weights" => "Master weights (fp32)",
+        "adapter_weights" => "Adapter weights (LoRA)",
+        "output_buffer" => "Output buffer",
+        "compute_buffer" => "Compute buffer",
+        _ => name.Replace('_', ' '),
+    };
+}
