@@ -49,6 +49,7 @@ public sealed record DerivationDocument
     public required string? PostFormula { get; init; }
     public required string? PostSubstituted { get; init; }
     public required long? PostValue { get; init; }
+    public required long? PostExact { get; init; }
     public required double? PostErrorPercent { get; init; }
 }
 
@@ -61,6 +62,7 @@ public sealed record TermDocument
     public required long Value { get; init; }
     public required string Multiplicity { get; init; }
     public required long Count { get; init; }
+    public required string MultiplicitySubstituted { get; init; }
     public required long Total { get; init; }
 }
 
@@ -128,6 +130,7 @@ public static partial class ExplainContract
                 Value = t.Value,
                 Multiplicity = t.Multiplicity,
                 Count = t.Count,
+                MultiplicitySubstituted = t.MultiplicitySubstituted,
                 Total = t.Total,
             })],
             Symbols = [.. d.Symbols.Select(s => s.Name)],
@@ -136,6 +139,7 @@ public static partial class ExplainContract
             PostFormula = d.PostFormula,
             PostSubstituted = d.PostSubstituted,
             PostValue = d.PostValue,
+            PostExact = d.PostExact,
             PostErrorPercent = d.PostErrorPercent is { } p ? Math.Round(p, 2) : null,
         };
     }

@@ -19,7 +19,9 @@ public sealed record DerivationSymbol(string Name, string Meaning, long Value, s
 /// <param name="Multiplicity">How many times the term occurs (layers, experts): its symbol (<c>L</c>, <c>L_moe·E</c>)
 /// or empty for once.</param>
 /// <param name="Count">How many times the term occurs, as a number (1 for once).</param>
-public sealed record DerivationTerm(string Label, string Formula, string Substituted, long Value, string Multiplicity, long Count)
+/// <param name="MultiplicitySubstituted">The multiplicity with numbers (<c>58·256</c> for <c>L_moe·E</c>); its product is
+/// <paramref name="Count"/>.</param>
+public sealed record DerivationTerm(string Label, string Formula, string Substituted, long Value, string Multiplicity, long Count, string MultiplicitySubstituted)
 {
     /// <summary>The term's contribution: <see cref="Value"/> × <see cref="Count"/>.</summary>
     public long Total => checked(Value * Count);
@@ -71,9 +73,13 @@ public sealed record Derivation
     /// <summary>The value of the post's simplified formula for this model.</summary>
     public long? PostValue { get; init; }
 
+    /// <summary>The exact figure the post's formula is compared with: <see cref="Result"/>, or (for the post's
+    /// feed-forward in an MoE model) the MLP and routed experts together.</summary>
+    public long? PostExact { get; init; }
+
     /// <summary>The post's error for this model in percent: (post − exact) / exact × 100; null when exact is 0 or the
     /// post has no formula.</summary>
-    public double? PostErrorPercent => PostValue is { } p && Result != 0 ? (p - (double)Result) * 100.0 / Result : null;
+    public double? PostErrorPercent => PostValue is { } p && (PostExact ?? Result) is var exact && exact != 0 ? (p - (double)exact) * 100.0 / exact : null;
 }
 
 /// <summary>How the parts add up: <c>total = a + b + … = x + y + … = result</c>.</summary>

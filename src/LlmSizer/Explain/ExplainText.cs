@@ -44,8 +44,8 @@ public static class ExplainText
             foreach (var t in d.Terms)
             {
                 var mult = t.Count == 1 ? "" : t.Multiplicity + "·";
-                var num = t.Count == 1 ? "" : t.Count.ToString(CultureInfo.InvariantCulture) + "·";
-                var side = mult + t.Formula == num + t.Substituted ? "" : $" = {num}{t.Substituted}";
+                var num = t.Count == 1 ? "" : t.MultiplicitySubstituted + "·";
+                var side = mult + t.Formula == num + t.Substituted || num + t.Substituted == t.Total.ToString(CultureInfo.InvariantCulture) ? "" : $" = {num}{t.Substituted}";
                 lines.Add($"     {mult}{t.Formula}{side} = {N(t.Total)}{CommentSeparator}{t.Label} [{t.Substituted.Replace("·", ", ", StringComparison.Ordinal)}]{(t.Count == 1 ? "" : " × " + t.Count.ToString(CultureInfo.InvariantCulture))}");
             }
 
@@ -56,7 +56,7 @@ public static class ExplainText
 
             if (d.PostFormula is not null)
             {
-                lines.Add($"   post's formula: {d.PostFormula} = {d.PostSubstituted} = {N(d.PostValue!.Value)}{CommentSeparator}{PostComparison(d.PostValue.Value, d.Result)}");
+                lines.Add($"   post's formula: {d.PostFormula} = {d.PostSubstituted} = {N(d.PostValue!.Value)}{CommentSeparator}{PostComparison(d.PostValue.Value, d.PostExact ?? d.Result)}{(d.PostExact is null ? "" : " (against the MLP and the routed experts together)")}");
             }
         }
 

@@ -57,6 +57,28 @@ public static partial class ParameterDerivations
             derivations.Add(d);
         }
 
+        // The post's feed-forward stands for every MLP weight: in an MoE model, the dense MLP (routers, shared experts)
+        // and the routed experts together.
+        int mlpIndex = derivations.FindIndex(d => d.Name == GroupName(TensorGroup.Mlp));
+        int expertsIndex = derivations.FindIndex(d => d.Name == GroupName(TensorGroup.Experts));
+        if (expertsIndex >= 0 && spec is not null)
+        {
+            var ff = PostPart(TensorGroup.Mlp, spec, symbols);
+            long mlp = mlpIndex >= 0 ? derivations[mlpIndex].Result : 0;
+            if (mlpIndex >= 0)
+            {
+                derivations[mlpIndex] = derivations[mlpIndex] with { PostFormula = null, PostSubstituted = null, PostValue = null };
+            }
+
+            derivations[expertsIndex] = derivations[expertsIndex] with
+            {
+                PostFormula = ff.Formula,
+                PostSubstituted = ff.Substituted,
+                PostValue = ff.Value,
+                PostExact = checked(mlp + derivations[expertsIndex].Result),
+            };
+        }
+
         var total = inventory.TotalParameters.Value;
         var nonEmpty = derivations.Where(d => d.Result != 0 || d.Name != "lm_head" || derivations.Count == 1).ToList();
         var sum = new DerivationSum("total",
@@ -105,8 +127,8 @@ public static partial class ParameterDerivations
         var terms = kinds.Select(k =>
         {
             var (formula, substituted) = symbols.Shape(k.First);
-            var mult = symbols.Multiplicity(k.Count, k.Pattern);
-            return new DerivationTerm(k.Pattern, formula, substituted, k.Elements, mult, k.Count);
+            var (mult, multNumbers) = symbols.Multiplicity(k.Count, k.Pattern);
+            return new DerivationTerm(k.Pattern, formula, substituted, k.Elements, mult, k.Count, multNumbers);
         }).ToImmutableArray();
 
         var (symbolic, numeric) = Compose(terms);
@@ -132,13 +154,13 @@ public static partial class ParameterDerivations
     /// <summary>Writes terms as a sum grouped by multiplicity: <c>L·(a + 2·b) + c</c>, and the same with numbers.</summary>
     private static (string Symbolic, string Numeric) Compose(ImmutableArray<DerivationTerm> terms)
     {
-        var buckets = new List<(string Mult, long Count, List<(string F, string S, int C)> Parts)>();
+        var buckets = new List<(string Mult, long Count, string MultNumbers, List<(string F, string S, int C)> Parts)>();
         foreach (var t in terms)
         {
             var bucket = buckets.FindIndex(b => b.Mult == t.Multiplicity && b.Count == t.Count);
             if (bucket < 0)
             {
-                buckets.Add((t.Multiplicity, t.Count, []));
+                buckets.Add((t.Multiplicity, t.Count, t.MultiplicitySubstituted, []));
                 bucket = buckets.Count - 1;
             }
 
@@ -156,7 +178,7 @@ public static partial class ParameterDerivations
 
         var symbolic = new List<string>();
         var numeric = new List<string>();
-        foreach (var (mult, count, parts) in buckets)
+        foreach (var (mult, count, multNumbers, parts) in buckets)
         {
             string Join(Func<(string F, string S, int C), string> pick) =>
                 string.Join(" + ", parts.Select(p => p.C == 1 ? pick(p) : p.C.ToString(CultureInfo.InvariantCulture) + "·" + pick(p)));
@@ -171,7 +193,7 @@ public static partial class ParameterDerivations
             else
             {
                 symbolic.Add(mult + "·" + (wrap ? "(" + f + ")" : f));
-                numeric.Add(count.ToString(CultureInfo.InvariantCulture) + "·" + (wrap ? "(" + s + ")" : s));
+                numeric.Add(multNumbers + "·" + (wrap ? "(" + s + ")" : s));
             }
         }
 
@@ -220,7 +242,8 @@ public static partial class ParameterDerivations
             return (null, null, null);
         }
 
-        long l = spec.CachedLayers == spec.Layers ? spec.Layers : checked((long)spec.Layers + spec.CachedLayers);
+        // The post's L counts every transformer layer: an encoder–decoder model's encoder and decoder layers.
+        long l = checked((long)spec.Layers + (spec.DecoderLayers ?? 0));
         long d = spec.Hidden, v = spec.Vocab, h = spec.Heads;
         string L = Raw(l), D = Raw(d), V = Raw(v), H = Raw(h);
         return group switch

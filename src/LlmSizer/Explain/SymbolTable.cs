@@ -17,17 +17,19 @@ internal sealed record SymbolSources(ConfigObject? Config, string Origin);
 
 /// <summary>The symbols of one model (d, V, n_q, n_kv, d_h, d_ff, E, L ...), how tensor dimensions and tensor counts
 /// are written with them, and where each value came from.</summary>
-internal sealed class SymbolTable
+internal sealed partial class SymbolTable
 {
     private readonly List<DerivationSymbol> _dimensions = [];
     private readonly List<DerivationSymbol> _counts = [];
     private readonly Dictionary<string, DerivationSymbol> _all = [];
     private readonly HashSet<string> _used = [];
     private readonly SymbolSources _sources;
+    private readonly ArchitectureSpec? _spec;
 
     public SymbolTable(ArchitectureSpec? spec, TensorInventory inventory, SymbolSources sources)
     {
         _sources = sources;
+        _spec = spec;
         if (spec is null)
         {
             return;
@@ -42,12 +44,13 @@ internal sealed class SymbolTable
             Dim("n_q·(d_nope+d_R)", "query heads × (non-rotary + rotary head dim)", checked(h * (nope + rope)));
             Dim("n_q·(d_nope+d_v)", "heads × (non-rotary key + value head dim)", checked(h * (nope + v)));
             Dim("n_q·d_v", "heads × value head dim", checked(h * v));
+            Dim("d_v", "value head dim", v, "v_head_dim");
             if (mla.QLoraRank is { } rq)
             {
                 Dim("r_q", "query low rank", rq, "q_lora_rank");
             }
 
-            Dim("r_kv+d_R", "KV latent rank + rotary key dim", (long)mla.KvLoraRank + rope);
+            Dim("(r_kv+d_R)", "KV latent rank + rotary key dim", (long)mla.KvLoraRank + rope);
             Dim("r_kv", "KV latent rank", mla.KvLoraRank, "kv_lora_rank");
             Dim("d_R", "rotary key head dim", rope, "qk_rope_head_dim");
             Dim("d_nope", "non-rotary key head dim", nope, "qk_nope_head_dim");
@@ -128,6 +131,18 @@ internal sealed class SymbolTable
             }
         }
 
+        // Multiples of the layer counts, for kinds that occur two or three times a layer (T5's norms per block).
+        foreach (var layers in new[] { encDec ? "L_enc" : "L", "L_dec" })
+        {
+            if (_all.TryGetValue(layers, out var ls))
+            {
+                for (int k = 2; k <= 4; k++)
+                {
+                    Count($"{k}·{layers}", $"{k} per {ls.Meaning[..^1]}", checked(k * ls.Value));
+                }
+            }
+        }
+
         if (spec.SlidingWindow is { } window)
         {
             Define("w", "sliding window (tokens)", window, "sliding_window");
@@ -142,15 +157,37 @@ internal sealed class SymbolTable
     }
 
     /// <summary>The symbols used so far by <see cref="Shape"/> and <see cref="Multiplicity"/>, in definition order.</summary>
-    public ImmutableArray<DerivationSymbol> Used => [.. _all.Values.Where(s => _used.Contains(s.Name))];
+    public ImmutableArray<DerivationSymbol> Used
+    {
+        get
+        {
+            // A compound symbol (n_kv·d_h) brings its parts (n_kv, d_h); simple symbols are listed first.
+            foreach (var name in _used.ToList())
+            {
+                foreach (var part in Identifier().Matches(name.Replace("(", "", StringComparison.Ordinal)).Select(m => m.Value))
+                {
+                    Use(part);
+                }
+            }
+
+            var used = _all.Values.Where(s => _used.Contains(s.Name)).ToList();
+            return [.. used.Where(s => !IsCompound(s.Name)), .. used.Where(s => IsCompound(s.Name))];
+        }
+    }
+
+    private static bool IsCompound(string name) => name.Contains('·', StringComparison.Ordinal) || name.Contains('+', StringComparison.Ordinal);
+
+    [System.Text.RegularExpressions.GeneratedRegex(@"[A-Za-z][A-Za-z_]*")]
+    private static partial System.Text.RegularExpressions.Regex Identifier();
 
     /// <summary>The symbols named in some terms' formulas and multiplicities.</summary>
     /// <param name="terms">The terms.</param>
     /// <returns>The symbols.</returns>
     public ImmutableArray<DerivationSymbol> UsedIn(IEnumerable<DerivationTerm> terms)
     {
-        var names = new HashSet<string>(terms.SelectMany(t => new[] { t.Multiplicity }.Concat(t.Formula.Split('·'))));
-        return [.. _all.Values.Where(s => names.Contains(s.Name))];
+        var list = terms.ToList();
+        var names = new HashSet<string>(list.SelectMany(t => new[] { t.Multiplicity }.Concat(t.Multiplicity.Split('·')).Concat(t.Formula.Split('·'))));
+        return [.. _all.Values.Where(s => names.Contains(s.Name) || (IsCompound(s.Name) && list.Any(t => t.Formula.Contains(s.Name, StringComparison.Ordinal))))];
     }
 
     /// <summary>A symbol by name, or null.</summary>
@@ -211,15 +248,15 @@ internal sealed class SymbolTable
     /// <param name="count">The count.</param>
     /// <param name="pattern">The tensor name pattern (its words decide between encoder and decoder, experts or not).</param>
     /// <returns>The multiplicity.</returns>
-    public string Multiplicity(long count, string pattern)
+    public (string Symbol, string Substituted) Multiplicity(long count, string pattern)
     {
         if (count == 1)
         {
-            return "";
+            return ("", "1");
         }
 
-        IEnumerable<string> preferred = pattern.Contains("decoder", StringComparison.Ordinal) ? ["L_dec"]
-            : pattern.Contains("encoder", StringComparison.Ordinal) ? ["L_enc"]
+        IEnumerable<string> preferred = pattern.Contains("decoder", StringComparison.Ordinal) ? ["L_dec", "2·L_dec", "3·L_dec", "4·L_dec"]
+            : pattern.Contains("encoder", StringComparison.Ordinal) ? ["L_enc", "2·L_enc", "3·L_enc", "4·L_enc"]
             : pattern.Contains("expert", StringComparison.Ordinal) ? ["L_moe·E", "L·E"]
             : pattern.Contains("vision", StringComparison.Ordinal) || pattern.Contains("visual", StringComparison.Ordinal) ? ["L_vis"]
             : [];
@@ -227,16 +264,22 @@ internal sealed class SymbolTable
             ?? _counts.FirstOrDefault(s => s.Value == count);
         if (symbol is null)
         {
-            return ParameterDerivations.Raw(count);
+            return (ParameterDerivations.Raw(count), ParameterDerivations.Raw(count));
         }
 
         _used.Add(symbol.Name);
-        foreach (var part in symbol.Name.Split('·'))
+        var parts = symbol.Name.Split('·');
+        foreach (var part in parts.Where(p => !char.IsDigit(p[0])))
         {
             Use(part);
         }
 
-        return symbol.Name;
+        // L_moe·E is written 58·256, not 14848, when each part is a symbol.
+        var values = parts.Select(p => _all.GetValueOrDefault(p) ?? (long.TryParse(p, NumberStyles.None, CultureInfo.InvariantCulture, out var n) ? new DerivationSymbol(p, p, n, "") : null)).ToList();
+        var substituted = parts.Length > 1 && values.All(v => v is not null) && values.Aggregate(1L, (a, v) => checked(a * v!.Value)) == count
+            ? string.Join("·", values.Select(v => ParameterDerivations.Raw(v!.Value)))
+            : ParameterDerivations.Raw(count);
+        return (symbol.Name, substituted);
     }
 
     private static string[] Hint(TensorRole role, string name, int dim, int rank)
@@ -256,6 +299,11 @@ internal sealed class SymbolTable
         if (dim == 0 && role is TensorRole.AttnQkv)
         {
             return ["(n_q+2·n_kv)·d_h"];
+        }
+
+        if (dim == 0 && role is TensorRole.Router)
+        {
+            return ["E"];
         }
 
         if (dim == 0 && role is TensorRole.PositionEmbedding)
@@ -331,6 +379,29 @@ internal sealed class SymbolTable
         if (name.Contains('·', StringComparison.Ordinal) || name.Contains('+', StringComparison.Ordinal) || name is "L_moe" or "L_attn" or "L_mix")
         {
             return "derived from the symbols above";
+        }
+
+        if (_spec is { } spec)
+        {
+            if (name == "d_h" && (long)spec.Heads * value == spec.Hidden)
+            {
+                return $"d / n_q ({_sources.Origin} sets no head_dim)";
+            }
+
+            if (name == "L_dec" && value == spec.Layers)
+            {
+                return $"= L_enc ({_sources.Origin} sets no decoder layer count)";
+            }
+
+            if (name == "n_kv" && value == spec.Heads)
+            {
+                return $"= n_q: multi-head attention ({_sources.Origin} sets no KV-head count)";
+            }
+
+            if (name == "d_sh" && spec.Moe is { SharedExperts: > 0 } moe && (long)moe.SharedExperts * moe.ExpertIntermediate == value)
+            {
+                return $"shared experts × d_e = {moe.SharedExperts} × {ParameterDerivations.Num(moe.ExpertIntermediate)} ({_sources.Origin} n_shared_experts)";
+            }
         }
 
         return keys.Length == 0 ? "derived from the architecture" : $"{_sources.Origin} (not set there: the family's default or a derived value)";
