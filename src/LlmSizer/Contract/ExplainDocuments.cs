@@ -164,6 +164,8 @@ public sealed record MemoryExplainDocument
     public required IReadOnlyList<DerivationDocument> Components { get; init; }
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public DerivationDocument? KvPerToken { get; init; }
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public DerivationDocument? KvPerSequence { get; init; }
     public required SumDocument PerGpu { get; init; }
     public required IReadOnlyList<string> Warnings { get; init; }
     public required IReadOnlyList<string> Text { get; init; }
@@ -218,6 +220,7 @@ public static partial class ExplainContract
             Assumptions = [.. e.Assumptions.Select(a => new ExplainedAssumptionDocument { Name = a.Name, Value = a.Value, Source = a.Source })],
             Components = [.. e.Components.Select(ExplainContract.Derivation)],
             KvPerToken = e.KvPerToken is null ? null : ExplainContract.Derivation(e.KvPerToken),
+            KvPerSequence = e.KvPerSequence is null ? null : ExplainContract.Derivation(e.KvPerSequence),
             PerGpu = ExplainContract.Sum(e.PerGpu),
             Warnings = e.Warnings,
             Text = ExplainText.Lines(e),

@@ -121,17 +121,16 @@ public static class ExplainText
                 }
 
                 lines.Add("     source: " + kv.Source);
+                if (e.KvPerSequence is { } seq)
+                {
+                    lines.Add($"     {seq.Name} = {seq.Formula} = {seq.Substituted} = {N(seq.Result)} bytes{CommentSeparator}{seq.Title}");
+                }
             }
         }
 
         lines.Add("");
         lines.Add("Sum (on-device components, one GPU)");
         lines.Add($"   {e.PerGpu.Name} = {e.PerGpu.Formula} = {e.PerGpu.Substituted} = {N(e.PerGpu.Result)} bytes{CommentSeparator}{new Units.ByteSize(e.PerGpu.Result)}");
-        foreach (var w in e.Warnings)
-        {
-            lines.Add("warning: " + w);
-        }
-
         return lines;
     }
 
@@ -166,7 +165,9 @@ public static class ExplainText
 
             foreach (var x in s.Exact)
             {
-                lines.Add($"     {x.Name} = {(x.Formula.Length > 0 && x.Formula != x.Substituted ? x.Formula + " = " : "")}{x.Substituted} = {N(x.Result)}{UnitSuffix(x.Unit)}{CommentSeparator}{x.Title}");
+                var formula = x.Formula.Length > 0 && x.Formula != x.Substituted ? x.Formula + " = " : "";
+                var substituted = x.Substituted is null || x.Substituted == N(x.Result) ? "" : x.Substituted + " = ";
+                lines.Add($"     {x.Name} = {formula}{substituted}{N(x.Result)}{UnitSuffix(x.Unit)}{CommentSeparator}{x.Title}");
             }
         }
 

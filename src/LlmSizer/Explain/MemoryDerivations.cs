@@ -36,6 +36,11 @@ public sealed record MemoryExplanation
     /// <summary>The KV cache bytes of one token over all layers, from the architecture (inference with a KV cache only).</summary>
     public Derivation? KvPerToken { get; init; }
 
+    /// <summary>The KV cache as sequences × tokens held × <see cref="KvPerToken"/>, when the estimate's KV bytes are
+    /// exactly that product (every layer holds the same tokens); the tokens held are the context padded to the
+    /// engine's blocks, as the component's formula says.</summary>
+    public Derivation? KvPerSequence { get; init; }
+
     /// <summary>How the on-device components sum to the per-GPU total.</summary>
     public required DerivationSum PerGpu { get; init; }
 
@@ -73,6 +78,7 @@ public static class MemoryDerivations
             device.Count == 0 ? "0" : string.Join(" + ", device.Select(c => ParameterDerivations.Raw(c.PerGpu.Bytes))),
             estimate.PerGpu.Bytes);
 
+        var kvPerToken = estimate.Mode == WorkloadMode.Inference && model.Architecture is { } spec ? KvPerToken(spec, estimate) : null;
         return new MemoryExplanation
         {
             Model = estimate.Model,
@@ -81,7 +87,8 @@ public static class MemoryDerivations
             Assumptions = [.. estimate.Assumptions.Select(a => new ExplainedAssumption(a.Name, a.ValueText,
                 a.IsDefault ? "default" + (a.Reason is null ? "" : ": " + a.Reason) : a.Reason ?? "given"))],
             Components = components,
-            KvPerToken = estimate.Mode == WorkloadMode.Inference && model.Architecture is { } spec ? KvPerToken(spec, estimate) : null,
+            KvPerToken = kvPerToken,
+            KvPerSequence = kvPerToken is null ? null : KvPerSequence(kvPerToken, estimate),
             PerGpu = sum,
             Warnings = [.. estimate.Warnings],
         };
@@ -164,6 +171,29 @@ public static class MemoryDerivations
             Unit = "bytes",
             Source = "KvCache.BytesPerToken (the estimator's rule); memory-physics.md §1.1",
             Notes = [.. notes],
+        };
+    }
+
+    private static Derivation? KvPerSequence(Derivation perToken, MemoryEstimate estimate)
+    {
+        long kv = estimate["kv_cache"].Bytes;
+        long batch = estimate.Assumption("batch")?.Value is long b ? b : estimate.Assumption("batch")?.Value is int bi ? bi : 0;
+        // Only when every caching layer holds the same tokens: with sliding-window layers the tokens differ by layer kind.
+        if (perToken.Notes.Any(n => n.Contains(" sliding layer", StringComparison.Ordinal))
+            || batch <= 0 || perToken.Result <= 0 || kv % checked(batch * perToken.Result) != 0)
+        {
+            return null;
+        }
+
+        long tokens = kv / (batch * perToken.Result);
+        return new Derivation
+        {
+            Name = "kv_cache",
+            Title = $"T = {ParameterDerivations.Num(tokens)} tokens held per sequence in every layer (the context padded to the engine's blocks, as the formula above says)",
+            Formula = "seqs·T·kv_per_token",
+            Substituted = $"{batch}·{tokens}·{perToken.Result}",
+            Result = kv,
+            Unit = "bytes",
         };
     }
 

@@ -320,9 +320,14 @@ public static partial class ParameterDerivations
 
                 break;
             case TensorGroup.Mlp when spec is not null:
-                notes.Add(spec.Mlp == MlpKind.Gated
-                    ? "gated MLP (SwiGLU/GeGLU): three matrices gate, up, down of d·d_ff each, not the post's 2·d²."
-                    : "two-matrix MLP: up and down of d·d_ff each (d_ff is usually 4·d, so 8·d² per layer, not the post's 2·d²).");
+                bool denseMlp = tensors.Any(t => TensorRoles.Of(t) is TensorRole.FfnUp or TensorRole.FfnDown or TensorRole.FfnGate);
+                if (denseMlp)
+                {
+                    notes.Add(spec.Mlp == MlpKind.Gated
+                        ? "gated MLP (SwiGLU/GeGLU): three matrices gate, up, down of d·d_ff each, not the post's 2·d²."
+                        : "two-matrix MLP: up and down of d·d_ff each (d_ff is usually 4·d, so 8·d² per layer, not the post's 2·d²).");
+                }
+
                 var mlpBiases = Sum(IsBias);
                 if (mlpBiases > 0)
                 {
@@ -338,6 +343,9 @@ public static partial class ParameterDerivations
                 break;
             case TensorGroup.Experts when spec?.Moe is { } moe:
                 var moeLayers = moe.MoeLayers.IsDefaultOrEmpty ? spec.Layers : moe.MoeLayers.Count(x => x);
+                notes.Add(spec.Mlp == MlpKind.Gated
+                    ? "each expert is a gated MLP: three matrices of d·d_e (gate, up, down)."
+                    : "each expert is a two-matrix MLP: up and down of d·d_e.");
                 notes.Add($"MoE: E = {moe.Experts} routed experts in each of {moeLayers} MoE layers, k = {moe.ActiveExperts} used per token: a token reads k/E = {moe.ActiveExperts}/{moe.Experts} of these parameters (see active below).");
                 if (moeLayers < spec.Layers)
                 {

@@ -170,7 +170,7 @@ public static class SeedDerivations
             Printed = "234 + 200 + 468 + 50 = 952 MB",
             PrintedValue = r.TrainingTotalMiB,
             Post = Post("training_total", "params + activations + 2·params + input", $"{r.TrainingParametersMiB} + {r.TrainingActivationsMiB} + 2·{r.TrainingParametersMiB} + {r.TrainingInputMiB}", r.TrainingTotalMiB, "MB"),
-            Erratum = $"the gradients are left out: another {r.TrainingGradientsMiB} MB in FP32, so {r.TrainingTotalWithGradientsMiB} MB by the post's own rule; the activations (200) and input (50) are assumed, not computed; Adam's two FP32 moments are 2 × the FP32 weights only when the weights are FP32 (mixed precision keeps 16 bytes per parameter: ZeRO §3.1).",
+            Erratum = $"the gradients are left out: another {r.TrainingGradientsMiB} MB in FP32, so {r.TrainingTotalWithGradientsMiB} MB by the post's own rule; the activations (200) and input (50) are assumed, not computed; Adam's two moments are 2 × the weights, as the post says, only in pure FP32 training; with mixed precision the model states are 16 bytes per parameter (ZeRO §3.1).",
             Exact = [new Derivation
             {
                 Name = "training_total",
