@@ -388,6 +388,11 @@ internal sealed partial class SymbolTable
                 return $"d / n_q ({_sources.Origin} sets no head_dim)";
             }
 
+            if (name == "d_ff" && value == 4L * spec.Hidden)
+            {
+                return $"4·d: the family's default ({_sources.Origin} leaves the MLP width unset)";
+            }
+
             if (name == "L_dec" && value == spec.Layers)
             {
                 return $"= L_enc ({_sources.Origin} sets no decoder layer count)";
@@ -404,7 +409,7 @@ internal sealed partial class SymbolTable
             }
         }
 
-        return keys.Length == 0 ? "derived from the architecture" : $"{_sources.Origin} (not set there: the family's default or a derived value)";
+        return keys.Length == 0 ? "derived from the architecture" : $"the family's default or a derived value (not a field of {_sources.Origin})";
     }
 
     private static JsonElement Nested(JsonElement element, string key) =>
