@@ -42,7 +42,6 @@ internal sealed class MemoryCommand : ICliCommand
         CommonOptions.AddExamples(command,
             "llmsize memory llama-3.1-8b --context 32k --batch 4",
             "llmsize memory qwen3-8b --engine llamacpp --dtype q4_k_m --kv-dtype q8_0 --flash-attn on",
-            "llmsize memory llama-3.1-70b --tp 4 --dtype fp8 --json",
             "llmsize memory gemma-2-9b --context 8192 --explain",
             "llmsize memory llama-3.1-8b --mode training --qlora --lora-rank 16 --context 2048");
         command.SetAction(parseResult => Execute(context, parseResult));

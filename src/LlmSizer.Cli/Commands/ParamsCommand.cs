@@ -55,7 +55,6 @@ internal sealed class ParamsCommand : ICliCommand
             "llmsize params llama-3.1-8b",
             "llmsize params ./model-folder --check",
             "llmsize params mixtral-8x7b --explain",
-            "llmsize params model.gguf --json --tensors",
             "llmsize params --layers 12 --hidden 768 --heads 12 --vocab 50257 --max-positions 1024 --learned-positions --bias --tied");
         command.Arguments.Add(_model);
         foreach (var option in new Option[]
