@@ -166,6 +166,8 @@ public sealed record MemoryExplainDocument
     public DerivationDocument? KvPerToken { get; init; }
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public DerivationDocument? KvPerSequence { get; init; }
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public DerivationDocument? WeightsByType { get; init; }
     public required SumDocument PerGpu { get; init; }
     public required IReadOnlyList<string> Warnings { get; init; }
     public required IReadOnlyList<string> Text { get; init; }
@@ -221,6 +223,7 @@ public static partial class ExplainContract
             Components = [.. e.Components.Select(ExplainContract.Derivation)],
             KvPerToken = e.KvPerToken is null ? null : ExplainContract.Derivation(e.KvPerToken),
             KvPerSequence = e.KvPerSequence is null ? null : ExplainContract.Derivation(e.KvPerSequence),
+            WeightsByType = e.WeightsByType is null ? null : ExplainContract.Derivation(e.WeightsByType),
             PerGpu = ExplainContract.Sum(e.PerGpu),
             Warnings = e.Warnings,
             Text = ExplainText.Lines(e),

@@ -111,6 +111,16 @@ public static class ExplainText
                 lines.Add("   note: " + note);
             }
 
+            if (d.Name == "weights" && e.WeightsByType is { } w)
+            {
+                lines.Add("   by storage type:");
+                lines.Add($"     {w.Name} = {w.Substituted} = {N(w.Result)} bytes{CommentSeparator}{w.Title}");
+                foreach (var note in w.Notes)
+                {
+                    lines.Add("     " + note);
+                }
+            }
+
             if (d.Name == "kv_cache" && e.KvPerToken is { } kv)
             {
                 lines.Add("   per token:");

@@ -41,6 +41,11 @@ public sealed record MemoryExplanation
     /// engine's blocks, as the component's formula says.</summary>
     public Derivation? KvPerSequence { get; init; }
 
+    /// <summary>The weights of one replica by storage type (elements × bytes per element, or blocks × block bytes), from
+    /// the tensors as the estimate stores them; null when that is not the weights component (training keeps its own
+    /// compute-dtype copy).</summary>
+    public Derivation? WeightsByType { get; init; }
+
     /// <summary>How the on-device components sum to the per-GPU total.</summary>
     public required DerivationSum PerGpu { get; init; }
 
@@ -88,6 +93,7 @@ public static class MemoryDerivations
                 a.IsDefault ? "default" + (a.Reason is null ? "" : ": " + a.Reason) : a.Reason ?? "given"))],
             Components = components,
             KvPerToken = kvPerToken,
+            WeightsByType = estimate.Mode == WorkloadMode.Inference ? WeightsByType(estimate) : null,
             KvPerSequence = kvPerToken is null ? null : KvPerSequence(kvPerToken, estimate),
             PerGpu = sum,
             Warnings = [.. estimate.Warnings],
@@ -171,6 +177,64 @@ public static class MemoryDerivations
             Unit = "bytes",
             Source = "KvCache.BytesPerToken (the estimator's rule); memory-physics.md §1.1",
             Notes = [.. notes],
+        };
+    }
+
+    /// <summary>Σ over storage types of the stored tensors' bytes; each type as elements × bytes (or elements / block ×
+    /// block bytes), written only when that product is exactly the tensors' own byte sum.</summary>
+    private static Derivation? WeightsByType(MemoryEstimate estimate)
+    {
+        if (estimate.StoredWeights is not { } stored || estimate.Component("weights") is not { } weights)
+        {
+            return null;
+        }
+
+        var types = stored.Tensors.GroupBy(t => t.DataType)
+            .Select(g => (Type: g.Key, Elements: g.Aggregate(0L, (s, t) => checked(s + t.StoredElements)), Bytes: g.Aggregate(0L, (s, t) => checked(s + t.Bytes.Bytes))))
+            .OrderByDescending(t => t.Bytes)
+            .ToList();
+        long total = types.Aggregate(0L, (s, t) => checked(s + t.Bytes));
+        var notes = new List<string>();
+        string Term((DataTypes.DataType Type, long Elements, long Bytes) t)
+        {
+            var dt = t.Type;
+            if (dt.BlockElements == 1 && dt.BlockBytes >= 1 && checked(t.Elements * dt.BlockBytes) == t.Bytes)
+            {
+                notes.Add(string.Create(CultureInfo.InvariantCulture, $"{dt.Name}: {ParameterDerivations.Num(t.Elements)} elements × {dt.BlockBytes} B"));
+                return $"{t.Elements}·{dt.BlockBytes}";
+            }
+
+            if (dt.BlockElements > 1 && t.Elements % dt.BlockElements == 0 && checked(t.Elements / dt.BlockElements * dt.BlockBytes) == t.Bytes)
+            {
+                notes.Add(string.Create(CultureInfo.InvariantCulture, $"{dt.Name}: {ParameterDerivations.Num(t.Elements)} elements in blocks of {dt.BlockElements}, {dt.BlockBytes} B per block ({dt.BitsPerElement:0.###} bits per weight)"));
+                return $"{t.Elements}/{dt.BlockElements}·{dt.BlockBytes}";
+            }
+
+            notes.Add($"{dt.Name}: {ParameterDerivations.Num(t.Elements)} elements, {ParameterDerivations.Num(t.Bytes)} B (sub-byte packing per tensor)");
+            return ParameterDerivations.Raw(t.Bytes);
+        }
+
+        var substituted = string.Join(" + ", types.Select(Term));
+        long host = estimate.Component("host_weights")?.Total.Bytes ?? 0;
+        if (total != weights.PerGpu.Bytes && host > 0 && checked(total - host) == weights.PerGpu.Bytes)
+        {
+            notes.Add($"the token embedding stays in host memory (host_weights): {ParameterDerivations.Num(total)} − {ParameterDerivations.Num(host)} = {ParameterDerivations.Num(weights.PerGpu.Bytes)} B on the GPU.");
+        }
+        else if (total != weights.PerGpu.Bytes)
+        {
+            notes.Add($"one replica; the weights row above is the share of one GPU ({ParameterDerivations.Num(weights.PerGpu.Bytes)} B).");
+        }
+
+        return new Derivation
+        {
+            Name = "weights_by_type",
+            Title = "weights of one replica by storage type (tensor sizes, scales included)",
+            Formula = "Σ types (elements × bytes per element, or elements / block × bytes per block)",
+            Substituted = substituted,
+            Result = total,
+            Unit = "bytes",
+            Notes = [.. notes],
+            Source = "DataType table (GGML block sizes: ggml.c type_traits; safetensors dtypes)",
         };
     }
 

@@ -89,8 +89,9 @@ public sealed class MemoryEstimate
     private IReadOnlyList<Assumption>? _assumptions;
 
     internal MemoryEstimate(string model, WorkloadMode mode, int gpus, IReadOnlyList<MemoryComponent> components,
-        IReadOnlyList<string> warnings, Func<IReadOnlyList<Assumption>> assumptions)
+        IReadOnlyList<string> warnings, Func<IReadOnlyList<Assumption>> assumptions, Tensors.TensorInventory? storedWeights = null)
     {
+        StoredWeights = storedWeights;
         Model = model;
         Mode = mode;
         Gpus = gpus;
@@ -113,6 +114,10 @@ public sealed class MemoryEstimate
 
     /// <summary>The model's display name.</summary>
     public string Model { get; }
+
+    /// <summary>The tensors as the estimate stores them (the weight format applied, scales included), for the weights
+    /// derivation of <c>--explain</c>; null when the estimator did not say.</summary>
+    internal Tensors.TensorInventory? StoredWeights { get; }
 
     /// <summary>Inference or training.</summary>
     public WorkloadMode Mode { get; }

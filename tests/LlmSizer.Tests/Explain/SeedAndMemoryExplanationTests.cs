@@ -106,5 +106,21 @@ public class SeedAndMemoryExplanationTests
         Assert.Equal(131_072L, e.KvPerToken!.Result);
         Assert.Equal(2L * 8192 * 131_072, e.KvPerSequence!.Result);
         Assert.Equal("2·8192·131072", e.KvPerSequence.Substituted);
+        // BF16 weights: 8,030,261,248 × 2 B = 16,060,522,496.
+        Assert.Equal(16_060_522_496L, e.WeightsByType!.Result);
+        Assert.Equal("8030261248·2", e.WeightsByType.Substituted);
+    }
+
+    [Fact]
+    public void MemoryExplain_Q4KM_WeightsByBlockType()
+    {
+        // Q4_K and Q6_K are 256-element blocks of 144 and 210 bytes (ggml type_traits): the weights are a sum of
+        // blocks × block bytes per type, equal to the estimate's tensor bytes.
+        var e = Sizer.ExplainMemory(new MemoryRequest { Model = "llama-3.1-8b", Workload = new Workload { Engine = InferenceEngine.LlamaCpp, Format = LlmSizer.Quantization.WeightFormat.Parse("q4_k_m") } });
+
+        Assert.Contains("/256·144", e.WeightsByType!.Substituted, StringComparison.Ordinal);
+        Assert.Contains("/256·210", e.WeightsByType.Substituted, StringComparison.Ordinal);
+        var host = Sizer.Memory(new MemoryRequest { Model = "llama-3.1-8b", Workload = new Workload { Engine = InferenceEngine.LlamaCpp, Format = LlmSizer.Quantization.WeightFormat.Parse("q4_k_m") } });
+        Assert.Equal(host["weights"].Bytes + host.Component("host_weights")!.Total.Bytes, e.WeightsByType.Result);
     }
 }
