@@ -13,7 +13,8 @@ namespace LlmSizer.Explain;
 /// to name that origin.</summary>
 /// <param name="Config">The config.json the architecture was read from (a catalog entry's or a file), or null.</param>
 /// <param name="Origin">The origin as words: <c>catalog llama-3.1-8b config.json</c>, <c>config.json</c>, <c>GGUF metadata</c>.</param>
-internal sealed record SymbolSources(ConfigObject? Config, string Origin);
+/// <param name="Metadata">GGUF metadata keys (as text), for a GGUF file; null otherwise.</param>
+internal sealed record SymbolSources(ConfigObject? Config, string Origin, IReadOnlyDictionary<string, string>? Metadata = null);
 
 /// <summary>The symbols of one model (d, V, n_q, n_kv, d_h, d_ff, E, L ...), how tensor dimensions and tensor counts
 /// are written with them, and where each value came from.</summary>
@@ -381,7 +382,21 @@ internal sealed partial class SymbolTable
             return "derived from the symbols above";
         }
 
-        if (_spec is { } spec)
+        if (_sources.Metadata is { } metadata && metadata.TryGetValue("general.architecture", out var arch) && GgufKeys.TryGetValue(name, out var suffix))
+        {
+            var key = suffix.StartsWith('.') ? arch + suffix : suffix;
+            if (metadata.TryGetValue(key, out var text) && (text == value.ToString(CultureInfo.InvariantCulture) || text.StartsWith('[')))
+            {
+                return $"GGUF metadata {key}{(text.StartsWith('[') ? " (array length)" : "")}";
+            }
+        }
+
+        if (_sources.Config is null && _sources.Origin == ManualOrigin && ManualSettings.TryGetValue(name, out var setting))
+        {
+            return "setting " + setting;
+        }
+
+        if (_spec is { } spec && _sources.Origin != ManualOrigin && (name != "d_ff" || _sources.Config is not null))
         {
             if (name == "d_h" && (long)spec.Heads * value == spec.Hidden)
             {
@@ -412,6 +427,40 @@ internal sealed partial class SymbolTable
         return keys.Length == 0 ? "derived from the architecture" : $"the family's default or a derived value (not a field of {_sources.Origin})";
     }
 
+    private const string ManualOrigin = "the given settings";
+
+    // The GGUF keys the reader takes each symbol from (gguf-py constants.py; "." means "<arch>.").
+    private static readonly Dictionary<string, string> GgufKeys = new(StringComparer.Ordinal)
+    {
+        ["d"] = ".embedding_length",
+        ["V"] = "tokenizer.ggml.tokens",
+        ["L"] = ".block_count",
+        ["n_q"] = ".attention.head_count",
+        ["n_kv"] = ".attention.head_count_kv",
+        ["d_ff"] = ".feed_forward_length",
+        ["P"] = ".context_length",
+        ["E"] = ".expert_count",
+        ["k"] = ".expert_used_count",
+        ["d_e"] = ".expert_feed_forward_length",
+        ["d_h"] = ".attention.key_length",
+    };
+
+    // The manual architecture's settings (SettingNames), with the default each optional one takes.
+    private static readonly Dictionary<string, string> ManualSettings = new(StringComparer.Ordinal)
+    {
+        ["d"] = "hidden",
+        ["V"] = "vocab",
+        ["L"] = "layers",
+        ["n_q"] = "heads",
+        ["n_kv"] = "kv_heads (default: heads)",
+        ["d_h"] = "head_dim (default: hidden / heads)",
+        ["d_ff"] = "intermediate (default: 4 × hidden)",
+        ["P"] = "max_positions",
+        ["E"] = "experts",
+        ["k"] = "top_k",
+        ["d_e"] = "expert_intermediate (default: intermediate)",
+    };
+
     private static JsonElement Nested(JsonElement element, string key) =>
         element.ValueKind == JsonValueKind.Object && element.TryGetProperty(key, out var v) && v.ValueKind == JsonValueKind.Object ? v : default;
 
@@ -425,9 +474,9 @@ internal sealed partial class SymbolTable
             case ModelSourceKind.Catalog when ModelCatalog.TryGet(model.Name, out var entry):
                 return new SymbolSources(entry.Config, $"catalog {entry.Id} config.json");
             case ModelSourceKind.Manual:
-                return new SymbolSources(null, "the given settings");
+                return new SymbolSources(null, ManualOrigin);
             case ModelSourceKind.Gguf:
-                return new SymbolSources(null, "GGUF metadata");
+                return new SymbolSources(null, "GGUF metadata", model.Metadata);
         }
 
         var configPath = model.Files.FirstOrDefault(f => f.EndsWith("config.json", StringComparison.OrdinalIgnoreCase) && !f.EndsWith("index.json", StringComparison.OrdinalIgnoreCase));
