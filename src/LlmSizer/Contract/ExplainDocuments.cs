@@ -168,6 +168,8 @@ public sealed record MemoryExplainDocument
     public DerivationDocument? KvPerSequence { get; init; }
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public DerivationDocument? WeightsByType { get; init; }
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public DerivationDocument? PostRule { get; init; }
     public required SumDocument PerGpu { get; init; }
     public required IReadOnlyList<string> Warnings { get; init; }
     public required IReadOnlyList<string> Text { get; init; }
@@ -224,6 +226,7 @@ public static partial class ExplainContract
             KvPerToken = e.KvPerToken is null ? null : ExplainContract.Derivation(e.KvPerToken),
             KvPerSequence = e.KvPerSequence is null ? null : ExplainContract.Derivation(e.KvPerSequence),
             WeightsByType = e.WeightsByType is null ? null : ExplainContract.Derivation(e.WeightsByType),
+            PostRule = e.PostRule is null ? null : ExplainContract.Derivation(e.PostRule),
             PerGpu = ExplainContract.Sum(e.PerGpu),
             Warnings = e.Warnings,
             Text = ExplainText.Lines(e),

@@ -141,6 +141,14 @@ public static class ExplainText
         lines.Add("");
         lines.Add("Sum (on-device components, one GPU)");
         lines.Add($"   {e.PerGpu.Name} = {e.PerGpu.Formula} = {e.PerGpu.Substituted} = {N(e.PerGpu.Result)} bytes{CommentSeparator}{new Units.ByteSize(e.PerGpu.Result)}");
+        if (e.PostRule is { } post)
+        {
+            lines.Add($"   post's method: {post.Formula} = {post.Substituted} = {N(post.Result)} bytes{CommentSeparator}{post.Title}");
+            foreach (var note in post.Notes)
+            {
+                lines.Add("   " + note);
+            }
+        }
         return lines;
     }
 

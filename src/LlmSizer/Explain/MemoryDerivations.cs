@@ -49,6 +49,11 @@ public sealed record MemoryExplanation
     /// <summary>How the on-device components sum to the per-GPU total.</summary>
     public required DerivationSum PerGpu { get; init; }
 
+    /// <summary>The post's rule for the same workload, for comparison: inference, parameters × bytes per parameter;
+    /// training, FP32 parameters + Adam's 2 × parameters (the post's activations and input data are guesses, left
+    /// out). Null when it does not apply (no parameters, a mixed quantization).</summary>
+    public Derivation? PostRule { get; init; }
+
     /// <summary>The estimate's warnings.</summary>
     public ImmutableArray<string> Warnings { get; init; } = [];
 }
@@ -96,6 +101,7 @@ public static class MemoryDerivations
             WeightsByType = estimate.Mode == WorkloadMode.Inference ? WeightsByType(estimate) : null,
             KvPerSequence = kvPerToken is null ? null : KvPerSequence(kvPerToken, estimate),
             PerGpu = sum,
+            PostRule = PostRule(model, estimate),
             Warnings = [.. estimate.Warnings],
         };
     }
@@ -235,6 +241,46 @@ public static class MemoryDerivations
             Unit = "bytes",
             Notes = [.. notes],
             Source = "DataType table (GGML block sizes: ggml.c type_traits; safetensors dtypes)",
+        };
+    }
+
+    private static Derivation? PostRule(ModelInfo model, MemoryEstimate estimate)
+    {
+        long n = model.Inventory.TotalParameters.Value;
+        if (n == 0)
+        {
+            return null;
+        }
+
+        if (estimate.Mode == WorkloadMode.Training)
+        {
+            return new Derivation
+            {
+                Name = "post_rule",
+                Title = "the post's rule of thumb: FP32 parameters + optimizer states (2 × parameters), without its guessed activations and input",
+                Formula = "N·4 + 2·N·4",
+                Substituted = $"{n}·4 + 2·{n}·4",
+                Result = checked(n * 12),
+                Unit = "bytes",
+                Notes = [$"the post leaves out the gradients (N·4 = {ParameterDerivations.Num(checked(n * 4))} more in FP32) and has no activations formula; the estimate above has both, on {estimate.Gpus} GPU(s)."],
+            };
+        }
+
+        if (!DataType.TryParse(estimate.Assumption("dtype")?.ValueText, out var type) || (type.BlockElements > 1 && n % type.BlockElements != 0))
+        {
+            return null;
+        }
+
+        bool whole = type.BlockElements == 1;
+        return new Derivation
+        {
+            Name = "post_rule",
+            Title = "the post's parameter storage: parameters × bytes per parameter (weights only)",
+            Formula = whole ? "N·bytes" : "N/block·block bytes",
+            Substituted = whole ? $"{n}·{type.BlockBytes}" : $"{n}/{type.BlockElements}·{type.BlockBytes}",
+            Result = whole ? checked(n * type.BlockBytes) : checked(n / type.BlockElements * type.BlockBytes),
+            Unit = "bytes",
+            Notes = ["the post stops at the weights; the KV cache, activations and the engine's overhead above are what it calls \"additional memory\"."],
         };
     }
 
