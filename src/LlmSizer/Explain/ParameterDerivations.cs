@@ -304,6 +304,12 @@ public static partial class ParameterDerivations
                     notes.Add($"QK-norm: norms on queries and keys add {Num(qkNorm)} parameters.");
                 }
 
+                var relative = tensors.Where(t => t.Name.Contains("relative_attention_bias", StringComparison.Ordinal)).ToList();
+                if (relative.Count > 0)
+                {
+                    notes.Add($"relative position bias: {relative.Count} table(s) of {relative[0].Shape[0]} buckets × n_q heads, in the first layer of each stack only (T5): {Num(relative.Aggregate(0L, (s, t) => checked(s + t.Elements)))} parameters instead of a position table.");
+                }
+
                 var kinds = Enumerable.Range(0, spec.CachedLayers).Select(spec.LayerKind).ToList();
                 int sliding = kinds.Count(k => k == AttentionLayerKind.Sliding);
                 int full = kinds.Count(k => k == AttentionLayerKind.Full);
