@@ -175,6 +175,16 @@ public static class Sizer
         };
     }
 
+    /// <summary>Derives a model's parameter count group by group, the way the post "Sizing an LLM: Parameters" does, for
+    /// its real architecture: formulas in symbols, the values and their sources, the products, the sum, the traps.</summary>
+    /// <param name="result">A parameters result (from <see cref="Parameters(ParametersRequest)"/>).</param>
+    /// <returns>The explanation; its numbers are the result's own.</returns>
+    public static Explain.ParameterExplanation Explain(ParametersResult result)
+    {
+        ArgumentNullException.ThrowIfNull(result);
+        return LlmSizer.Explain.ParameterDerivations.Explain(result.Model);
+    }
+
     /// <summary>Estimates a model's memory.</summary>
     /// <param name="model">The model argument.</param>
     /// <param name="workload">The workload (default: inference with every engine default).</param>
@@ -192,6 +202,19 @@ public static class Sizer
         ArgumentNullException.ThrowIfNull(request);
         var model = request.Model.Resolve();
         return MemoryEstimator.Estimate(PreparedModel.For(request.TextOnly ? model.LanguageModelOnly() : model), request.Workload);
+    }
+
+    /// <summary>Estimates a model's memory and derives every component: its formula with the workload's numbers, where
+    /// its constants come from, the KV cache per token from the architecture, and the per-GPU sum.</summary>
+    /// <param name="request">The request.</param>
+    /// <returns>The explanation; its numbers are the estimate's own.</returns>
+    /// <exception cref="LlmSizerException">The model cannot be loaded, or a setting is invalid for it.</exception>
+    public static Explain.MemoryExplanation ExplainMemory(MemoryRequest request)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        var resolved = request.Model.Resolve();
+        var model = request.TextOnly ? resolved.LanguageModelOnly() : resolved;
+        return LlmSizer.Explain.MemoryDerivations.Explain(model, MemoryEstimator.Estimate(PreparedModel.For(model), request.Workload));
     }
 
     /// <summary>Plans deployments: which GPUs, how many, the longest context, vLLM's KV budget and concurrency,
@@ -213,4 +236,9 @@ public static class Sizer
     /// <summary>The worked example of the post "Sizing an LLM: Parameters", with errata and exact figures.</summary>
     /// <returns>The result.</returns>
     public static SeedPostResult Seed() => SeedPostMethod.Compute();
+
+    /// <summary>The post "Sizing an LLM: Parameters" line by line: each figure as printed, its formula evaluated, the
+    /// erratum at the line it affects, and the exact method beside it.</summary>
+    /// <returns>The explanation.</returns>
+    public static Explain.SeedExplanation ExplainSeed() => LlmSizer.Explain.SeedDerivations.Explain();
 }

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using LlmSizer.Cli.Output;
 using LlmSizer.Contract;
+using LlmSizer.Explain;
 using LlmSizer.Memory;
 using LlmSizer.Requests;
 using LlmSizer.Units;
@@ -19,6 +20,7 @@ internal sealed class MemoryCommand : ICliCommand
     private readonly Argument<string?> _model = CommonOptions.ModelArgument();
     private readonly Option<bool> _json = CommonOptions.Json();
     private readonly Option<bool> _textOnly = new("--text-only") { Description = "Size the language model alone (a multimodal model without its vision tower, projector and audio encoder)." };
+    private readonly Option<bool> _explain = new("--explain") { Description = "Derive every component: its formula with this workload's numbers, where each constant comes from, the KV cache per token, the sum." };
     private readonly Option<bool> _si = new("--si") { Description = "Show GB (10^9) instead of GiB (2^30)." };
     private readonly WorkloadFlags _flags = new();
 
@@ -36,12 +38,13 @@ internal sealed class MemoryCommand : ICliCommand
         command.Options.Add(_json);
         command.Options.Add(_textOnly);
         command.Options.Add(_si);
+        command.Options.Add(_explain);
         _flags.AddTo(command);
 
         CommonOptions.AddExamples(command,
             "llmsize memory llama-3.1-8b --context 32k --batch 4",
             "llmsize memory qwen3-8b --engine llamacpp --dtype q4_k_m --kv-dtype q8_0 --flash-attn on",
-            "llmsize memory llama-3.1-70b --tp 4 --dtype fp8 --json",
+            "llmsize memory gemma-2-9b --context 8192 --explain",
             "llmsize memory llama-3.1-8b --mode training --qlora --lora-rank 16 --context 2048");
         command.SetAction(parseResult => Execute(context, parseResult));
         return command;
@@ -52,7 +55,28 @@ internal sealed class MemoryCommand : ICliCommand
         var modelArg = p.GetValue(_model) ?? throw new UsageException("memory: expected a MODEL (see 'llmsize memory --help').");
         // Flags are checked before the model is loaded: a bad flag costs nothing.
         var workload = WorkloadParser.Parse(_flags.Options(p));
-        var estimate = Sizer.Memory(new MemoryRequest { Model = new ModelRequest { Loaded = _resolve(modelArg) }, Workload = workload, TextOnly = p.GetValue(_textOnly) });
+        var request = new MemoryRequest { Model = new ModelRequest { Loaded = _resolve(modelArg) }, Workload = workload, TextOnly = p.GetValue(_textOnly) };
+        if (p.GetValue(_explain))
+        {
+            var explanation = Sizer.ExplainMemory(request);
+            if (p.GetValue(_json))
+            {
+                JsonOutput.Write(context.Out, ContractJson.Serialize(ExplainContract.Memory(explanation)));
+            }
+            else
+            {
+                ExplainRendering.Write(context.Out, ExplainText.Lines(explanation));
+            }
+
+            foreach (var warning in explanation.Warnings)
+            {
+                context.Error.WriteLine("warning: " + warning);
+            }
+
+            return ExitCodes.Success;
+        }
+
+        var estimate = Sizer.Memory(request);
         if (p.GetValue(_json))
         {
             JsonOutput.Write(context.Out, ContractJson.Serialize(ContractMapper.Memory(estimate)));

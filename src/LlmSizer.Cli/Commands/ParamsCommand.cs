@@ -3,6 +3,7 @@ using LlmSizer.Architecture;
 using LlmSizer.Architecture.Families;
 using LlmSizer.Cli.Output;
 using LlmSizer.Contract;
+using LlmSizer.Explain;
 using LlmSizer.Memory;
 using Spectre.Console;
 
@@ -18,6 +19,7 @@ internal sealed class ParamsCommand : ICliCommand
     private readonly Option<bool> _tensors = new("--tensors") { Description = "List every tensor: name, shape, dtype, elements, bytes." };
     private readonly Option<bool> _layersDetail = new("--layers-detail") { Description = "Show parameters per layer." };
     private readonly Option<bool> _textOnly = new("--text-only") { Description = "Count the language model alone (a multimodal model without its vision tower, projector and audio encoder)." };
+    private readonly Option<bool> _explain = new("--explain") { Description = "Derive every number the way the post \"Sizing an LLM: Parameters\" does: each group's formula in symbols, the values and their sources, the product, the sum, and the traps." };
     private readonly Option<bool> _check = new("--check") { Description = "Compare the tensors read from checkpoint files with those the config implies; exit 3 on any difference." };
 
     // Manual architecture flags. Numbers are read as text so that "abc" or "-3" is a bad flag value (exit 1, naming the
@@ -53,12 +55,12 @@ internal sealed class ParamsCommand : ICliCommand
         CommonOptions.AddExamples(command,
             "llmsize params llama-3.1-8b",
             "llmsize params ./model-folder --check",
-            "llmsize params model.gguf --json --tensors",
+            "llmsize params mixtral-8x7b --explain",
             "llmsize params --layers 12 --hidden 768 --heads 12 --vocab 50257 --max-positions 1024 --learned-positions --bias --tied");
         command.Arguments.Add(_model);
         foreach (var option in new Option[]
         {
-            _json, _tensors, _layersDetail, _check, _textOnly, _layers, _hidden, _heads, _vocab, _kvHeads, _intermediate, _gated, _tied,
+            _json, _tensors, _layersDetail, _check, _textOnly, _explain, _layers, _hidden, _heads, _vocab, _kvHeads, _intermediate, _gated, _tied,
             _headDim, _bias, _norm, _maxPositions, _learnedPositions, _experts, _topK, _expertIntermediate,
         })
         {
@@ -79,7 +81,19 @@ internal sealed class ParamsCommand : ICliCommand
             LayersDetail = parseResult.GetValue(_layersDetail),
             TextOnly = parseResult.GetValue(_textOnly),
         });
-        if (parseResult.GetValue(_json))
+        if (parseResult.GetValue(_explain))
+        {
+            var explanation = Sizer.Explain(result);
+            if (parseResult.GetValue(_json))
+            {
+                JsonOutput.Write(context.Out, ContractJson.Serialize(ExplainContract.Params(explanation)));
+            }
+            else
+            {
+                ExplainRendering.Write(context.Out, ExplainText.Lines(explanation));
+            }
+        }
+        else if (parseResult.GetValue(_json))
         {
             JsonOutput.Write(context.Out, ContractJson.Serialize(ContractMapper.Params(result)));
         }

@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Globalization;
 using LlmSizer.Cli.Output;
 using LlmSizer.Contract;
+using LlmSizer.Explain;
 using LlmSizer.Seed;
 using LlmSizer.Tensors;
 using Spectre.Console;
@@ -13,13 +14,17 @@ namespace LlmSizer.Cli.Commands;
 internal sealed class SeedCommand : ICliCommand
 {
     private readonly Option<bool> _json = CommonOptions.Json();
+    private readonly Option<bool> _explain = new("--explain") { Description = "The post's derivation line by line: each figure as printed, its formula evaluated, the erratum at that line, the exact method beside it." };
 
     public Command Create(CliContext context)
     {
         var command = new Command("seed", "Reproduce the worked example of the post \"Sizing an LLM: Parameters\", with errata and exact figures.");
         command.Options.Add(_json);
-        CommonOptions.AddExamples(command, "llmsize seed", "llmsize seed --json");
-        command.SetAction(parseResult => Execute(context, parseResult.GetValue(_json)));
+        command.Options.Add(_explain);
+        CommonOptions.AddExamples(command, "llmsize seed", "llmsize seed --explain", "llmsize seed --json");
+        command.SetAction(parseResult => parseResult.GetValue(_explain)
+            ? Explain(context, parseResult.GetValue(_json))
+            : Execute(context, parseResult.GetValue(_json)));
         return command;
     }
 
@@ -33,6 +38,21 @@ internal sealed class SeedCommand : ICliCommand
         else
         {
             WriteTables(context.Console, r);
+        }
+
+        return ExitCodes.Success;
+    }
+
+    private static int Explain(CliContext context, bool json)
+    {
+        var explanation = Sizer.ExplainSeed();
+        if (json)
+        {
+            JsonOutput.Write(context.Out, ContractJson.Serialize(ExplainContract.Seed(explanation)));
+        }
+        else
+        {
+            ExplainRendering.Write(context.Out, ExplainText.Lines(explanation));
         }
 
         return ExitCodes.Success;

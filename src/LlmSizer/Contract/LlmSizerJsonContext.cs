@@ -13,6 +13,9 @@ namespace LlmSizer.Contract;
 [JsonSerializable(typeof(ErrorDocument))]
 [JsonSerializable(typeof(FitDocument))]
 [JsonSerializable(typeof(GpuListDocument))]
+[JsonSerializable(typeof(ParamsExplainDocument))]
+[JsonSerializable(typeof(MemoryExplainDocument))]
+[JsonSerializable(typeof(SeedExplainDocument))]
 [JsonSerializable(typeof(long))]
 [JsonSerializable(typeof(int))]
 [JsonSerializable(typeof(double))]
@@ -65,6 +68,21 @@ public static class ContractJson
     /// <param name="document">The document.</param>
     /// <returns>The JSON text.</returns>
     public static string Serialize(GpuListDocument document) => JsonSerializer.Serialize(document, LlmSizerJsonContext.Contract.GpuListDocument);
+
+    /// <summary>Serializes a parameter explanation document.</summary>
+    /// <param name="document">The document.</param>
+    /// <returns>The JSON text.</returns>
+    public static string Serialize(ParamsExplainDocument document) => JsonSerializer.Serialize(document, LlmSizerJsonContext.Contract.ParamsExplainDocument);
+
+    /// <summary>Serializes a memory explanation document.</summary>
+    /// <param name="document">The document.</param>
+    /// <returns>The JSON text.</returns>
+    public static string Serialize(MemoryExplainDocument document) => JsonSerializer.Serialize(document, LlmSizerJsonContext.Contract.MemoryExplainDocument);
+
+    /// <summary>Serializes a seed explanation document.</summary>
+    /// <param name="document">The document.</param>
+    /// <returns>The JSON text.</returns>
+    public static string Serialize(SeedExplainDocument document) => JsonSerializer.Serialize(document, LlmSizerJsonContext.Contract.SeedExplainDocument);
 
     /// <summary>Serializes an error document.</summary>
     /// <param name="document">The document.</param>

@@ -88,9 +88,13 @@ public sealed class MemoryEstimate
     private readonly Func<IReadOnlyList<Assumption>> _assumptionsBuilder;
     private IReadOnlyList<Assumption>? _assumptions;
 
+    // Built only when a derivation asks for it (a re-typed copy of every tensor; estimates never need it).
+    private readonly Lazy<Tensors.TensorInventory>? _storedWeights;
+
     internal MemoryEstimate(string model, WorkloadMode mode, int gpus, IReadOnlyList<MemoryComponent> components,
-        IReadOnlyList<string> warnings, Func<IReadOnlyList<Assumption>> assumptions)
+        IReadOnlyList<string> warnings, Func<IReadOnlyList<Assumption>> assumptions, Func<Tensors.TensorInventory>? storedWeights = null)
     {
+        _storedWeights = storedWeights is null ? null : new Lazy<Tensors.TensorInventory>(storedWeights);
         Model = model;
         Mode = mode;
         Gpus = gpus;
@@ -113,6 +117,10 @@ public sealed class MemoryEstimate
 
     /// <summary>The model's display name.</summary>
     public string Model { get; }
+
+    /// <summary>The tensors as the estimate stores them (the weight format applied, scales included), for the weights
+    /// derivation of <c>--explain</c>; null when the estimator did not say.</summary>
+    internal Tensors.TensorInventory? StoredWeights => _storedWeights?.Value;
 
     /// <summary>Inference or training.</summary>
     public WorkloadMode Mode { get; }

@@ -302,7 +302,7 @@ internal sealed class EstimatePlan
         Components.Add(new MemoryComponent(name, perGpu, total, formula, source, onDevice));
 
     public MemoryEstimate Build(Func<EstimatePlan, IReadOnlyList<Assumption>> assumptions) =>
-        new(Prepared.Model.Name, W.Mode, Gpus, Components, (IReadOnlyList<string>?)Warnings ?? [], () => assumptions(this));
+        new(Prepared.Model.Name, W.Mode, Gpus, Components, (IReadOnlyList<string>?)Warnings ?? [], () => assumptions(this), Stored.Materialize);
 
     /// <summary>The assumptions every estimate shares, first in the list.</summary>
     public List<Assumption> CommonAssumptions()

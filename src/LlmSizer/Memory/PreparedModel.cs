@@ -236,6 +236,8 @@ internal sealed class StoredWeights : IStoredTensorSink
     private readonly ConcurrentDictionary<(int Tp, int Pp), (long PerGpu, long Replica)> _shares = new();
     private readonly ConcurrentDictionary<int, (long HostEmbedding, long LargestStage, long Device)> _llamaCpp = new();
     private readonly int _layers;
+    private readonly PreparedModel _model;
+    private readonly DataType? _unquantized;
     private long _largestLayerMatrix;
     private string? _formula;
 
@@ -244,6 +246,8 @@ internal sealed class StoredWeights : IStoredTensorSink
     /// no re-typed inventory is built, so a format costs a few flat arrays, not a copy of every tensor and side-data name.</summary>
     public StoredWeights(PreparedModel model, WeightFormat format, DataType? unquantized)
     {
+        _model = model;
+        _unquantized = unquantized;
         Format = format;
         _layers = model.Architecture?.Layers ?? 1;
         int n = checked(model.Inventory.Tensors.Length * (1 + format.MaxAuxPerWeight));
@@ -257,6 +261,11 @@ internal sealed class StoredWeights : IStoredTensorSink
         DataTypeTotals = [.. _byType.OrderByDescending(x => x.Bytes)];
         ComputeType = ComputeTypeOf(format, model.Inventory);
     }
+
+    /// <summary>The stored tensors as an inventory (names included), built on request — for derivations that list them;
+    /// the estimate itself needs only the columns above.</summary>
+    /// <returns>The re-typed inventory with its side data.</returns>
+    public TensorInventory Materialize() => Format.Apply(_model.Inventory, _model.Architecture, _unquantized);
 
     /// <summary>Each stored type's elements and bytes (parameters, buffers and side data), the largest first.</summary>
     public IReadOnlyList<(DataType Type, long Elements, long Bytes)> DataTypeTotals { get; }

@@ -160,7 +160,7 @@ public static class SeedPostMethod
         Tied = tied,
     }.ToSpec("seed");
 
-    private static ModelInfo ExactModelInfo(bool tied)
+    internal static ModelInfo ExactModelInfo(bool tied)
     {
         var spec = ExactSpec(tied);
         return new ModelInfo
