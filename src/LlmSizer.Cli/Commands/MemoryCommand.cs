@@ -15,7 +15,8 @@ namespace LlmSizer.Cli.Commands;
 /// class only maps flags and renders.</summary>
 internal sealed class MemoryCommand : ICliCommand
 {
-    private readonly Func<string, ModelInfo> _resolve;
+    private readonly Func<string, ModelInfo>? _resolve;
+    private readonly Option<bool> _refresh = CommonOptions.Refresh();
     private readonly Argument<string?> _model = CommonOptions.ModelArgument();
     private readonly Option<bool> _json = CommonOptions.Json();
     private readonly Option<bool> _si = new("--si") { Description = "Show GB (10^9) instead of GiB (2^30)." };
@@ -25,7 +26,7 @@ internal sealed class MemoryCommand : ICliCommand
     /// <param name="resolve">Turns MODEL into a model; <see cref="Sizer.Load(string)"/> by default.</param>
     public MemoryCommand(Func<string, ModelInfo>? resolve = null)
     {
-        _resolve = resolve ?? Sizer.Load;
+        _resolve = resolve;
     }
 
     public Command Create(CliContext context)
@@ -33,6 +34,7 @@ internal sealed class MemoryCommand : ICliCommand
         var command = new Command("memory", "Estimate GPU memory for inference or training: every component, its formula and assumptions.");
         command.Arguments.Add(_model);
         command.Options.Add(_json);
+        command.Options.Add(_refresh);
         command.Options.Add(_si);
         _flags.AddTo(command);
 
@@ -50,7 +52,7 @@ internal sealed class MemoryCommand : ICliCommand
         var modelArg = p.GetValue(_model) ?? throw new UsageException("memory: expected a MODEL (see 'llmsize memory --help').");
         // Flags are checked before the model is loaded: a bad flag costs nothing.
         var workload = WorkloadParser.Parse(_flags.Options(p));
-        var estimate = Sizer.Memory(new MemoryRequest { Model = new ModelRequest { Loaded = _resolve(modelArg) }, Workload = workload });
+        var estimate = Sizer.Memory(new MemoryRequest { Model = new ModelRequest { Loaded = _resolve?.Invoke(modelArg) ?? CliModels.Load(context, modelArg, p.GetValue(_refresh), p.GetValue(_json)) }, Workload = workload });
         if (p.GetValue(_json))
         {
             JsonOutput.Write(context.Out, ContractJson.Serialize(ContractMapper.Memory(estimate)));

@@ -1,0 +1,178 @@
+using LlmSizer.Errors;
+using LlmSizer.Hub;
+using LlmSizer.Tests.Fixtures;
+
+namespace LlmSizer.Tests.Hub;
+
+public sealed class HubSafetensorsTests : IDisposable
+{
+    private readonly LoopbackHub _server = new();
+    private readonly HubTestKit _kit;
+
+    public HubSafetensorsTests() => _kit = new HubTestKit(_server);
+
+    public void Dispose()
+    {
+        _kit.Dispose();
+        _server.Dispose();
+    }
+
+    [Fact]
+    public void Load_ShardedSafetensors_ReadsOnlyHeaders_AndCountsExactly()
+    {
+        // Given: three shards (one with a >64 KiB header) behind an index, and a config
+        var files = HubFixtures.ShardedLlama(out long headerBytes);
+        _server.AddRepo("acme/tiny-llama", HubFixtures.Commit, files);
+
+        // When
+        var result = _kit.Load("hf:acme/tiny-llama");
+
+        // Then: the count is the hand count; the architecture came from config.json
+        Assert.Equal(HubFixtures.ShardedLlamaParameters, result.Model.Parameters().Total.Value);
+        Assert.Equal("acme/tiny-llama", result.Model.Name);
+        Assert.Equal(ModelSourceKind.Safetensors, result.Model.Source);
+        Assert.Equal(2, result.Model.Architecture!.Layers);
+        Assert.Equal(2 * HubFixtures.ShardedLlamaParameters, result.Model.Inventory.Tensors.Sum(t => t.Bytes.Bytes));
+        Assert.Equal(HubOrigin.Network, result.Transfer.Origin);
+
+        // Bytes of the three shards: at most their headers plus 64 KiB each; at most two requests per shard.
+        var shards = _server.Seen.Where(r => r.Path.EndsWith(".safetensors", StringComparison.Ordinal)).ToList();
+        long shardBytes = shards.Sum(r => r.BodyBytes);
+        Assert.True(shardBytes <= headerBytes + (3 * 64 * 1024), $"{shardBytes} bytes for headers of {headerBytes}");
+        Assert.All(shards.GroupBy(r => r.Path), g => Assert.True(g.Count() <= 2, $"{g.Key}: {g.Count()} requests"));
+        long fileLengths = files.Where(f => f.Key.EndsWith(".safetensors", StringComparison.Ordinal)).Sum(f => f.Value.Length);
+        Assert.True(shardBytes < fileLengths / 10, $"{shardBytes} of {fileLengths}");
+        Assert.Equal(_server.FileBytesSent, result.Transfer.FileBytesReceived);
+    }
+
+    [Fact]
+    public void Load_SecondTime_TransfersNoFileBytes_AndAtMostOneRevalidation()
+    {
+        // Given: a model read once
+        _server.AddRepo("acme/tiny-llama", HubFixtures.Commit, HubFixtures.ShardedLlama(out _));
+        var first = _kit.Load("hf:acme/tiny-llama");
+        _server.ResetCounters();
+
+        // When
+        var second = _kit.Load("hf:acme/tiny-llama");
+
+        // Then: one request (the revision, answered 304) and no file byte
+        Assert.Equal(first.Model.Parameters().Total, second.Model.Parameters().Total);
+        Assert.Equal(0, _server.FileBytesSent);
+        Assert.Equal(1, _server.Requests);
+        Assert.Equal(304, _server.Seen[0].Status);
+        Assert.Equal(HubOrigin.HeaderCache, second.Transfer.Origin);
+        Assert.Equal(0, second.Transfer.FileBytesReceived);
+
+        // --refresh fetches the headers again
+        _server.ResetCounters();
+        var refreshed = _kit.Load("hf:acme/tiny-llama", refresh: true);
+        Assert.True(_server.FileBytesSent > 0);
+        Assert.Equal(HubOrigin.Network, refreshed.Transfer.Origin);
+    }
+
+    [Fact]
+    public void Load_PinnedCommit_SecondTimeMakesNoRequestAtAll()
+    {
+        _server.AddRepo("acme/tiny-llama", HubFixtures.Commit, HubFixtures.ShardedLlama(out _));
+        _kit.Load($"hf:acme/tiny-llama@{HubFixtures.Commit}");
+        _server.ResetCounters();
+
+        var again = _kit.Load($"hf:acme/tiny-llama@{HubFixtures.Commit}");
+
+        Assert.Equal(0, _server.Requests);
+        Assert.Equal(HubFixtures.ShardedLlamaParameters, again.Model.Parameters().Total.Value);
+    }
+
+    [Fact]
+    public void Load_RedirectToOtherHost_SendsTokenToTheHubOnly()
+    {
+        // Given: a gated repo whose files redirect to another host (the CDN)
+        _server.AddRepo("acme/gated", HubFixtures.Commit, HubFixtures.ShardedLlama(out _), gatedToken: HubTestKit.Token);
+        _server.RedirectFilesToOtherHost = true;
+        _kit.Variables["HF_TOKEN"] = HubTestKit.Token;
+
+        // When
+        var result = _kit.Load("hf:acme/gated");
+
+        // Then
+        Assert.Equal(HubFixtures.ShardedLlamaParameters, result.Model.Parameters().Total.Value);
+        var toCdn = _server.Seen.Where(r => r.Host.StartsWith("localhost", StringComparison.Ordinal)).ToList();
+        var toHub = _server.Seen.Where(r => r.Host.StartsWith("127.0.0.1", StringComparison.Ordinal)).ToList();
+        Assert.NotEmpty(toCdn);
+        Assert.All(toCdn, r => Assert.Null(r.Authorization));
+        Assert.All(toHub, r => Assert.Equal("Bearer " + HubTestKit.Token, r.Authorization));
+        Assert.DoesNotContain(HubTestKit.Token, string.Join("\n", result.Model.Files) + string.Join("\n", result.Model.Warnings) + _kit.Environment);
+    }
+
+    [Fact]
+    public void Load_ServerWithoutRanges_StopsReadingAfterTheHeader()
+    {
+        // Given: one safetensors file of (virtually) 1 GiB, on a server that ignores Range
+        var writer = new SafetensorsWriter().Add("w", "F32", 16384, 16384);
+        _server.AddRepo("acme/big", HubFixtures.Commit, new Dictionary<string, VirtualFile> { ["model.safetensors"] = HubFixtures.Safetensors(writer) });
+        _server.RangeSupport = false;
+
+        // When
+        var result = _kit.Load("hf:acme/big");
+
+        // Then: 16384 × 16384 = 268,435,456 parameters, and nowhere near the file's 1 GiB sent
+        Assert.Equal(268_435_456L, result.Model.Parameters().Total.Value);
+        Assert.True(result.Transfer.FileBytesReceived <= 64 * 1024, $"{result.Transfer.FileBytesReceived} bytes read");
+        Assert.True(_server.FileBytesSent < 64L * 1024 * 1024, $"{_server.FileBytesSent} bytes sent");
+    }
+
+    [Fact]
+    public void Load_HostileHeaderLength_IsOneLineErrorNotAnAllocation()
+    {
+        // Given: a safetensors file whose first 8 bytes claim a 2^60-byte header, in a 2^62-byte file
+        var head = new byte[64];
+        System.Buffers.Binary.BinaryPrimitives.WriteUInt64LittleEndian(head, 1UL << 60);
+        _server.AddRepo("acme/hostile", HubFixtures.Commit, new Dictionary<string, VirtualFile> { ["model.safetensors"] = new(head, 1L << 62) });
+
+        // When
+        var e = Assert.Throws<ModelFileFormatException>(() => _kit.Load("hf:acme/hostile"));
+
+        // Then
+        Assert.Contains("model.safetensors", e.Message);
+        Assert.DoesNotContain('\n', e.Message);
+        Assert.True(_server.FileBytesSent <= 64 * 1024);
+    }
+
+    [Fact]
+    public void Load_UnknownModelType_CountsFromHeaders_AndMemoryUsesGenericGeometry()
+    {
+        // Given: the same checkpoint, but a model_type no family reader knows
+        _server.AddRepo("acme/zorblax", HubFixtures.Commit, HubFixtures.ShardedLlama(out _, modelType: "zorblax"));
+
+        // When
+        var model = _kit.Load("hf:acme/zorblax").Model;
+        var estimate = Sizer.Memory(new MemoryRequest { Model = new ModelRequest { Loaded = model }, Workload = new LlmSizer.Memory.Workload { Context = 1000 } });
+
+        // Then: parameters exact from headers; the KV cache from num_hidden_layers 2, num_key_value_heads 2, head_dim 64:
+        // 2 (K and V) × 2 layers × 2 heads × 64 × 1000 tokens × 2 bytes (bf16) = 1,024,000 bytes
+        Assert.Equal(HubFixtures.ShardedLlamaParameters, model.Parameters().Total.Value);
+        Assert.Null(model.Family);
+        Assert.Contains(model.Warnings, w => w.Contains("zorblax", StringComparison.Ordinal) && w.Contains("generic", StringComparison.Ordinal));
+        var kv = estimate.Components.Single(c => c.Name == "kv_cache");
+        Assert.Equal(1_024_000L, kv.Total.Bytes);
+    }
+
+    [Fact]
+    public void Load_Url_ReadsHeader_AndRevalidatesWithItsETag()
+    {
+        // Given: a plain URL of a safetensors file: 1000 × 256 F16 = 256,000 parameters
+        var url = _server.AddUrl("embed.safetensors", HubFixtures.Safetensors(new SafetensorsWriter().Add("embed.weight", "F16", 1000, 256)));
+
+        // When
+        var first = _kit.Load(url.ToString());
+        _server.ResetCounters();
+        var second = _kit.Load(url.ToString());
+
+        // Then: the second read is one conditional request answered 304
+        Assert.Equal(256_000L, first.Model.Parameters().Total.Value);
+        Assert.Equal(256_000L, second.Model.Parameters().Total.Value);
+        Assert.Equal(0, _server.FileBytesSent);
+        Assert.Equal(304, Assert.Single(_server.Seen).Status);
+    }
+}
