@@ -22,9 +22,9 @@ public sealed class HubGgufAndErrorTests : IDisposable
 
     /// <summary>By hand, from GgufWriter.TinyLlama's shapes (d 64, 2 layers, 4 heads, 2 KV heads, ff 128, V 20,000):
     /// token_embd and output V·d = 1,280,000 each; output_norm 64; per layer two norms 2·64 = 128, wq and wo 64·64 =
-    /// 4,096 each, wk and wv 64·32 = 2,048 each, three MLP matrices 64·128 = 8,192 each: 32,896; two layers 65,792.
-    /// Total 2,560,000 + 64 + 65,792 = 2,625,856.</summary>
-    private const long BigVocabParameters = 2_625_856;
+    /// 4,096 each, wk and wv 64·32 = 2,048 each (head_dim 64/4 = 16, 2 KV heads), three MLP matrices 64·128 = 8,192
+    /// each: 128 + 8,192 + 4,096 + 24,576 = 36,992; two layers 73,984. Total 2,560,000 + 64 + 73,984 = 2,634,048.</summary>
+    private const long BigVocabParameters = 2_634_048;
 
     [Fact]
     public void Load_Gguf_ReadsMetadataAndTensorInfosOnly_InGrowingChunks()

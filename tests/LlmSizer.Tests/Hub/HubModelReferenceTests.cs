@@ -35,7 +35,7 @@ public class HubModelReferenceTests
         var e = Assert.Throws<UnknownModelException>(() => HubModelReference.Parse(text));
 
         Assert.StartsWith("MODEL:", e.Message);
-        Assert.DoesNotContain("pass", e.Message);
+        Assert.DoesNotContain("user:pass@", e.Message);
     }
 
     [Fact]

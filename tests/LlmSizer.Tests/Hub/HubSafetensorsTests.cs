@@ -147,15 +147,16 @@ public sealed class HubSafetensorsTests : IDisposable
 
         // When
         var model = _kit.Load("hf:acme/zorblax").Model;
-        var estimate = Sizer.Memory(new MemoryRequest { Model = new ModelRequest { Loaded = model }, Workload = new LlmSizer.Memory.Workload { Context = 1000 } });
+        var estimate = Sizer.Memory(new MemoryRequest { Model = new ModelRequest { Loaded = model }, Workload = new LlmSizer.Memory.Workload { Context = 1024 } });
 
         // Then: parameters exact from headers; the KV cache from num_hidden_layers 2, num_key_value_heads 2, head_dim 64:
-        // 2 (K and V) × 2 layers × 2 heads × 64 × 1000 tokens × 2 bytes (bf16) = 1,024,000 bytes
+        // 2 (K and V) × 2 layers × 2 heads × 64 × 1024 tokens × 2 bytes (bf16) = 1,048,576 bytes (1024 tokens: a whole
+        // number of vLLM's 16-token blocks)
         Assert.Equal(HubFixtures.ShardedLlamaParameters, model.Parameters().Total.Value);
         Assert.Null(model.Family);
         Assert.Contains(model.Warnings, w => w.Contains("zorblax", StringComparison.Ordinal) && w.Contains("generic", StringComparison.Ordinal));
         var kv = estimate.Components.Single(c => c.Name == "kv_cache");
-        Assert.Equal(1_024_000L, kv.Total.Bytes);
+        Assert.Equal(1_048_576L, kv.Total.Bytes);
     }
 
     [Fact]
