@@ -82,6 +82,47 @@ public sealed class HubGgufAndErrorTests : IDisposable
     }
 
     [Fact]
+    public void Load_QuantSelector_PicksASplitSet_ReadsShardsConcurrently()
+    {
+        // Given: a gguf-split set of two shards in a quantization folder, as llama.cpp gguf-split writes them (split.no
+        // u16 0-based, split.count u16, split.tensors.count i32 in every shard; model metadata in shard 1), and a Q8_0
+        // single file. Parameters by hand: token_embd 16×64 = 1,024; output_norm 16; blk.0.attn_q 16×16 = 256;
+        // output 16×64 = 1,024. Total 2,320 in 4 tensors.
+        var shards = new GgufWriter[2];
+        for (int i = 0; i < 2; i++)
+        {
+            var w = new GgufWriter();
+            if (i == 0)
+            {
+                w.AddString("general.architecture", "llama").AddUInt32("llama.block_count", 1).AddUInt32("llama.embedding_length", 16)
+                 .AddUInt32("llama.attention.head_count", 4).AddUInt32("llama.attention.head_count_kv", 2)
+                 .AddUInt32("llama.feed_forward_length", 32).AddUInt32("llama.vocab_size", 64);
+            }
+
+            shards[i] = w.AddUInt16("split.no", (ushort)i).AddUInt16("split.count", 2).AddInt32("split.tensors.count", 4);
+        }
+
+        shards[0].AddTensor("token_embd.weight", GgufWriter.GgmlType.F32, 16, 64).AddTensor("output_norm.weight", GgufWriter.GgmlType.F32, 16);
+        shards[1].AddTensor("blk.0.attn_q.weight", GgufWriter.GgmlType.F32, 16, 16).AddTensor("output.weight", GgufWriter.GgmlType.F16, 16, 64);
+        var (single, _) = HubFixtures.Gguf(GgufWriter.TinyLlama());
+        _server.AddRepo("acme/split-GGUF", HubFixtures.Commit, new Dictionary<string, VirtualFile>
+        {
+            ["Q4_K_M/tiny-Q4_K_M-00001-of-00002.gguf"] = HubFixtures.Gguf(shards[0]).File,
+            ["Q4_K_M/tiny-Q4_K_M-00002-of-00002.gguf"] = HubFixtures.Gguf(shards[1]).File,
+            ["tiny-Q8_0.gguf"] = single,
+        });
+
+        // When
+        var result = _kit.Load("hf:acme/split-GGUF:Q4_K_M");
+
+        // Then: both shards, one request each (their headers fit the first 64 KiB read)
+        Assert.Equal(2_320L, result.Model.Parameters().Total.Value);
+        Assert.Equal(4, result.Model.Inventory.Tensors.Length);
+        Assert.Equal(2, result.Model.Files.Count);
+        Assert.Equal(2, _server.Seen.Count(r => r.Path.EndsWith(".gguf", StringComparison.Ordinal)));
+    }
+
+    [Fact]
     public void Load_GatedWithoutToken_SaysHowToSetHfTokenAndAcceptTheLicence()
     {
         _server.AddRepo("acme/gated", HubFixtures.Commit, HubFixtures.ShardedLlama(out _), gatedToken: HubTestKit.Token);
