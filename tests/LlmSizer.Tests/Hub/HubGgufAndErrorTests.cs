@@ -1,3 +1,4 @@
+using Xunit.Abstractions;
 using LlmSizer.Errors;
 using LlmSizer.Hub;
 using LlmSizer.Tests.Fixtures;
@@ -8,8 +9,13 @@ public sealed class HubGgufAndErrorTests : IDisposable
 {
     private readonly LoopbackHub _server = new();
     private readonly HubTestKit _kit;
+    private readonly ITestOutputHelper _output;
 
-    public HubGgufAndErrorTests() => _kit = new HubTestKit(_server);
+    public HubGgufAndErrorTests(ITestOutputHelper output)
+    {
+        _kit = new HubTestKit(_server);
+        _output = output;
+    }
 
     public void Dispose()
     {
@@ -49,6 +55,7 @@ public sealed class HubGgufAndErrorTests : IDisposable
         Assert.True(headerEnd > 64 * 1024, "the fixture's header should need more than one chunk");
         Assert.True(_server.FileBytesSent <= bound, $"{_server.FileBytesSent} bytes for a {headerEnd}-byte header (bound {bound})");
         Assert.True(_server.FileBytesSent >= headerEnd);
+        _output.WriteLine($"gguf: header {headerEnd:N0} bytes of {file.Length:N0}; {_server.FileBytesSent:N0} bytes in {_server.Seen.Count(r => r.Path.EndsWith(".gguf", StringComparison.Ordinal))} requests (bound {bound:N0})");
     }
 
     [Fact]

@@ -1,3 +1,4 @@
+using Xunit.Abstractions;
 using LlmSizer.Errors;
 using LlmSizer.Hub;
 using LlmSizer.Tests.Fixtures;
@@ -8,8 +9,13 @@ public sealed class HubSafetensorsTests : IDisposable
 {
     private readonly LoopbackHub _server = new();
     private readonly HubTestKit _kit;
+    private readonly ITestOutputHelper _output;
 
-    public HubSafetensorsTests() => _kit = new HubTestKit(_server);
+    public HubSafetensorsTests(ITestOutputHelper output)
+    {
+        _kit = new HubTestKit(_server);
+        _output = output;
+    }
 
     public void Dispose()
     {
@@ -43,6 +49,8 @@ public sealed class HubSafetensorsTests : IDisposable
         long fileLengths = files.Where(f => f.Key.EndsWith(".safetensors", StringComparison.Ordinal)).Sum(f => f.Value.Length);
         Assert.True(shardBytes < fileLengths / 10, $"{shardBytes} of {fileLengths}");
         Assert.Equal(_server.FileBytesSent, result.Transfer.FileBytesReceived);
+        _output.WriteLine($"sharded safetensors: {shards.Count} shard requests, {shardBytes:N0} shard bytes for {headerBytes:N0} header bytes in {fileLengths:N0}-byte files; " +
+            $"all: {_server.Requests} requests, {_server.Seen.Sum(r => r.BodyBytes):N0} body bytes");
     }
 
     [Fact]
