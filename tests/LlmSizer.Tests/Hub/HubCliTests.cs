@@ -125,4 +125,25 @@ public sealed class HubCliTests : IDisposable
         Assert.Equal(0, r.ExitCode);
         Assert.Equal(0, _server.Requests);
     }
+
+    [Fact]
+    public void Readme_HubExample_IsWhatTheLoopbackServerPrints()
+    {
+        // Given: the README's example, between its markers: a command line, then the output
+        var readme = File.ReadAllText(Path.Combine(TestPaths.RepoRoot, "README.md"));
+        const string Start = "<!-- hub-example: tests/LlmSizer.Tests/Hub/HubCliTests.cs -->";
+        int from = readme.IndexOf(Start, StringComparison.Ordinal);
+        Assert.True(from >= 0, "README has no hub example");
+        var block = readme[(readme.IndexOf("```text", from, StringComparison.Ordinal) + 7)..];
+        block = block[..block.IndexOf("```", StringComparison.Ordinal)];
+        var lines = block.Split('\n').Select(l => l.TrimEnd()).Where(l => l.Length > 0).ToList();
+        Assert.StartsWith("$ llmsize params hf:acme/tiny-llama", lines[0]);
+
+        // When
+        var r = _kit.Cli("params", "hf:acme/tiny-llama");
+
+        // Then: every output line of the README is a line of the real output, in order
+        var actual = r.Stdout.Split('\n').Select(l => l.TrimEnd()).Where(l => l.Length > 0).ToList();
+        Assert.Equal(lines.Skip(1).ToList(), actual);
+    }
 }
