@@ -21,7 +21,9 @@ internal enum SelectionKind
 /// <param name="Kind">What they are.</param>
 /// <param name="Files">The checkpoint files (the index for <see cref="SelectionKind.SafetensorsIndex"/>).</param>
 /// <param name="Config">The config.json to read beside safetensors, when the repository has one.</param>
-internal sealed record HubSelection(SelectionKind Kind, IReadOnlyList<string> Files, string? Config);
+/// <param name="AdapterConfig">For a PEFT adapter repository (<c>adapter_config.json</c> beside
+/// <c>adapter_model.safetensors</c>), the adapter's config: the counts are the adapter's, reported on its base model.</param>
+internal sealed record HubSelection(SelectionKind Kind, IReadOnlyList<string> Files, string? Config, string? AdapterConfig = null);
 
 /// <summary>Chooses the checkpoint files of a repository from its file list, as a user would: the file named; the
 /// GGUF file (or split set) of the quantization named; else the safetensors index, <c>model.safetensors</c> or the
@@ -97,7 +99,8 @@ internal static partial class HubFileSelector
             && !f.StartsWith("consolidated", StringComparison.Ordinal)).Order(StringComparer.Ordinal).ToList();
         if (rootShards.Count > 0)
         {
-            return new HubSelection(SelectionKind.Safetensors, rootShards, rootConfig);
+            bool adapter = rootShards is ["adapter_model.safetensors"] && set.Contains("adapter_config.json");
+            return new HubSelection(SelectionKind.Safetensors, rootShards, rootConfig, adapter ? "adapter_config.json" : null);
         }
 
         var models = ggufs.GroupBy(SetKey, StringComparer.Ordinal).ToList();

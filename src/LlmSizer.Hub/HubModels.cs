@@ -407,7 +407,64 @@ public static class HubModels
             }
 
             files.AddRange(shards.Select(s => HubHttp.Safe(FileUrl(repo, commit, s))));
-            return ShardAssembly.Build(reference.DisplayName, side, list, files, warnings, indexBytes?.Length ?? 0);
+            var model = ShardAssembly.Build(reference.DisplayName, side, list, files, warnings, indexBytes?.Length ?? 0);
+            if (selection.AdapterConfig is { } adapterPath)
+            {
+                var adapter = DescribeAdapter(await FetchJsonAsync(repo, commit, adapterPath, cancellationToken).ConfigureAwait(false), model.Parameters().Total.Value);
+                model = model with { Warnings = [.. model.Warnings, adapter] };
+            }
+
+            return model;
+        }
+
+        /// <summary>A PEFT adapter_config.json as a sentence: its kind, rank and targets, and the base model to size.</summary>
+        private string DescribeAdapter(byte[] json, long parameters)
+        {
+            string kind = "adapter", baseModel = "", details = "";
+            try
+            {
+                using var doc = JsonDocument.Parse(json, new JsonDocumentOptions { MaxDepth = 16 });
+                var root = doc.RootElement;
+                if (root.ValueKind == JsonValueKind.Object)
+                {
+                    if (root.TryGetProperty("peft_type", out var t) && t.ValueKind == JsonValueKind.String)
+                    {
+                        kind = MessageText.Clean(t.GetString(), 40) + " adapter";
+                    }
+
+                    if (root.TryGetProperty("base_model_name_or_path", out var b) && b.ValueKind == JsonValueKind.String)
+                    {
+                        baseModel = MessageText.Clean(b.GetString(), 200);
+                    }
+
+                    var parts = new List<string>();
+                    if (root.TryGetProperty("r", out var r) && r.ValueKind == JsonValueKind.Number)
+                    {
+                        parts.Add("rank " + r.GetRawText());
+                    }
+
+                    if (root.TryGetProperty("lora_alpha", out var a) && a.ValueKind == JsonValueKind.Number)
+                    {
+                        parts.Add("alpha " + a.GetRawText());
+                    }
+
+                    if (root.TryGetProperty("target_modules", out var m) && m.ValueKind == JsonValueKind.Array)
+                    {
+                        parts.Add("targets " + string.Join(", ", m.EnumerateArray().Where(e => e.ValueKind == JsonValueKind.String).Take(12).Select(e => MessageText.Clean(e.GetString(), 40))));
+                    }
+
+                    details = parts.Count > 0 ? " (" + string.Join("; ", parts) + ")" : "";
+                }
+            }
+            catch (JsonException)
+            {
+                // An unreadable adapter config: still say what the files are.
+            }
+
+            string onBase = baseModel.Length > 0 ? $" on base model {baseModel}" : "";
+            string sizeBase = baseModel.Length > 0 && baseModel.Contains('/', StringComparison.Ordinal) && !baseModel.StartsWith('/') ? $"; size the base with hf:{baseModel}" : "";
+            return string.Create(CultureInfo.InvariantCulture,
+                $"{_what} is a {kind}{details}{onBase}: the {parameters:N0} parameters counted are the adapter's own, not the base model's{sizeBase}.");
         }
 
         private async Task<ModelInfo> LoadGgufAsync(string repo, string commit, IReadOnlyList<string> paths, CancellationToken cancellationToken)

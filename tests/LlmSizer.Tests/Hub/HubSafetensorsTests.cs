@@ -185,3 +185,40 @@ public sealed class HubSafetensorsTests : IDisposable
         Assert.Equal(304, Assert.Single(_server.Seen).Status);
     }
 }
+
+public sealed class HubAdapterTests : IDisposable
+{
+    private readonly LoopbackHub _server = new();
+    private readonly HubTestKit _kit;
+
+    public HubAdapterTests() => _kit = new HubTestKit(_server);
+
+    public void Dispose()
+    {
+        _kit.Dispose();
+        _server.Dispose();
+    }
+
+    [Fact]
+    public void Load_LoraAdapterRepo_CountsTheAdapter_AndNamesItsBase()
+    {
+        // Given: a PEFT LoRA of rank 8 on q_proj of one layer of a 256-wide model: A is 8×256, B is 256×8
+        var adapter = new SafetensorsWriter()
+            .Add("base_model.model.model.layers.0.self_attn.q_proj.lora_A.weight", "F32", 8, 256)
+            .Add("base_model.model.model.layers.0.self_attn.q_proj.lora_B.weight", "F32", 256, 8);
+        _server.AddRepo("acme/tiny-lora", HubFixtures.Commit, new Dictionary<string, VirtualFile>
+        {
+            ["adapter_model.safetensors"] = HubFixtures.Safetensors(adapter),
+            ["adapter_config.json"] = VirtualFile.Text("""{"peft_type": "LORA", "r": 8, "lora_alpha": 16, "target_modules": ["q_proj"], "base_model_name_or_path": "acme/tiny-llama"}"""),
+        });
+
+        // When
+        var model = _kit.Load("hf:acme/tiny-lora").Model;
+
+        // Then: 8·256 + 256·8 = 4,096 parameters, reported as an adapter on acme/tiny-llama
+        Assert.Equal(4_096L, model.Parameters().Total.Value);
+        var warning = Assert.Single(model.Warnings, w => w.Contains("adapter", StringComparison.Ordinal));
+        Assert.Contains("LORA adapter (rank 8; alpha 16; targets q_proj) on base model acme/tiny-llama", warning);
+        Assert.Contains("hf:acme/tiny-llama", warning);
+    }
+}

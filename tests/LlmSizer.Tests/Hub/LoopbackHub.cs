@@ -35,6 +35,7 @@ internal sealed class LoopbackHub : IDisposable
     private readonly ConcurrentQueue<SeenRequest> _seen = new();
     private readonly CancellationTokenSource _stop = new();
     private int _tooManyLeft;
+    private int _inFlight;
 
     public LoopbackHub()
     {
@@ -69,14 +70,29 @@ internal sealed class LoopbackHub : IDisposable
     /// <summary>Answer the next N requests with 429 and Retry-After: 1.</summary>
     public int TooManyRequests { set => Volatile.Write(ref _tooManyLeft, value); }
 
-    public IReadOnlyList<SeenRequest> Seen => [.. _seen];
+    /// <summary>The requests seen, once every answer has been recorded (a client can have its answer before the
+    /// handler that sent it has logged it).</summary>
+    public IReadOnlyList<SeenRequest> Seen
+    {
+        get
+        {
+            Quiesce();
+            return [.. _seen];
+        }
+    }
 
     /// <summary>Body bytes sent for files (resolve, CDN and plain URLs), not API answers.</summary>
-    public long FileBytesSent => _seen.Where(r => IsFilePath(r.Path)).Sum(r => r.BodyBytes);
+    public long FileBytesSent => Seen.Where(r => IsFilePath(r.Path)).Sum(r => r.BodyBytes);
 
-    public int Requests => _seen.Count;
+    public int Requests => Seen.Count;
 
-    public void ResetCounters() => _seen.Clear();
+    public void ResetCounters()
+    {
+        Quiesce();
+        _seen.Clear();
+    }
+
+    private void Quiesce() => SpinWait.SpinUntil(() => Volatile.Read(ref _inFlight) == 0, TimeSpan.FromSeconds(10));
 
     /// <summary>Adds a repository at one commit; <paramref name="gatedToken"/> makes it answer 401 without that token.</summary>
     public void AddRepo(string repo, string commit, IReadOnlyDictionary<string, VirtualFile> files, string? gatedToken = null) =>
@@ -111,7 +127,18 @@ internal sealed class LoopbackHub : IDisposable
                 continue;
             }
 
-            _ = Task.Run(() => Handle(context));
+            Interlocked.Increment(ref _inFlight);
+            _ = Task.Run(async () =>
+            {
+                try
+                {
+                    await Handle(context).ConfigureAwait(false);
+                }
+                finally
+                {
+                    Interlocked.Decrement(ref _inFlight);
+                }
+            });
         }
     }
 
