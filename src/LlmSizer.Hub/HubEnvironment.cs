@@ -38,6 +38,7 @@ public sealed class HubEnvironment
     /// <summary>The environment described by a variable lookup (tests pass a dictionary's lookup).</summary>
     /// <param name="variable">Returns a variable's value, or null when unset.</param>
     /// <returns>The environment.</returns>
+    /// <exception cref="Errors.UnknownModelException"><c>HF_ENDPOINT</c> is not an http(s) URL.</exception>
     public static HubEnvironment FromVariables(Func<string, string?> variable)
     {
         ArgumentNullException.ThrowIfNull(variable);
@@ -52,7 +53,7 @@ public sealed class HubEnvironment
         {
             if (!Uri.TryCreate(e.EndsWith('/') ? e : e + "/", UriKind.Absolute, out var parsed) || parsed.Scheme is not ("http" or "https"))
             {
-                throw new Errors.InvalidSettingException("HF_ENDPOINT", $"expected an http(s) URL such as https://huggingface.co; found '{Errors.MessageText.Clean(e, 200)}'.");
+                throw new Errors.UnknownModelException($"HF_ENDPOINT: expected an http(s) URL such as https://huggingface.co; found '{Errors.MessageText.Clean(e, 200)}'.");
             }
 
             endpoint = parsed;

@@ -145,7 +145,18 @@ internal sealed class HubHttp : IDisposable
     {
         int status = (int)response.StatusCode;
         string reason = status.ToString(CultureInfo.InvariantCulture) + (response.ReasonPhrase is { Length: > 0 } r ? " " + MessageText.Clean(r, 60) : "");
+        // The Hub says why in X-Error-Code: it answers 401 for a repository that does not exist (or is private) to a
+        // caller without access, so "gated" is only said when the Hub says GatedRepo or the repo surely exists.
+        string? code = response.Headers.TryGetValues("X-Error-Code", out var codes) ? codes.FirstOrDefault() : null;
         response.Dispose();
+        if (code is "RepoNotFound" or "RevisionNotFound" or "EntryNotFound")
+        {
+            string access = status is 401 or 403
+                ? _environment.Token is null ? " (or it is private: set HF_TOKEN to a token with access)" : $" (or the token from {_environment.TokenSource} cannot see it)"
+                : "";
+            return new RemoteModelException(RemoteErrorKind.NotFound, url.ToString(), $"{what}: {notFound}{access} ({reason}, {code}, from {Safe(url)}).", status);
+        }
+
         if (status is 401 or 403)
         {
             string token = _environment.Token is null

@@ -187,6 +187,20 @@ public sealed class HubGgufAndErrorTests : IDisposable
     }
 
     [Fact]
+    public void Load_UnknownRepoAnswered401LikeTheHub_IsNotFoundNotGated()
+    {
+        // Given: the real Hub answers 401 + X-Error-Code: RepoNotFound for a repo an anonymous caller cannot see
+        _server.UnknownRepoIs401 = true;
+
+        var e = Assert.Throws<RemoteModelException>(() => _kit.Load("hf:acme/typo-in-name"));
+
+        Assert.Equal(RemoteErrorKind.NotFound, e.Kind);
+        Assert.Contains("no repository acme/typo-in-name", e.Message);
+        Assert.Contains("private", e.Message);
+        Assert.DoesNotContain("gated", e.Message);
+    }
+
+    [Fact]
     public void Load_429WithRetryAfter_WaitsAndRetries()
     {
         // Given: the first two answers are 429 with Retry-After: 1 (the retry delay of the test client is 20 ms)

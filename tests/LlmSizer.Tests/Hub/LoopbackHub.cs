@@ -64,6 +64,10 @@ internal sealed class LoopbackHub : IDisposable
     /// <summary>Redirect file downloads (302) to <see cref="OtherHost"/>, as the Hub does to its CDN.</summary>
     public bool RedirectFilesToOtherHost { get; set; }
 
+    /// <summary>Answer an unknown repository as the real Hub does to a caller without a token: 401 with
+    /// <c>X-Error-Code: RepoNotFound</c> (so that private repositories are not revealed).</summary>
+    public bool UnknownRepoIs401 { get; set; }
+
     /// <summary>A delay before every answer.</summary>
     public TimeSpan Delay { get; set; }
 
@@ -211,7 +215,7 @@ internal sealed class LoopbackHub : IDisposable
             var file = string.Join('/', parts[4..]);
             if (!repo.Files.TryGetValue(file, out var content))
             {
-                return Error(response, 404, "Entry not found");
+                return Error(response, 404, "Entry not found", "EntryNotFound");
             }
 
             if (RedirectFilesToOtherHost)
@@ -244,14 +248,19 @@ internal sealed class LoopbackHub : IDisposable
 
     private async Task<(int, long)> Api(string repoId, string revision, HttpListenerRequest request, HttpListenerResponse response, string? auth)
     {
-        if (!_repos.TryGetValue(repoId, out var repo) || (revision != "main" && revision != repo.Commit))
+        if (!_repos.TryGetValue(repoId, out var repo))
         {
-            return Error(response, 404, "Repository not found");
+            return Error(response, UnknownRepoIs401 && auth is null ? 401 : 404, "Repository not found", "RepoNotFound");
+        }
+
+        if (revision != "main" && revision != repo.Commit)
+        {
+            return Error(response, 404, "Revision not found", "RevisionNotFound");
         }
 
         if (repo.GatedToken is { } token && auth != "Bearer " + token)
         {
-            return Error(response, 401, "Access to model " + repoId + " is restricted.");
+            return Error(response, 401, "Access to model " + repoId + " is restricted.", "GatedRepo");
         }
 
         string etag = $"\"api-{repo.Commit[..12]}\"";
@@ -276,10 +285,15 @@ internal sealed class LoopbackHub : IDisposable
         return (200, body.Length);
     }
 
-    private static (int, long) Error(HttpListenerResponse response, int status, string message)
+    private static (int, long) Error(HttpListenerResponse response, int status, string message, string? code = null)
     {
         response.StatusCode = status;
         response.AddHeader("X-Error-Message", message);
+        if (code is not null)
+        {
+            response.AddHeader("X-Error-Code", code);
+        }
+
         return (status, 0);
     }
 
