@@ -54,6 +54,28 @@ public sealed class HubSafetensorsTests : IDisposable
     }
 
     [Fact]
+    public void Load_Shards_ReportProgress_OneFileAtATimeWhenAskedTo()
+    {
+        // Given: three shards, read one at a time
+        _server.AddRepo("acme/tiny-llama", HubFixtures.Commit, HubFixtures.ShardedLlama(out _));
+        var reports = new System.Collections.Concurrent.ConcurrentQueue<HubProgress>();
+        var options = _kit.Options() with { Progress = new Collect(reports), Client = _kit.Client with { MaxConcurrentFiles = 1 } };
+
+        // When
+        var result = HubModels.LoadAsync("hf:acme/tiny-llama", options).GetAwaiter().GetResult();
+
+        // Then: one report per shard, counting up to 3
+        Assert.Equal(HubFixtures.ShardedLlamaParameters, result.Model.Parameters().Total.Value);
+        Assert.Equal([1, 2, 3], reports.Select(r => r.Done).Order().ToArray());
+        Assert.All(reports, r => Assert.Equal(3, r.Total));
+    }
+
+    private sealed class Collect(System.Collections.Concurrent.ConcurrentQueue<HubProgress> into) : IProgress<HubProgress>
+    {
+        public void Report(HubProgress value) => into.Enqueue(value);
+    }
+
+    [Fact]
     public void Load_SecondTime_TransfersNoFileBytes_AndAtMostOneRevalidation()
     {
         // Given: a model read once
@@ -145,6 +167,24 @@ public sealed class HubSafetensorsTests : IDisposable
         Assert.Contains("model.safetensors", e.Message);
         Assert.DoesNotContain('\n', e.Message);
         Assert.True(_server.FileBytesSent <= 64 * 1024);
+    }
+
+    [Fact]
+    public void Load_HostileGguf_TensorCountOf2To60_IsOneLineError()
+    {
+        // Given: a GGUF whose tensor_count claims 2^60 in a file claiming 2^62 bytes
+        var writer = GgufWriter.TinyLlama();
+        writer.TensorCountOverride = 1UL << 60;
+        var (file, _) = HubFixtures.Gguf(writer);
+        _server.AddRepo("acme/hostile-GGUF", HubFixtures.Commit, new Dictionary<string, VirtualFile> { ["x.gguf"] = new(file.Head, 1L << 62) });
+
+        // When
+        var e = Assert.Throws<ModelFileFormatException>(() => _kit.Load("hf:acme/hostile-GGUF"));
+
+        // Then
+        Assert.Contains("x.gguf", e.Message);
+        Assert.Contains("tensor_count", e.Message);
+        Assert.True(_server.FileBytesSent <= 64 * 1024, _server.FileBytesSent.ToString(System.Globalization.CultureInfo.InvariantCulture));
     }
 
     [Fact]
