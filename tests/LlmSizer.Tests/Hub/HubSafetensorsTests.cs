@@ -54,7 +54,7 @@ public sealed class HubSafetensorsTests : IDisposable
     }
 
     [Fact]
-    public void Load_Shards_ReportProgress_OneFileAtATimeWhenAskedTo()
+    public async Task Load_Shards_ReportProgress_OneFileAtATimeWhenAskedTo()
     {
         // Given: three shards, read one at a time
         _server.AddRepo("acme/tiny-llama", HubFixtures.Commit, HubFixtures.ShardedLlama(out _));
@@ -62,7 +62,7 @@ public sealed class HubSafetensorsTests : IDisposable
         var options = _kit.Options() with { Progress = new Collect(reports), Client = _kit.Client with { MaxConcurrentFiles = 1 } };
 
         // When
-        var result = HubModels.LoadAsync("hf:acme/tiny-llama", options).GetAwaiter().GetResult();
+        var result = await HubModels.LoadAsync("hf:acme/tiny-llama", options);
 
         // Then: one report per shard, counting up to 3
         Assert.Equal(HubFixtures.ShardedLlamaParameters, result.Model.Parameters().Total.Value);
