@@ -129,6 +129,12 @@ public static class HubModels
             }
 
             var (commit, files) = await ResolveRevisionAsync(repo, missing, cancellationToken).ConfigureAwait(false);
+            if (reference.FilePath is null && reference.Quant is null
+                && await TryLoadComponentsAsync(repo, commit, files, cancellationToken).ConfigureAwait(false) is { } pipeline)
+            {
+                return pipeline with { Name = reference.DisplayName };
+            }
+
             var selection = HubFileSelector.Select(files, reference, _what);
             var warnings = new List<string>();
             if (selection.Kind == SelectionKind.Gguf && reference.FilePath is null)
@@ -143,6 +149,123 @@ public static class HubModels
                 ? await LoadGgufAsync(repo, commit, selection.Files, cancellationToken).ConfigureAwait(false)
                 : await LoadSafetensorsAsync(repo, commit, selection, cancellationToken).ConfigureAwait(false);
             return model with { Name = reference.DisplayName, Warnings = [.. model.Warnings, .. warnings] };
+        }
+
+        /// <summary>A repository of several weighted components, counted together with tensors named by component: a
+        /// Diffusers pipeline (<c>model_index.json</c>; each folder with a config.json and safetensors weights) or a
+        /// sentence-transformers model (<c>modules.json</c>; the transformer at the root plus its Dense modules). Null
+        /// for any other layout.</summary>
+        private async Task<ModelInfo?> TryLoadComponentsAsync(string repo, string commit, IReadOnlyCollection<string> files, CancellationToken cancellationToken)
+        {
+            var set = new HashSet<string>(files, StringComparer.Ordinal);
+            var parts = new List<(string Name, string Folder)>();
+            string kind;
+            if (set.Contains("model_index.json"))
+            {
+                kind = "a Diffusers pipeline";
+                foreach (var folder in files.Where(f => f.Count(c => c == '/') == 1 && f.EndsWith("/config.json", StringComparison.Ordinal))
+                    .Select(f => f[..f.IndexOf('/', StringComparison.Ordinal)]).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal))
+                {
+                    if (ComponentSelection(set, folder) is not null)
+                    {
+                        parts.Add((folder, folder));
+                    }
+                }
+            }
+            else if (set.Contains("modules.json"))
+            {
+                kind = "a sentence-transformers model";
+                var modules = await FetchJsonAsync(repo, commit, "modules.json", cancellationToken).ConfigureAwait(false);
+                try
+                {
+                    using var doc = JsonDocument.Parse(modules, new JsonDocumentOptions { MaxDepth = 8 });
+                    if (doc.RootElement.ValueKind == JsonValueKind.Array)
+                    {
+                        foreach (var m in doc.RootElement.EnumerateArray().Take(64))
+                        {
+                            if (m.ValueKind == JsonValueKind.Object && m.TryGetProperty("type", out var t) && t.GetString() is { } type
+                                && type.EndsWith("Dense", StringComparison.Ordinal) && m.TryGetProperty("path", out var p) && p.GetString() is { Length: > 0 } path
+                                && !path.Split('/').Any(x => x is "" or "." or "..") && ComponentSelection(set, path) is not null)
+                            {
+                                parts.Add(("Dense " + path, path));
+                            }
+                        }
+                    }
+                }
+                catch (JsonException)
+                {
+                    return null;
+                }
+
+                if (parts.Count == 0)
+                {
+                    return null; // the transformer alone: the usual root selection
+                }
+
+                parts.Insert(0, ("transformer", ""));
+            }
+            else
+            {
+                return null;
+            }
+
+            if (parts.Count == 0)
+            {
+                return null;
+            }
+
+            var loaded = new List<(string Name, string Folder, ModelInfo Model)>();
+            foreach (var (name, folder) in parts)
+            {
+                var selection = folder.Length == 0 ? HubFileSelector.Select(files, reference, _what) : ComponentSelection(set, folder)!;
+                loaded.Add((name, folder, await LoadSafetensorsAsync(repo, commit, selection, cancellationToken).ConfigureAwait(false)));
+            }
+
+            // The tensors keep the roles their own names gave them; names get the component's folder in front.
+            var tensors = loaded.SelectMany(l => l.Folder.Length == 0 ? l.Model.Inventory.Tensors : [.. l.Model.Inventory.Tensors.Select(t => t with { Name = l.Folder + "/" + t.Name })]);
+            var inventory = new Tensors.TensorInventory(tensors);
+            var main = loaded[0].Folder.Length == 0 ? loaded[0].Model : loaded.MaxBy(l => l.Model.Parameters().Total.Value).Model;
+            long fileBytes = loaded.Sum(l => l.Model.FileBytes?.Bytes ?? 0);
+            string list = string.Join(", ", loaded.Select(l => string.Create(CultureInfo.InvariantCulture, $"{MessageText.Clean(l.Name, 80)} {l.Model.Parameters().Total.Value:N0}")));
+            return main with
+            {
+                Family = null,
+                Architecture = main.Architecture,
+                Inventory = inventory,
+                Files = [.. loaded.SelectMany(l => l.Model.Files)],
+                FileBytes = new Units.ByteSize(fileBytes),
+                Warnings = [.. loaded.SelectMany(l => l.Model.Warnings),
+                    string.Create(CultureInfo.InvariantCulture, $"{_what} is {kind}: {list} parameters, {inventory.TotalParameters.Value:N0} in all; every component is counted (tensors named <component>/<tensor>), and the architecture shown is the {(loaded[0].Folder.Length == 0 ? "transformer's" : "largest component's")}.")],
+            };
+        }
+
+        /// <summary>The weights of a component folder: its index, model.safetensors, diffusion_pytorch_model.safetensors,
+        /// or its only safetensors file; with the folder's config.json. Null when it has none.</summary>
+        private static HubSelection? ComponentSelection(HashSet<string> set, string folder)
+        {
+            // A component's config.json is not a transformers config (a UNet's or a Dense layer's has no model_type): the
+            // component's tensors are counted from its headers alone.
+            string prefix = folder + "/";
+            string? config = null;
+            foreach (var index in new[] { "model.safetensors.index.json", "diffusion_pytorch_model.safetensors.index.json" })
+            {
+                if (set.Contains(prefix + index))
+                {
+                    return new HubSelection(SelectionKind.SafetensorsIndex, [prefix + index], config);
+                }
+            }
+
+            foreach (var single in new[] { "model.safetensors", "diffusion_pytorch_model.safetensors" })
+            {
+                if (set.Contains(prefix + single))
+                {
+                    return new HubSelection(SelectionKind.Safetensors, [prefix + single], config);
+                }
+            }
+
+            var any = set.Where(f => f.StartsWith(prefix, StringComparison.Ordinal) && f.IndexOf('/', prefix.Length) < 0 && f.EndsWith(".safetensors", StringComparison.Ordinal))
+                .Order(StringComparer.Ordinal).ToList();
+            return any.Count == 1 ? new HubSelection(SelectionKind.Safetensors, any, config) : null;
         }
 
         private async Task<ModelInfo> LoadUrlAsync(Uri url, CancellationToken cancellationToken)

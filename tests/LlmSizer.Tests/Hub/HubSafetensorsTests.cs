@@ -262,3 +262,77 @@ public sealed class HubAdapterTests : IDisposable
         Assert.Contains("hf:acme/tiny-llama", warning);
     }
 }
+
+public sealed class HubLayoutTests : IDisposable
+{
+    private readonly LoopbackHub _server = new();
+    private readonly HubTestKit _kit;
+
+    public HubLayoutTests() => _kit = new HubTestKit(_server);
+
+    public void Dispose()
+    {
+        _kit.Dispose();
+        _server.Dispose();
+    }
+
+    [Fact]
+    public void Load_DiffusersPipeline_CountsEveryComponent_NamedByFolder()
+    {
+        // Given: unet conv 320×4×3×3 = 11,520 + bias 320; vae conv 512×4×3×3 = 18,432; text encoder embedding
+        // 1000×64 = 64,000. Total 94,272. The scheduler and tokenizer folders hold no weights.
+        _server.AddRepo("acme/tiny-diffusion", HubFixtures.Commit, new Dictionary<string, VirtualFile>
+        {
+            ["model_index.json"] = VirtualFile.Text("""{"_class_name": "StableDiffusionPipeline"}"""),
+            ["unet/config.json"] = VirtualFile.Text("""{"_class_name": "UNet2DConditionModel"}"""),
+            ["unet/diffusion_pytorch_model.safetensors"] = HubFixtures.Safetensors(new SafetensorsWriter().Add("conv_in.weight", "F16", 320, 4, 3, 3).Add("conv_in.bias", "F16", 320)),
+            ["vae/config.json"] = VirtualFile.Text("""{"_class_name": "AutoencoderKL"}"""),
+            ["vae/diffusion_pytorch_model.safetensors"] = HubFixtures.Safetensors(new SafetensorsWriter().Add("decoder.conv_in.weight", "F32", 512, 4, 3, 3)),
+            ["text_encoder/config.json"] = VirtualFile.Text("""{"model_type": "clip_text_model"}"""),
+            ["text_encoder/model.safetensors"] = HubFixtures.Safetensors(new SafetensorsWriter().Add("text_model.embeddings.token_embedding.weight", "F16", 1000, 64)),
+            ["scheduler/scheduler_config.json"] = VirtualFile.Text("{}"),
+            ["tokenizer/vocab.json"] = VirtualFile.Text("{}"),
+        });
+
+        // When
+        var model = _kit.Load("hf:acme/tiny-diffusion").Model;
+
+        // Then
+        Assert.Equal(94_272L, model.Parameters().Total.Value);
+        Assert.Contains(model.Inventory.Tensors, t => t.Name == "unet/conv_in.weight");
+        Assert.Contains(model.Inventory.Tensors, t => t.Name == "vae/decoder.conv_in.weight");
+        var warning = Assert.Single(model.Warnings, w => w.Contains("Diffusers", StringComparison.Ordinal));
+        Assert.Contains("text_encoder 64,000", warning);
+        Assert.Contains("unet 11,840", warning);
+        Assert.Contains("vae 18,432", warning);
+        Assert.Contains("94,272 in all", warning);
+    }
+
+    [Fact]
+    public void Load_SentenceTransformers_CountsTheDenseModulesToo()
+    {
+        // Given: the transformer at the root (embedding 1000×64 = 64,000) and a Dense module 2_Dense (128×64 + 128 =
+        // 8,320); the Pooling module has no weights. Total 72,320.
+        _server.AddRepo("acme/tiny-embedder", HubFixtures.Commit, new Dictionary<string, VirtualFile>
+        {
+            ["modules.json"] = VirtualFile.Text("""
+                [{"idx": 0, "name": "0", "path": "", "type": "sentence_transformers.models.Transformer"},
+                 {"idx": 1, "name": "1", "path": "1_Pooling", "type": "sentence_transformers.models.Pooling"},
+                 {"idx": 2, "name": "2", "path": "2_Dense", "type": "sentence_transformers.models.Dense"}]
+                """),
+            ["model.safetensors"] = HubFixtures.Safetensors(new SafetensorsWriter().Add("embeddings.word_embeddings.weight", "F32", 1000, 64)),
+            ["1_Pooling/config.json"] = VirtualFile.Text("""{"pooling_mode_mean_tokens": true}"""),
+            ["2_Dense/config.json"] = VirtualFile.Text("""{"in_features": 64, "out_features": 128, "bias": true}"""),
+            ["2_Dense/model.safetensors"] = HubFixtures.Safetensors(new SafetensorsWriter().Add("linear.weight", "F32", 128, 64).Add("linear.bias", "F32", 128)),
+        });
+
+        // When
+        var model = _kit.Load("hf:acme/tiny-embedder").Model;
+
+        // Then
+        Assert.Equal(72_320L, model.Parameters().Total.Value);
+        Assert.Contains(model.Inventory.Tensors, t => t.Name == "2_Dense/linear.weight");
+        var warning = Assert.Single(model.Warnings, w => w.Contains("sentence-transformers", StringComparison.Ordinal));
+        Assert.Contains("transformer 64,000, Dense 2_Dense 8,320", warning);
+    }
+}
