@@ -40,6 +40,26 @@ public sealed class HubCliTests : IDisposable
     }
 
     [Fact]
+    public void Params_HubId_Check_HeadersMatchTheConfig()
+    {
+        // The shards hold exactly the tensors a llama config of these sizes implies (official names and shapes).
+        var r = _kit.Cli("params", "hf:acme/tiny-llama", "--check");
+
+        Assert.Equal(0, r.ExitCode);
+    }
+
+    [Fact]
+    public void Fit_HubId_PlansOnAGpu()
+    {
+        var r = _kit.Cli("fit", "hf:acme/tiny-llama", "--gpu", "h100", "--json");
+
+        Assert.Equal(0, r.ExitCode);
+        using var doc = JsonDocument.Parse(r.Stdout);
+        Assert.Equal("acme/tiny-llama", doc.RootElement.GetProperty("model").GetString());
+        Assert.True(doc.RootElement.GetProperty("results")[0].GetProperty("fits_on_one").GetBoolean());
+    }
+
+    [Fact]
     public void Params_Twice_SecondRunMovesNoFileBytes_AndRefreshDoes()
     {
         Assert.Equal(0, _kit.Cli("params", "hf:acme/tiny-llama").ExitCode);
