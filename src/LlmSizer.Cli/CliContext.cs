@@ -38,6 +38,9 @@ internal sealed class CliContext
         });
     }
 
+    /// <summary>How <c>hf:</c> ids and URLs are read (tests point the environment at a loopback server).</summary>
+    public Hub.HubLoadOptions HubOptions { get; init; } = new();
+
     /// <summary>Standard output.</summary>
     public TextWriter Out { get; }
 

@@ -25,7 +25,19 @@ internal static class LlmSizeApp
     /// <param name="consoleWidth">A fixed table width, or null to detect.</param>
     /// <param name="commands">The subcommands.</param>
     /// <returns>The process exit code.</returns>
-    internal static int Run(string[] args, TextWriter stdout, TextWriter stderr, int? consoleWidth, IReadOnlyList<ICliCommand> commands)
+    internal static int Run(string[] args, TextWriter stdout, TextWriter stderr, int? consoleWidth, IReadOnlyList<ICliCommand> commands) =>
+        Run(args, stdout, stderr, consoleWidth, commands, null);
+
+    /// <summary>Runs <c>llmsize</c> with given Hub options (tests pass an environment pointing at a loopback server
+    /// instead of changing the process's environment variables).</summary>
+    /// <param name="args">The command-line arguments.</param>
+    /// <param name="stdout">Where results go.</param>
+    /// <param name="stderr">Where errors go.</param>
+    /// <param name="consoleWidth">A fixed table width, or null to detect.</param>
+    /// <param name="commands">The subcommands.</param>
+    /// <param name="hub">How hf: ids are read (default: from the process environment).</param>
+    /// <returns>The process exit code.</returns>
+    internal static int Run(string[] args, TextWriter stdout, TextWriter stderr, int? consoleWidth, IReadOnlyList<ICliCommand> commands, Hub.HubLoadOptions? hub)
     {
         // --output FILE (any command): write what would go to stdout into FILE instead; errors still go to stderr.
         int o = Array.FindIndex(args, a => a is "--output" or "-o");
@@ -52,11 +64,11 @@ internal static class LlmSizeApp
 
             using (file)
             {
-                return Run(rest, file, stderr, consoleWidth ?? 160, commands);
+                return Run(rest, file, stderr, consoleWidth ?? 160, commands, hub);
             }
         }
 
-        var context = new CliContext(stdout, stderr, consoleWidth);
+        var context = new CliContext(stdout, stderr, consoleWidth) { HubOptions = hub ?? new Hub.HubLoadOptions() };
         var root = CommandRegistry.BuildRoot(context, commands);
         var verbose = args.Contains(CommandRegistry.VerboseFlag, StringComparer.Ordinal);
         try
@@ -95,6 +107,11 @@ internal static class LlmSizeApp
         {
             // The core names logical settings (tensor_parallel); the command line shows its own flags (--tp).
             return Fail(stderr, CliSettings.Message(ex), ex, verbose, ExitCodes.InputError);
+        }
+        catch (RemoteModelException ex)
+        {
+            // The Hub or a URL's server refused, failed or could not be reached (the message never holds the token).
+            return Fail(stderr, ex, verbose, ExitCodes.NetworkError);
         }
         catch (LlmSizerException ex)
         {

@@ -11,8 +11,8 @@ internal sealed record ServerSettings
     /// <summary>Folders (full, links resolved) under which a <c>model</c> path may be read. Empty: every path is refused.</summary>
     public IReadOnlyList<string> AllowedRoots { get; init; } = [];
 
-    /// <summary><c>--allow-hub</c> was given. It has no effect yet: the core has no Hugging Face Hub reader, so
-    /// <c>hf:</c> ids are refused either way.</summary>
+    /// <summary><c>--allow-hub</c> was given: <c>hf:</c> ids and http(s) URLs of checkpoint files are read through
+    /// LlmSizer.Hub (configs and headers only). Without it they are refused and the server uses no network.</summary>
     public bool AllowHub { get; init; }
 
     /// <summary>The wall-clock limit of one tool call.</summary>
@@ -26,7 +26,7 @@ internal sealed record ServerSettings
         "usage: llmsize-mcp [--allow-path DIR]... [--allow-hub] [--timeout SECONDS]\n" +
         "An MCP server on stdio (JSON-RPC on stdin/stdout; diagnostics on stderr) with the tools params, memory, fit, gpus, models.\n" +
         "  --allow-path DIR   let the model argument name files or folders under DIR (repeatable; default: no paths at all)\n" +
-        "  --allow-hub        accepted for forward compatibility; no effect: there is no Hugging Face Hub reader, hf: ids are refused\n" +
+        "  --allow-hub        read hf: ids and http(s) URLs from the Hugging Face Hub (configs and headers only; HF_ENDPOINT, HF_TOKEN, HF_HUB_OFFLINE)\n" +
         "  --timeout SECONDS  wall-clock limit of one tool call (default 30, at most 600)\n";
 
     /// <summary>Parses the command line.</summary>

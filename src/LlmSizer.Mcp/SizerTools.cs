@@ -215,11 +215,17 @@ internal sealed class SizerTools
             return _catalogModels.GetOrAdd(entry.Id, _ => Sizer.Load(entry.Id));
         }
 
+        if (_settings.AllowHub && Hub.HubModels.IsRemote(id))
+        {
+            // --allow-hub: configs and headers by range requests (HF_ENDPOINT, HF_TOKEN, HF_HUB_OFFLINE and the caches
+            // from this process's environment); the call's timeout still bounds the whole read.
+            return Hub.HubModels.LoadAsync(id, new Hub.HubLoadOptions { Environment = Hub.HubEnvironment.FromProcess() }).GetAwaiter().GetResult().Model;
+        }
+
         if (id.StartsWith("hf:", StringComparison.OrdinalIgnoreCase))
         {
             throw new ToolInputException(SettingNames.Model,
-                $"{SettingParser.Quote(id)} names a Hugging Face Hub model, and the Hub is not available: this server has no Hub reader and no network access" +
-                (_settings.AllowHub ? " (--allow-hub has no effect yet)" : "") +
+                $"{SettingParser.Quote(id)} names a Hugging Face Hub model, and the Hub is not available: this server was started without --allow-hub, so it has no network access" +
                 ". Use a catalog id (see the models tool), or pass the model's config.json text as config_json.");
         }
 

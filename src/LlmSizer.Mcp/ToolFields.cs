@@ -48,7 +48,8 @@ internal static class ToolFields
     public static readonly ToolField Model = new(SettingNames.Model, FieldKind.Text,
         "The model to size: a catalog id or alias, case-insensitive (e.g. llama-3.1-8b, qwen3-8b, meta-llama/Llama-3.1-8B; " +
         "the models tool lists them). A file or folder path (config.json, model folder, .safetensors, index, .gguf) is read only " +
-        "when the server was started with --allow-path covering it; hf: ids and URLs are refused (no network, no Hub). " +
+        "when the server was started with --allow-path covering it; hf: ids (hf:org/name, hf:org/name@rev, hf:org/name-GGUF:Q4_K_M) and http(s) URLs of .gguf/.safetensors files are read " +
+        "(configs and headers only) when the server was started with --allow-hub, and refused otherwise (no network). " +
         "Give exactly one of model or config_json.", MaxLength: 4096);
 
     /// <summary>A config.json given as text.</summary>

@@ -55,6 +55,12 @@ public static class ModelResolver
             };
         }
 
+        if (model.StartsWith("hf:", StringComparison.OrdinalIgnoreCase) || model.StartsWith("https://", StringComparison.OrdinalIgnoreCase) || model.StartsWith("http://", StringComparison.OrdinalIgnoreCase))
+        {
+            // The core never touches the network: the Hub reader is the LlmSizer.Hub package (the CLI uses it).
+            throw new UnknownModelException($"MODEL: '{MessageText.Clean(model, 300)}': hf: ids and URLs are read by LlmSizer.Hub (HubModels.LoadAsync, which the llmsize CLI uses); Sizer.Load reads the catalog and local files only.");
+        }
+
         var suggestions = ModelCatalog.Suggest(model);
         throw new UnknownModelException(suggestions.Count > 0
             ? $"MODEL: '{MessageText.Clean(model, 300)}' is not a catalog id nor an existing file or folder; did you mean {string.Join(", ", suggestions)}? (see 'llmsize models')"

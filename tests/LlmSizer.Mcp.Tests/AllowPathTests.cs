@@ -49,12 +49,26 @@ public sealed class AllowPathTests
     }
 
     [Fact]
-    public async Task AllowHub_IsAccepted_ButHubIdsAreStillRefused()
+    public async Task AllowHub_ReadsHubIdsThroughTheHubReader()
     {
-        await using var server = await StartAsync("--allow-hub");
-        var result = await server.CallAsync("params", new() { ["model"] = "hf:Qwen/Qwen3-8B" });
-        Assert.True(result.IsError);
-        Assert.Contains("--allow-hub has no effect", Structured(result).GetProperty("error").GetString());
+        // Given: --allow-hub, but HF_HUB_OFFLINE and an empty HOME, so the Hub reader answers without any network
+        var home = Directory.CreateTempSubdirectory("llmsize-mcp-hub-").FullName;
+        try
+        {
+            await using var server = await StartWithEnvironmentAsync(new() { ["HOME"] = home, ["HF_HUB_OFFLINE"] = "1", ["HF_HOME"] = null, ["HF_HUB_CACHE"] = null, ["XDG_CACHE_HOME"] = null }, "--allow-hub");
+
+            // When
+            var result = await server.CallAsync("params", new() { ["model"] = "hf:Qwen/Qwen3-8B" });
+
+            // Then: the Hub reader's own answer (offline, nothing cached), as a tool error about the model
+            Assert.True(result.IsError);
+            Assert.Equal("model", Structured(result).GetProperty("setting").GetString());
+            Assert.Contains("HF_HUB_OFFLINE", Structured(result).GetProperty("error").GetString());
+        }
+        finally
+        {
+            Directory.Delete(home, recursive: true);
+        }
     }
 
     [Fact]

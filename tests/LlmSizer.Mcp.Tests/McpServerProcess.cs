@@ -38,13 +38,17 @@ public sealed class McpServerProcess : IAsyncDisposable
         }
     }
 
-    public static async Task<McpServerProcess> StartAsync(params string[] args)
+    public static Task<McpServerProcess> StartAsync(params string[] args) => StartWithEnvironmentAsync(null, args);
+
+    /// <summary>Starts the server with extra environment variables (the child's only; this process's are untouched).</summary>
+    public static async Task<McpServerProcess> StartWithEnvironmentAsync(Dictionary<string, string?>? environment, params string[] args)
     {
         var transport = new StdioClientTransport(new StdioClientTransportOptions
         {
             Name = "llmsize",
             Command = "dotnet",
             Arguments = [ServerDll, .. args],
+            EnvironmentVariables = environment,
         });
         var client = await McpClient.CreateAsync(transport);
         return new McpServerProcess(client);

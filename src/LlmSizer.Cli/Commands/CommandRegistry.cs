@@ -96,12 +96,16 @@ internal static class CommonOptions
         ? "Examples:" + string.Concat(examples.Select(e => Environment.NewLine + "  " + e)) + Environment.NewLine
         : null;
 
+    /// <summary>The <c>--refresh</c> flag of commands that take a MODEL.</summary>
+    /// <returns>A new option instance.</returns>
+    public static Option<bool> Refresh() => new("--refresh") { Description = "For hf: ids and URLs: fetch configs and headers again, ignoring the Hugging Face cache and llmsize's header cache." };
+
     /// <summary>The <c>&lt;MODEL&gt;</c> argument.</summary>
     /// <param name="optional">True when manual flags may replace it.</param>
     /// <returns>A new argument instance.</returns>
     public static Argument<string?> ModelArgument(bool optional = false) => new("MODEL")
     {
-        Description = "A catalog id (see 'llmsize models'), a config.json, a model folder, a .safetensors file or index, or a .gguf file.",
+        Description = "A catalog id (see 'llmsize models'), a config.json, a model folder, a .safetensors file or index, a .gguf file, hf:org/name[@rev][/file] or hf:org/name-GGUF:Q4_K_M (the Hub, headers only), or an http(s) URL of a .gguf/.safetensors file.",
         Arity = optional ? ArgumentArity.ZeroOrOne : ArgumentArity.ExactlyOne,
     };
 }

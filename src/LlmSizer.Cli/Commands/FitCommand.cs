@@ -19,7 +19,8 @@ internal sealed class FitCommand : ICliCommand
 {
     private static readonly string[] Formats = ["vllm", "sglang", "llamacpp", "deepspeed", "fsdp", "k8s"];
 
-    private readonly Func<string, ModelInfo> _resolve;
+    private readonly Func<string, ModelInfo>? _resolve;
+    private readonly Option<bool> _refresh = CommonOptions.Refresh();
     private readonly Func<LocalGpuReport> _discover;
     private readonly Argument<string?> _model = CommonOptions.ModelArgument();
     private readonly Option<bool> _json = CommonOptions.Json();
@@ -41,7 +42,7 @@ internal sealed class FitCommand : ICliCommand
     /// <param name="discover">Finds the local GPUs (tests pass fakes).</param>
     public FitCommand(Func<string, ModelInfo>? resolve = null, Func<LocalGpuReport>? discover = null)
     {
-        _resolve = resolve ?? Sizer.Load;
+        _resolve = resolve;
         _discover = discover ?? (() => LocalGpuDiscovery.Discover());
     }
 
@@ -49,7 +50,7 @@ internal sealed class FitCommand : ICliCommand
     {
         var command = new Command("fit", "Which GPUs, how many, the longest context, concurrent users and tokens/s — and the engine settings to deploy.");
         command.Arguments.Add(_model);
-        foreach (var option in new Option[] { _json, _gpu, _budget, _gpuMemory, _gpuBandwidth, _gpuTflops, _gpuOnly, _maxGpus, _format, _sweep, _decodeEfficiency, _mfu })
+        foreach (var option in new Option[] { _json, _refresh, _gpu, _budget, _gpuMemory, _gpuBandwidth, _gpuTflops, _gpuOnly, _maxGpus, _format, _sweep, _decodeEfficiency, _mfu })
         {
             command.Options.Add(option);
         }
@@ -92,7 +93,7 @@ internal sealed class FitCommand : ICliCommand
         };
         var request = new FitRequest
         {
-            Model = new ModelRequest { Loaded = _resolve(modelArg) },
+            Model = new ModelRequest { Loaded = _resolve?.Invoke(modelArg) ?? CliModels.Load(context, modelArg, p.GetValue(_refresh), p.GetValue(_json)) },
             Workload = workload,
             GpuOnly = p.GetValue(_gpuOnly),
             MaxGpus = p.GetValue(_maxGpus) is { } mg ? SettingParser.ParseInt("max_gpus", mg, 1, 4096) : 64,

@@ -24,7 +24,7 @@ internal sealed class McpCommand : ICliCommand
 
     private readonly Option<bool> _allowHub = new("--allow-hub")
     {
-        Description = "Accepted for forward compatibility; no effect yet: there is no Hugging Face Hub reader, so hf: ids are refused.",
+        Description = "Let tools read hf: ids and http(s) URLs from the Hugging Face Hub (configs and headers only); without it the server uses no network.",
     };
 
     private readonly Option<string?> _timeout = new("--timeout")

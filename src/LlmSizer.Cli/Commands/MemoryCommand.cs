@@ -16,7 +16,8 @@ namespace LlmSizer.Cli.Commands;
 /// class only maps flags and renders.</summary>
 internal sealed class MemoryCommand : ICliCommand
 {
-    private readonly Func<string, ModelInfo> _resolve;
+    private readonly Func<string, ModelInfo>? _resolve;
+    private readonly Option<bool> _refresh = CommonOptions.Refresh();
     private readonly Argument<string?> _model = CommonOptions.ModelArgument();
     private readonly Option<bool> _json = CommonOptions.Json();
     private readonly Option<bool> _textOnly = new("--text-only") { Description = "Size the language model alone (a multimodal model without its vision tower, projector and audio encoder)." };
@@ -28,7 +29,7 @@ internal sealed class MemoryCommand : ICliCommand
     /// <param name="resolve">Turns MODEL into a model; <see cref="Sizer.Load(string)"/> by default.</param>
     public MemoryCommand(Func<string, ModelInfo>? resolve = null)
     {
-        _resolve = resolve ?? Sizer.Load;
+        _resolve = resolve;
     }
 
     public Command Create(CliContext context)
@@ -37,6 +38,7 @@ internal sealed class MemoryCommand : ICliCommand
         command.Arguments.Add(_model);
         command.Options.Add(_json);
         command.Options.Add(_textOnly);
+        command.Options.Add(_refresh);
         command.Options.Add(_si);
         command.Options.Add(_explain);
         _flags.AddTo(command);
@@ -55,7 +57,7 @@ internal sealed class MemoryCommand : ICliCommand
         var modelArg = p.GetValue(_model) ?? throw new UsageException("memory: expected a MODEL (see 'llmsize memory --help').");
         // Flags are checked before the model is loaded: a bad flag costs nothing.
         var workload = WorkloadParser.Parse(_flags.Options(p));
-        var request = new MemoryRequest { Model = new ModelRequest { Loaded = _resolve(modelArg) }, Workload = workload, TextOnly = p.GetValue(_textOnly) };
+        var request = new MemoryRequest { Model = new ModelRequest { Loaded = _resolve?.Invoke(modelArg) ?? CliModels.Load(context, modelArg, p.GetValue(_refresh), p.GetValue(_json)) }, Workload = workload, TextOnly = p.GetValue(_textOnly) };
         if (p.GetValue(_explain))
         {
             var explanation = Sizer.ExplainMemory(request);

@@ -13,7 +13,8 @@ namespace LlmSizer.Cli.Commands;
 /// count, its breakdown, and optionally every tensor and a config-versus-checkpoint check.</summary>
 internal sealed class ParamsCommand : ICliCommand
 {
-    private readonly Func<string, ModelInfo> _resolve;
+    private readonly Func<string, ModelInfo>? _resolve;
+    private readonly Option<bool> _refresh = CommonOptions.Refresh();
     private readonly Argument<string?> _model = CommonOptions.ModelArgument(optional: true);
     private readonly Option<bool> _json = CommonOptions.Json();
     private readonly Option<bool> _tensors = new("--tensors") { Description = "List every tensor: name, shape, dtype, elements, bytes." };
@@ -46,7 +47,7 @@ internal sealed class ParamsCommand : ICliCommand
     /// <param name="resolve">Turns MODEL into a model; <see cref="Sizer.Load(string)"/> by default (tests pass fakes).</param>
     public ParamsCommand(Func<string, ModelInfo>? resolve = null)
     {
-        _resolve = resolve ?? Sizer.Load;
+        _resolve = resolve;
     }
 
     public Command Create(CliContext context)
@@ -60,7 +61,7 @@ internal sealed class ParamsCommand : ICliCommand
         command.Arguments.Add(_model);
         foreach (var option in new Option[]
         {
-            _json, _tensors, _layersDetail, _check, _textOnly, _explain, _layers, _hidden, _heads, _vocab, _kvHeads, _intermediate, _gated, _tied,
+            _json, _refresh, _tensors, _layersDetail, _check, _textOnly, _explain, _layers, _hidden, _heads, _vocab, _kvHeads, _intermediate, _gated, _tied,
             _headDim, _bias, _norm, _maxPositions, _learnedPositions, _experts, _topK, _expertIntermediate,
         })
         {
@@ -75,7 +76,7 @@ internal sealed class ParamsCommand : ICliCommand
     {
         var result = Sizer.Parameters(new ParametersRequest
         {
-            Model = Model(parseResult),
+            Model = Model(context, parseResult),
             Check = parseResult.GetValue(_check),
             Tensors = parseResult.GetValue(_tensors),
             LayersDetail = parseResult.GetValue(_layersDetail),
@@ -110,7 +111,7 @@ internal sealed class ParamsCommand : ICliCommand
         return result.Check is { IsMatch: false } ? ExitCodes.DoesNotFit : ExitCodes.Success;
     }
 
-    private ModelRequest Model(ParseResult parseResult)
+    private ModelRequest Model(CliContext context, ParseResult parseResult)
     {
         var modelArg = parseResult.GetValue(_model);
         var manualFlags = new[] { _layers, _hidden, _heads, _vocab, _kvHeads, _intermediate, _headDim, _maxPositions, _experts, _topK, _expertIntermediate, _norm }
@@ -130,7 +131,7 @@ internal sealed class ParamsCommand : ICliCommand
                 throw new UsageException($"give either MODEL ('{modelArg}') or manual architecture flags ({string.Join(", ", manualFlags)}), not both.");
             }
 
-            return new ModelRequest { Loaded = _resolve(modelArg) };
+            return new ModelRequest { Loaded = _resolve?.Invoke(modelArg) ?? CliModels.Load(context, modelArg, parseResult.GetValue(_refresh), parseResult.GetValue(_json)) };
         }
 
         if (manualFlags.Count == 0)

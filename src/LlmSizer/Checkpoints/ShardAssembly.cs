@@ -76,6 +76,13 @@ internal static class ShardAssembly
             paths.Add(shardPath);
         }
 
+        return FromGgufShards(files, paths, split.DisplayName);
+    }
+
+    /// <summary>Merges the shards of a gguf-split set already read and checked in order (split.no 0, 1, ...): one
+    /// inventory, the metadata of shard 1, tensor names unique across shards and split.tensors.count right.</summary>
+    public static ModelInfo FromGgufShards(List<GgufFile> files, List<string> paths, string displayName)
+    {
         var first = files[0];
         long declared = SplitInt(first, GgufSplit.TensorsCountKey);
         var tensors = new List<GgufTensor>();
@@ -112,10 +119,11 @@ internal static class ShardAssembly
             HeaderLength = first.HeaderLength,
             DataStart = first.DataStart,
         };
-        return FromGguf(merged, paths) with { Name = split.DisplayName };
+        return FromGguf(merged, paths) with { Name = displayName };
     }
 
-    private static long SplitInt(GgufFile file, string key)
+    /// <summary>A non-negative integer gguf-split key of a shard (split.no, split.count, split.tensors.count).</summary>
+    public static long SplitInt(GgufFile file, string key)
     {
         if (file.Get(key) is not { } value || value.IsArray || !value.TryGetInt64(out long v) || v < 0)
         {
@@ -244,6 +252,14 @@ internal static class ShardAssembly
         }
 
         var headers = ReadShards(shardPaths);
+        return (headers, shardPaths, CheckIndex(indexPath, weightMap, totalSize, headers));
+    }
+
+    /// <summary>Checks shards read against the index that named them: each tensor of the weight_map in the shard it
+    /// names (shards are matched by file name), and <c>metadata.total_size</c> against the tensor bytes (a warning).</summary>
+    /// <returns>The warnings.</returns>
+    public static List<string> CheckIndex(string indexPath, Dictionary<string, string> weightMap, long? totalSize, List<SafetensorsHeader> headers)
+    {
         var byShard = headers.ToDictionary(h => Path.GetFileName(h.Path), h => h.Tensors.Select(t => t.Name).ToHashSet(StringComparer.Ordinal), StringComparer.Ordinal);
         foreach (var (tensor, shard) in weightMap)
         {
@@ -261,7 +277,7 @@ internal static class ShardAssembly
                 $"{indexPath}: metadata.total_size is {declared:N0} bytes but the shards hold {dataBytes:N0} bytes of tensors."), 600));
         }
 
-        return (headers, shardPaths, warnings);
+        return warnings;
     }
 
     /// <summary>Merges headers into one model, with the architecture of a side config when there is one.</summary>
@@ -316,9 +332,9 @@ internal static class ShardAssembly
         {
             Name = name,
             Source = ModelSourceKind.Safetensors,
-            Architecture = side.Read?.Spec,
+            Architecture = side.Read?.Spec ?? side.Generic,
             Family = side.Read?.Family,
-            Inventory = Inventory(TensorClassifier.Finish(tensors, side.Read?.Spec, side.PackedBits)),
+            Inventory = Inventory(TensorClassifier.Finish(tensors, side.Read?.Spec ?? side.Generic, side.PackedBits)),
             Files = files,
             FileBytes = new ByteSize(bytes),
             Metadata = FirstMetadata(headers),
@@ -376,7 +392,8 @@ internal static class ShardAssembly
         return false;
     }
 
-    private static (Dictionary<string, string> WeightMap, long? TotalSize) ReadIndex(string indexPath, ReadOnlySpan<byte> bytes)
+    /// <summary>Parses an index: its weight_map (tensor to shard file name, checked to be plain file names) and total_size.</summary>
+    public static (Dictionary<string, string> WeightMap, long? TotalSize) ReadIndex(string indexPath, ReadOnlySpan<byte> bytes)
     {
         if (JsonText.FindInvalidUtf8(bytes) is { } bad)
         {
@@ -438,6 +455,9 @@ internal static class ShardAssembly
 /// <param name="Warning">Why the config was not used (an unsupported family), when it was not.</param>
 internal sealed record SideConfig((ArchitectureSpec Spec, IArchitectureFamily Family)? Read, int? PackedBits, string? Warning)
 {
+    /// <summary>For a config whose family has no reader: the generic attention geometry (no family, no generator).</summary>
+    public ArchitectureSpec? Generic { get; init; }
+
     public static SideConfig None { get; } = new(null, null, null);
 
     /// <summary>Reads <c>config.json</c> in <paramref name="folder"/>, if there is one.</summary>
@@ -450,8 +470,15 @@ internal sealed record SideConfig((ArchitectureSpec Spec, IArchitectureFamily Fa
             return None;
         }
 
-        var parsed = ConfigObject.Load(config, scanned: true);
+        return FromConfig(ConfigObject.Load(config, scanned: true));
+    }
 
+    /// <summary>Reads a parsed config.json (a local one, or one fetched from the Hub). A <c>model_type</c> without a
+    /// family reader still gives the generic attention geometry of <see cref="GenericGeometry"/> when the standard
+    /// fields are there, so memory can be estimated; the parameters stay those of the files.</summary>
+    /// <exception cref="ModelConfigException">The config is invalid.</exception>
+    public static SideConfig FromConfig(ConfigObject parsed)
+    {
         // Both quantizers pack into 32-bit words.
         int? packedBits = parsed.Object("quantization_config")?.OptionalInt("bits") ?? parsed.Object("quantization")?.OptionalInt("bits");
         try
@@ -462,6 +489,16 @@ internal sealed record SideConfig((ArchitectureSpec Spec, IArchitectureFamily Fa
         }
         catch (UnsupportedArchitectureException e)
         {
+            var modelType = parsed.String("model_type") ?? "unknown";
+            if (GenericGeometry.TryRead(parsed, modelType, out var described) is { } generic)
+            {
+                return new SideConfig(null, packedBits,
+                    e.Message + $" Parameters, dtypes and weight bytes are exact from the files' headers; memory uses a generic attention geometry from config.json ({described}): family-specific layouts (sliding windows, MLA, SSM layers) are not seen.")
+                {
+                    Generic = generic,
+                };
+            }
+
             return new SideConfig(null, packedBits, e.Message + " Counting the tensors in the files only.");
         }
     }

@@ -175,3 +175,55 @@ internal static class MessageText
         return sb.ToString();
     }
 }
+
+/// <summary>What went wrong when a model was read over the network (or could not be, because the network is off).</summary>
+public enum RemoteErrorKind
+{
+    /// <summary>401 or 403: a gated or private repository, or a token without access.</summary>
+    Unauthorized,
+
+    /// <summary>404: no such repository, revision or file.</summary>
+    NotFound,
+
+    /// <summary>The network is forbidden (<c>HF_HUB_OFFLINE=1</c>) and the local caches do not hold what is needed.</summary>
+    Offline,
+
+    /// <summary>The host name did not resolve, or the connection failed or was reset.</summary>
+    Connection,
+
+    /// <summary>The server did not answer in time.</summary>
+    Timeout,
+
+    /// <summary>The server answered, but not as the Hub or an HTTP range server does (a bad status, a missing length,
+    /// a header larger than any reader accepts).</summary>
+    Protocol,
+}
+
+/// <summary>A model on the Hugging Face Hub (or at an http(s) URL) could not be read: the server refused, the file is
+/// not there, the network is off or failed. The message is one line naming the repository, revision, file or URL; it
+/// never holds an access token.</summary>
+public sealed class RemoteModelException : LlmSizerException
+{
+    /// <summary>Creates the exception.</summary>
+    /// <param name="kind">What went wrong.</param>
+    /// <param name="url">The URL or <c>hf:</c> id at fault (without credentials).</param>
+    /// <param name="message">The one-line message.</param>
+    /// <param name="statusCode">The HTTP status, when the server answered.</param>
+    /// <param name="innerException">The cause.</param>
+    internal RemoteModelException(RemoteErrorKind kind, string url, string message, int? statusCode = null, Exception? innerException = null)
+        : base(message, innerException)
+    {
+        Kind = kind;
+        Url = url;
+        StatusCode = statusCode;
+    }
+
+    /// <summary>What went wrong.</summary>
+    public RemoteErrorKind Kind { get; }
+
+    /// <summary>The URL or <c>hf:</c> id at fault.</summary>
+    public string Url { get; }
+
+    /// <summary>The HTTP status, when the server answered.</summary>
+    public int? StatusCode { get; }
+}

@@ -118,7 +118,12 @@ internal static class GgufReader
             }
             catch (NeedBytesException e)
             {
-                long want = Math.Min(length, Math.Max(e.End, 2L * have));
+                // Grow by the bytes held (doubling) up to 1 MiB a step, in whole 64 KiB chunks: a remote reader then
+                // over-reads at most one step past the end of the tensor infos, and a big tokenizer takes few reads.
+                const long Granule = 64 * 1024;
+                long step = Math.Min(have, 1024 * 1024);
+                long grown = Math.Max(e.End, have + step);
+                long want = Math.Min(length, checked((grown + Granule - 1) / Granule * Granule));
                 if (want > Array.MaxLength || want > ModelLimits.MaxStreamBytes * 16)
                 {
                     throw GgufThrowHelper.Error(source.Name, have, "header", $"at most {ModelLimits.MaxStreamBytes * 16:N0} bytes of metadata and tensor infos", $"more ({want:N0} bytes needed)");
