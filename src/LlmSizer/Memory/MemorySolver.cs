@@ -111,6 +111,13 @@ public static class MemorySolver
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(workload);
+        // A budget beyond any GPU (hostile case C: long.MaxValue bytes) would overflow the arithmetic below.
+        if (gpuMemory.Bytes is <= 0 or > MaxGpuMemoryBytes)
+        {
+            throw new InvalidSettingException(SettingNames.GpuMemory,
+                $"expected a GPU memory above 0 and at most 1 PiB; found {gpuMemory.Bytes.ToString("N0", System.Globalization.CultureInfo.InvariantCulture)} bytes.");
+        }
+
         // The profile run uses the engine's max_num_batched_tokens for max_model_len (VllmDefaults); KV is then one 16-token block.
         int maxLen = workload.Context ?? (model.Architecture is { } spec ? EngineDefaults.Context(spec) : 4096);
         var w = workload with
@@ -131,6 +138,9 @@ public static class MemorySolver
         long blocks = available <= 0 || blockBytes == 0 ? 0 : available / blockBytes;
         return (new ByteSize(Math.Max(0, available)), blocks * MemoryEstimator.VllmBlockSize);
     }
+
+    /// <summary>The largest GPU memory the solvers accept: 1 PiB (far above any device; keeps the sums in 64 bits).</summary>
+    public const long MaxGpuMemoryBytes = 1L << 50;
 
     private static bool Fits(PreparedModel model, Workload w, ByteSize budget) => MemoryEstimator.Estimate(model, w).PerGpu <= budget;
 

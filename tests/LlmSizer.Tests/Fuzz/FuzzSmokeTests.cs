@@ -10,10 +10,8 @@ public sealed class FuzzSmokeTests
     [Fact]
     public void SeededRun_OnlyLlmSizerExceptionsEscape()
     {
-        // Given a fixed seed and input count (the same inputs every run; the duration is only a safety stop).
-        // Two generators are left out because they still break the memory estimator (not the readers), see
-        // docs/robustness.md: extreme workloads (an overhead of long.MaxValue bytes overflows MemoryEstimate.PerGpu/Total,
-        // hostile case B) and zero-sized tensors under a config (LoRA/Adafactor training divides by zero, case D).
+        // Given a fixed seed and input count (the same inputs every run; the duration is only a safety stop), with the
+        // extreme workloads (overheads of long.MaxValue bytes, hostile case B) and zero-sized tensors (case D) on.
         var options = new FuzzOptions
         {
             Seed = 20_261_201,
