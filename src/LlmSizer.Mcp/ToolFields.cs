@@ -71,7 +71,7 @@ internal static class ToolFields
         (new(SettingNames.Gpus, FieldKind.Count, "GPUs in total. Default tensor_parallel × pipeline_parallel."), (o, v) => o with { Gpus = v }),
         (new(SettingNames.TensorParallel, FieldKind.Count, "Tensor-parallel size (the model's layers split across this many GPUs). 1 to 1024. Default 1."), (o, v) => o with { TensorParallel = v }),
         (new(SettingNames.PipelineParallel, FieldKind.Count, "Pipeline-parallel size (layers in this many stages). 1 to 1024. Default 1."), (o, v) => o with { PipelineParallel = v }),
-        (new(SettingNames.Engine, FieldKind.Text, "Inference engine whose memory rules apply (inference only): vllm, llamacpp or hf (transformers). " +
+        (new(SettingNames.Engine, FieldKind.Text, "Inference engine whose memory rules apply (inference only): vllm (V1), vllm-v0, llamacpp or hf (transformers). " +
             "Default: llamacpp for GGUF formats, vllm otherwise.", WorkloadNames.EngineNames), (o, v) => o with { Engine = v }),
         (new(SettingNames.Attention, FieldKind.Text, "Attention kernel of a PyTorch run (training, or engine hf): flash, sdpa or eager (eager keeps the seq×seq scores). Default flash/sdpa.", WorkloadNames.AttentionNames), (o, v) => o with { Attention = v }),
         (new(SettingNames.GpuMemory, FieldKind.Text, "Memory of one GPU with a unit, e.g. \"24GiB\" or \"80GB\" (GiB = 2^30 bytes). Only sets the engine's runtime overhead (vLLM: 0.35 GiB up to 32 GiB, 1.79 GiB above). Default: unknown."), (o, v) => o with { GpuMemory = v }),

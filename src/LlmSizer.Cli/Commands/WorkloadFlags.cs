@@ -24,7 +24,7 @@ internal sealed class WorkloadFlags
     internal readonly Option<bool> _qlora = new("--qlora") { Description = "Training: QLoRA, an NF4 (double-quantized) base + LoRA adapters." };
     internal readonly Option<string?> _recompute = Text("--recompute", "Training: activation recomputation none | selective | full (default none).", "KIND");
     internal readonly Option<string?> _attn = Text("--attn", "Attention kernel of PyTorch runs (training, --engine hf): flash | sdpa | eager (default flash/sdpa: no s×s scores kept).", "KIND");
-    internal readonly Option<string?> _engine = Text("--engine", "vllm | llamacpp | hf (default: llamacpp for GGUF formats, vllm otherwise).", "NAME");
+    internal readonly Option<string?> _engine = Text("--engine", "vllm | vllm-v0 | llamacpp | hf (default: llamacpp for GGUF formats, vllm otherwise; vllm follows vLLM V1, vllm-v0 the older V0 profile).", "NAME");
     internal readonly Option<string?> _ubatch = Text("--ubatch", "llama.cpp physical batch n_ubatch (default 512).", "N");
     internal readonly Option<string?> _flashAttn = Text("--flash-attn", "llama.cpp flash attention: on | off | auto (default auto).", "MODE");
     internal readonly Option<bool> _swaFull = new("--swa-full") { Description = "llama.cpp: full-size cache for sliding-window layers." };

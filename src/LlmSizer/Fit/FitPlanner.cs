@@ -87,6 +87,7 @@ public static class FitPlanner
                     {
                         Engine = engine, Format = format, KvType = kv, Gpus = 1, TensorParallel = 1, PipelineParallel = 1,
                         GpuMemory = r.Workload.GpuMemory ?? device.UsableMemory,
+                        Vllm = OnDevice(r.Workload, device).Vllm,
                         // llama.cpp needs flash attention for a quantized V cache.
                         LlamaCpp = kv is not null && kv.BlockElements > 1 && r.Workload.LlamaCpp.FlashAttention == FlashAttention.Off
                             ? r.Workload.LlamaCpp with { FlashAttention = FlashAttention.On } : r.Workload.LlamaCpp,
@@ -121,8 +122,8 @@ public static class FitPlanner
             TensorParallel = plan.Engine == InferenceEngine.LlamaCpp ? 1 : plan.TensorParallel,
             PipelineParallel = plan.Engine == InferenceEngine.LlamaCpp ? 1 : plan.PipelineParallel,
             Gpus = plan.GpusNeeded,
-            GpuMemory = r.Workload.GpuMemory ?? plan.Device.UsableMemory,
         };
+        w = OnDevice(w, plan.Device);
         int max = Math.Min(spec.MaxPositions is > 0 ? spec.MaxPositions.Value : 131_072, MemorySolver.MaxContextSearched);
         var points = new List<ContextPoint>();
         for (int ctx = 1024; ctx <= max; ctx *= 2)
@@ -144,6 +145,25 @@ public static class FitPlanner
         return points;
     }
 
+    /// <summary>The workload on <paramref name="device"/>: its memory, and vLLM V1's batch defaults for that GPU, which
+    /// depend on its name as well (an A100 keeps the small defaults, <see cref="VllmDefaults"/>).</summary>
+    private static Workload OnDevice(Workload w, GpuDevice device)
+    {
+        var memory = w.GpuMemory ?? device.UsableMemory;
+        var vllm = w.Vllm;
+        if (vllm.Profile == VllmProfile.V1 && vllm.MaxBatchedTokens is null && vllm.MaxSeqs is null &&
+            device.Name.Contains("a100", StringComparison.OrdinalIgnoreCase))
+        {
+            vllm = vllm with
+            {
+                MaxBatchedTokens = VllmDefaults.MaxBatchedTokens(VllmProfile.V1, 0, memory.Bytes, device.Name),
+                MaxSeqs = VllmDefaults.MaxSeqs(VllmProfile.V1, memory.Bytes, device.Name),
+            };
+        }
+
+        return w with { GpuMemory = memory, Vllm = vllm };
+    }
+
     /// <summary>The plan for one device.</summary>
     /// <param name="model">The prepared model.</param>
     /// <param name="device">The device.</param>
@@ -154,7 +174,7 @@ public static class FitPlanner
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(device);
         ArgumentNullException.ThrowIfNull(request);
-        var w = request.Workload with { GpuMemory = request.Workload.GpuMemory ?? device.UsableMemory };
+        var w = OnDevice(request.Workload, device);
         string id = device.Spec?.Id ?? "custom";
         if (w.Training is not null)
         {

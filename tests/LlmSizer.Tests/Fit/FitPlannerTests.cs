@@ -44,6 +44,18 @@ public class FitPlannerTests
     }
 
     [Fact]
+    public void VllmV1_A100_80GB_KeepsTheSmallBatchDefaults_H100_TheLargeOnes()
+    {
+        // arg_utils.py get_batch_defaults: ≥ 70 GiB gives 8192 tokens / 1024 seqs, except on an A100 (PR #17885), which
+        // keeps 2048 / 256. The plan's vLLM command pins what vLLM would pick on the A100.
+        var a100 = Plan("llama-3.1-8b", "a100-80gb-sxm", new Workload { Context = 8192 });
+        var h100 = Plan("llama-3.1-8b", "h100-sxm-80gb", new Workload { Context = 8192 });
+
+        Assert.Contains("--max-num-batched-tokens 2048", a100.Settings.Vllm);
+        Assert.DoesNotContain("--max-num-batched-tokens", h100.Settings.Vllm);
+    }
+
+    [Fact]
     public void Llama31_8B_Bf16_8k_FitsA4090_NotA3060()
     {
         // 8.03 B × 2 B = 16.06 GB of bf16 weights: over a 12 GB card's memory, under a 24 GB card's.
