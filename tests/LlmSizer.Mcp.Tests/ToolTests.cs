@@ -31,7 +31,7 @@ public sealed class ToolTests(DefaultServer fixture) : IClassFixture<DefaultServ
         string[] expected = ["model", "config_json", "mode", "dtype", "unquantized_dtype", "context", "batch", "kv_dtype", "gpus", "tensor_parallel",
             "pipeline_parallel", "engine", "attention", "gpu_memory", "overhead", "zero_stage", "optimizer", "lora_rank", "lora_targets", "qlora",
             "recompute", "sequence_parallel", "gradient_accumulation", "ubatch", "flash_attention", "swa_full", "gpu_utilization",
-            "max_batched_tokens", "max_seqs", "max_multimodal_tokens"];
+            "max_batched_tokens", "max_seqs", "max_multimodal_tokens", "images"];
         Assert.Equal(expected, memory.EnumerateObject().Select(p => p.Name));
         Assert.Contains("32k", memory.GetProperty("context").GetProperty("description").GetString());
         Assert.Contains("vllm", memory.GetProperty("engine").GetProperty("description").GetString());
@@ -51,6 +51,7 @@ public sealed class ToolTests(DefaultServer fixture) : IClassFixture<DefaultServ
         { "params", """{"model":"llama-3.1-8b"}""", ["params", "llama-3.1-8b"] },
         { "params", """{"model":"Qwen/Qwen3-8B","tensors":true,"layers_detail":true}""", ["params", "Qwen/Qwen3-8B", "--tensors", "--layers-detail"] },
         { "memory", """{"model":"llama-3.1-8b","context":"32k","batch":4}""", ["memory", "llama-3.1-8b", "--context", "32k", "--batch", "4"] },
+        { "memory", """{"model":"gemma-3-4b","images":2,"engine":"vllm-v0"}""", ["memory", "gemma-3-4b", "--images", "2", "--engine", "vllm-v0"] },
         { "memory", """{"model":"llama-3.1-8b","engine":"llamacpp","dtype":"q4_k_m","context":8192,"flash_attention":"on"}""",
             ["memory", "llama-3.1-8b", "--engine", "llamacpp", "--dtype", "q4_k_m", "--context", "8192", "--flash-attn", "on"] },
         { "memory", """{"model":"qwen3-8b","mode":"training","lora_rank":16,"qlora":true,"optimizer":"adamw8bit"}""",

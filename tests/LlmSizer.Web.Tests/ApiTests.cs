@@ -155,7 +155,20 @@ public sealed class ApiTests(WebHostFixture host)
         Assert.True(json.GetProperty("per_gpu_bytes").GetInt64() > 16_060_522_496);
     }
 
+    [Fact]
+    public async Task Memory_Images_AddTheImageTokens_AndVllmV0IsAnEngineName()
+    {
+        // Gemma-3-4B: 256 image tokens per image (mm_tokens_per_image); two images make the sequence longer.
+        var plain = await Json(await Client.GetAsync("/api/memory?model=gemma-3-4b&engine=vllm-v0"));
+        var two = await Json(await Client.GetAsync("/api/memory?model=gemma-3-4b&engine=vllm-v0&images=2"));
+
+        Assert.Equal(2, two.GetProperty("assumptions").GetProperty("images").GetInt32());
+        Assert.True(two.GetProperty("per_gpu_bytes").GetInt64() > plain.GetProperty("per_gpu_bytes").GetInt64());
+        Assert.Equal("v0", two.GetProperty("assumptions").GetProperty("vllm_profile").GetString());
+    }
+
     [Theory]
+    [InlineData("images=-1", "images")]
     [InlineData("context=-5", "context")]
     [InlineData("context=abc", "context")]
     [InlineData("context=99999999999999999999", "context")]
