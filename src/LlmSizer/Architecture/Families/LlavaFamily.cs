@@ -13,10 +13,14 @@ namespace LlmSizer.Architecture.Families;
 /// whole tower is stored even though <c>vision_feature_layer</c> -2 skips its last layer at run time); the projector
 /// (<c>LlavaMultiModalProjector</c>) is <c>multi_modal_projector.linear_1</c> [text hidden, vision hidden × feature layers]
 /// and <c>linear_2</c> [text hidden, text hidden], with biases unless <c>multimodal_projector_bias</c> is false.
-/// Text families other than the Llama-like decoders (<see cref="DecoderDetails"/>) are rejected.</remarks>
+/// Text families other than the Llama-like decoders (<see cref="DecoderDetails"/>) are rejected.
+/// LLaVA-NeXT (<c>llava_next</c>, <c>LlavaNextForConditionalGeneration</c>) is the same model plus one learned
+/// <c>image_newline</c> vector of the text hidden size, appended after each row of image features
+/// (modeling_llava_next.py: <c>nn.Parameter(torch.empty(text_config.hidden_size))</c>); its any-resolution tiling changes
+/// the image tokens, not the tensors.</remarks>
 internal sealed class LlavaFamily : IArchitectureFamily
 {
-    public IReadOnlyList<string> ModelTypes { get; } = ["llava"];
+    public IReadOnlyList<string> ModelTypes { get; } = ["llava", "llava_next"];
 
 
     public ArchitectureSpec Read(ConfigObject config)
@@ -38,9 +42,10 @@ internal sealed class LlavaFamily : IArchitectureFamily
             ? ClipVision.Read(v, (768, 3072, 12, 12, 224, 32))
             : ClipVision.Read(Empty(config, "vision_config", "{}"), (1024, 4096, 24, 16, 336, 14));
         var featureLayers = config.Element.TryGetProperty("vision_feature_layer", out var f) && f.ValueKind == JsonValueKind.Array ? Math.Max(1, f.GetArrayLength()) : 1;
+        bool next = config.String("model_type") == "llava_next";
         return lm with
         {
-            Family = "llava",
+            Family = next ? "llava_next" : "llava",
             ModelClass = config.StringArray("architectures") is [var first, ..] ? first : lm.ModelClass,
             Source = config.FilePath,
             TorchDtype = config.String("torch_dtype") ?? config.String("dtype") ?? lm.TorchDtype,
@@ -50,6 +55,7 @@ internal sealed class LlavaFamily : IArchitectureFamily
                 Text = details with { Prefix = "language_model.model.", HeadName = "language_model.lm_head.weight", Head = DecoderHead.CausalLm },
                 ProjectorInput = vision.Hidden * featureLayers,
                 ProjectorBias = config.Bool("multimodal_projector_bias", true),
+                ImageNewline = next,
             },
         };
     }
@@ -63,6 +69,10 @@ internal sealed class LlavaFamily : IArchitectureFamily
             ClipVision.Add(b, vision, "vision_tower.vision_model.");
             Projector(b, "multi_modal_projector.linear_1", spec.Hidden, d.ProjectorInput, d.ProjectorBias);
             Projector(b, "multi_modal_projector.linear_2", spec.Hidden, spec.Hidden, d.ProjectorBias);
+            if (d.ImageNewline)
+            {
+                b.Add(new TensorInfo("image_newline", [spec.Hidden], b.DataType, TensorGroup.Other) { Component = ModelComponent.Projector });
+            }
         }
 
         return b.Build();
@@ -95,4 +105,7 @@ public sealed record LlavaDetails : FamilyDetails
 
     /// <summary><c>multimodal_projector_bias</c>: biases on both projector layers.</summary>
     public bool ProjectorBias { get; init; } = true;
+
+    /// <summary>LLaVA-NeXT's learned <c>image_newline</c> vector (text hidden size).</summary>
+    public bool ImageNewline { get; init; }
 }
