@@ -64,6 +64,10 @@ internal static class GgufArchitecture
         }
 
         var r = new KeyReader(file, arch);
+        if (arch is "mamba" or "mamba2")
+        {
+            return ReadMamba(file, r, arch, tiedEmbeddings);
+        }
 
         // Per-layer tables, generated inventories and estimates are sized by these, so absurd values are refused
         // (ModelLimits; a vocab-only file declaring 100,000 layers cost one estimate 871 MiB).
@@ -183,6 +187,65 @@ internal static class GgufArchitecture
             LayerKinds = kinds,
             LayerKvHeads = layerKv,
             IsEncoderOnly = EncoderOnly.Contains(arch),
+        };
+    }
+
+    /// <summary>A pure state-space model (llama.cpp LLM_ARCH_MAMBA / MAMBA2): no attention heads, the SSM geometry from
+    /// <c>{arch}.ssm.*</c> (src/llama-model.cpp load_hparams: LLM_KV_SSM_CONV_KERNEL, INNER_SIZE, STATE_SIZE,
+    /// TIME_STEP_RANK, GROUP_COUNT; Mamba-2's heads are its time_step_rank, head_dim = inner / heads). Null when a
+    /// key the recurrent state needs is missing.</summary>
+    private static ArchitectureSpec? ReadMamba(GgufFile file, KeyReader r, string arch, bool? tiedEmbeddings)
+    {
+        int? layers = r.Limit(r.Int("block_count"), "block_count", ModelLimits.MaxLayers, "layers");
+        int? hidden = r.Limit(r.Int("embedding_length"), "embedding_length", ModelLimits.MaxHidden, "");
+        int? conv = r.Limit(r.Int("ssm.conv_kernel"), "ssm.conv_kernel", 1024, "");
+        int? inner = r.Limit(r.Int("ssm.inner_size"), "ssm.inner_size", ModelLimits.MaxIntermediate, "");
+        int? state = r.Limit(r.Int("ssm.state_size"), "ssm.state_size", ModelLimits.MaxHidden, "");
+        int? rank = r.Limit(r.Int("ssm.time_step_rank"), "ssm.time_step_rank", ModelLimits.MaxHidden, "");
+        if (layers is null || hidden is not > 0 || conv is not > 0 || inner is not > 0 || state is not > 0)
+        {
+            return null;
+        }
+
+        bool v2 = arch == "mamba2";
+        var ssm = new SsmSpec
+        {
+            Kind = v2 ? SsmKind.Mamba2 : SsmKind.Mamba1,
+            StateSize = state.Value,
+            ConvKernel = conv.Value,
+            Expand = Math.Max(1, inner.Value / hidden.Value),
+            InnerSize = inner.Value,
+        };
+        if (v2)
+        {
+            int heads = rank is > 0 ? rank.Value : 1;
+            int groups = r.Limit(r.Int("ssm.group_count"), "ssm.group_count", ModelLimits.MaxHeads, "") ?? 1;
+            ssm = ssm with { Heads = heads, HeadDim = inner.Value / heads, Groups = Math.Max(1, groups) };
+        }
+        else
+        {
+            ssm = ssm with { TimeStepRank = rank ?? 0 };
+        }
+
+        int? vocab = file.Get("tokenizer.ggml.tokens") is { IsArray: true } tokens ? checked((int)Math.Min(tokens.Count, int.MaxValue)) : VocabFromTensors(file);
+        return new ArchitectureSpec
+        {
+            Family = arch,
+            Source = file.Path,
+            Layers = layers.Value,
+            Hidden = hidden.Value,
+            // No layer attends (as MambaFamily): one placeholder head; LayerKinds None gives every layer an empty KV cache.
+            Heads = 1,
+            KvHeads = 1,
+            HeadDim = 1,
+            Intermediate = inner.Value,
+            Vocab = vocab ?? 0,
+            MaxPositions = r.Int("context_length"),
+            TiedEmbeddings = tiedEmbeddings ?? false,
+            Norm = NormKind.RmsNorm,
+            LayerKinds = [.. Enumerable.Repeat(AttentionLayerKind.None, layers.Value)],
+            LayerMixers = [.. Enumerable.Repeat(LayerMixer.Ssm, layers.Value)],
+            Ssm = ssm,
         };
     }
 
