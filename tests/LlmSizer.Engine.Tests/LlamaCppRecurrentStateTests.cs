@@ -7,27 +7,36 @@ using static LlmSizer.Tests.Fixtures.GgufWriter;
 
 namespace LlmSizer.Engine.Tests;
 
-/// <summary>Recurrent-state bytes of a Mamba GGUF our writer generates: ours (<c>recurrent_state</c>) against what the
+/// <summary>Recurrent-state bytes of Mamba-1 and Mamba-2 GGUFs our writer generates: ours (<c>recurrent_state</c>) against what the
 /// bundled llama.cpp logs for its recurrent memory ("R (f32): … MiB, S (f32): … MiB", llama-memory-recurrent.cpp).</summary>
 public sealed partial class LlamaCppRecurrentStateTests
 {
-    // name, hidden, d_inner, d_state, d_conv, dt_rank, layers
-    public static readonly TheoryData<string, int, int, int, int, int, int> Models = new()
+    // name, hidden, d_inner, d_state, d_conv, dt_rank (Mamba-2: heads), layers, groups (0: Mamba-1)
+    public static readonly TheoryData<string, int, int, int, int, int, int, int> Models = new()
     {
-        { "mamba-s", 256, 512, 16, 4, 16, 2 },
-        { "mamba-m", 512, 1024, 16, 4, 32, 3 },
-        { "mamba-wide", 768, 1536, 32, 4, 48, 2 },
+        { "mamba-s", 256, 512, 16, 4, 16, 2, 0 },
+        { "mamba-m", 512, 1024, 16, 4, 32, 3, 0 },
+        { "mamba-wide", 768, 1536, 32, 4, 48, 2, 0 },
+        { "mamba2-s", 256, 512, 64, 4, 8, 2, 1 },
+        { "mamba2-g2", 512, 1024, 128, 4, 16, 2, 2 },
     };
 
-    private static GgufWriter Mamba(int hidden, int inner, int state, int conv, int rank, int layers, int vocab = 512)
+    /// <summary>A Mamba-1 GGUF, or Mamba-2 when <paramref name="groups"/> &gt; 0 (then <paramref name="rank"/> is the
+    /// head count, as convert_hf_to_gguf.py writes it).</summary>
+    private static GgufWriter Mamba(int hidden, int inner, int state, int conv, int rank, int layers, int groups = 0, int vocab = 512)
     {
-        var w = new GgufWriter().AddString("general.architecture", "mamba").AddString("general.name", "tiny-mamba")
+        string a = groups > 0 ? "mamba2" : "mamba";
+        var w = new GgufWriter().AddString("general.architecture", a).AddString("general.name", "tiny-" + a)
             .AddUInt32("general.file_type", 0).AddUInt32("general.quantization_version", 2)
-            .AddUInt32("mamba.context_length", 1 << 20).AddUInt32("mamba.embedding_length", (uint)hidden)
-            .AddUInt32("mamba.block_count", (uint)layers).AddUInt32("mamba.feed_forward_length", 0)
-            .AddUInt32("mamba.attention.head_count", 0).AddFloat32("mamba.attention.layer_norm_rms_epsilon", 1e-5f)
-            .AddUInt32("mamba.ssm.conv_kernel", (uint)conv).AddUInt32("mamba.ssm.inner_size", (uint)inner)
-            .AddUInt32("mamba.ssm.state_size", (uint)state).AddUInt32("mamba.ssm.time_step_rank", (uint)rank);
+            .AddUInt32(a + ".context_length", 1 << 20).AddUInt32(a + ".embedding_length", (uint)hidden)
+            .AddUInt32(a + ".block_count", (uint)layers).AddUInt32(a + ".feed_forward_length", 0)
+            .AddUInt32(a + ".attention.head_count", 0).AddFloat32(a + ".attention.layer_norm_rms_epsilon", 1e-5f)
+            .AddUInt32(a + ".ssm.conv_kernel", (uint)conv).AddUInt32(a + ".ssm.inner_size", (uint)inner)
+            .AddUInt32(a + ".ssm.state_size", (uint)state).AddUInt32(a + ".ssm.time_step_rank", (uint)rank);
+        if (groups > 0)
+        {
+            w.AddUInt32(a + ".ssm.group_count", (uint)groups);
+        }
 
         // The same SPM vocabulary TinyLlama writes (the tokenizer does not depend on the architecture).
         var tokens = new string[vocab];
@@ -57,6 +66,22 @@ public sealed partial class LlamaCppRecurrentStateTests
         for (int l = 0; l < layers; l++)
         {
             var p = $"blk.{l}.";
+            if (groups > 0)
+            {
+                // LLM_ARCH_MAMBA2: in_proj gives z, xBC and dt: 2·d_inner + 2·G·N + heads; the conv runs over d_inner + 2·G·N.
+                ulong g = (ulong)groups, xbc = di + (2 * g * ds), heads = dr;
+                w.AddTensor(p + "attn_norm.weight", GgmlType.F32, d)
+                    .AddTensor(p + "ssm_in.weight", GgmlType.F32, d, (2 * di) + (2 * g * ds) + heads)
+                    .AddTensor(p + "ssm_conv1d.weight", GgmlType.F32, dc, xbc)
+                    .AddTensor(p + "ssm_conv1d.bias", GgmlType.F32, xbc)
+                    .AddTensor(p + "ssm_dt.bias", GgmlType.F32, heads)
+                    .AddTensor(p + "ssm_a", GgmlType.F32, 1, heads)
+                    .AddTensor(p + "ssm_d", GgmlType.F32, 1, heads)
+                    .AddTensor(p + "ssm_norm.weight", GgmlType.F32, di / g, g)
+                    .AddTensor(p + "ssm_out.weight", GgmlType.F32, di, d);
+                continue;
+            }
+
             w.AddTensor(p + "attn_norm.weight", GgmlType.F32, d)
                 .AddTensor(p + "ssm_in.weight", GgmlType.F32, d, 2 * di)
                 .AddTensor(p + "ssm_conv1d.weight", GgmlType.F32, dc, di)
@@ -74,9 +99,9 @@ public sealed partial class LlamaCppRecurrentStateTests
 
     [Theory]
     [MemberData(nameof(Models))]
-    public void MambaGguf_RecurrentState_EqualsLlamaCppRAndS(string name, int hidden, int inner, int state, int conv, int rank, int layers)
+    public void MambaGguf_RecurrentState_EqualsLlamaCppRAndS(string name, int hidden, int inner, int state, int conv, int rank, int layers, int groups)
     {
-        var path = LlamaCppProbe.Write(Mamba(hidden, inner, state, conv, rank, layers), "rs-" + name);
+        var path = LlamaCppProbe.Write(Mamba(hidden, inner, state, conv, rank, layers, groups), "rs-" + name);
         foreach (uint seqs in new uint[] { 1, 4, 16 })
         {
             var real = LlamaCppProbe.Run(path, 1024, 512, GGMLType.GGML_TYPE_F16, GGMLType.GGML_TYPE_F16, fa: null, seqMax: seqs);
