@@ -35,4 +35,27 @@ public sealed class MambaGgufTests : IDisposable
         Assert.Equal(2L * 2 * (384 + 2_048) * 4, e["recurrent_state"].Bytes);
         Assert.Equal(0L, e["kv_cache"].Bytes);
     }
+
+    [Fact]
+    public void HybridGguf_SsmLayersAreTheOnesWithoutKvHeads()
+    {
+        // A Jamba-shaped GGUF: 4 layers, per-layer head_count_kv [0, 4, 0, 0] (llama.cpp: n_head_kv 0 = recurrent layer),
+        // Mamba-1 geometry d_inner 512, d_state 16, d_conv 4.
+        var w = new GgufWriter().AddString("general.architecture", "jamba")
+            .AddUInt32("jamba.block_count", 4).AddUInt32("jamba.embedding_length", 256).AddUInt32("jamba.attention.head_count", 4)
+            .AddArray("jamba.attention.head_count_kv", MetaType.UInt32, new uint[] { 0, 4, 0, 0 }).AddUInt32("jamba.context_length", 4096)
+            .AddUInt32("jamba.ssm.conv_kernel", 4).AddUInt32("jamba.ssm.inner_size", 512).AddUInt32("jamba.ssm.state_size", 16)
+            .AddUInt32("jamba.ssm.time_step_rank", 16)
+            .AddTensor("token_embd.weight", GgmlType.F32, 256, 32)
+            .AddTensor("output_norm.weight", GgmlType.F32, 256);
+        var path = Path.Combine(_dir, "jamba.gguf");
+        File.WriteAllBytes(path, w.ToArray());
+
+        var e = Sizer.Memory(path, new Workload { Engine = InferenceEngine.LlamaCpp, Context = 4096 });
+
+        // Recurrent: 3 SSM layers × ((4 − 1) × 512 + 16 × 512) × 4 B = 116,736 B. KV: the one attention layer,
+        // 4,096 cells × 2 × 4 kv heads × 64 × 2 B (f16) = 4,194,304 B.
+        Assert.Equal(3L * ((3 * 512) + (16 * 512)) * 4, e["recurrent_state"].Bytes);
+        Assert.Equal(4_096L * 2 * 4 * 64 * 2, e["kv_cache"].Bytes);
+    }
 }

@@ -164,9 +164,24 @@ internal static class GgufArchitecture
             }
         }
 
+        // A hybrid (Jamba, Granite 4.0-H, Falcon-H1 ...): the layers without KV heads are the state-space ones, sized
+        // from {arch}.ssm.* like a pure Mamba; llama.cpp keeps their R/S state per sequence.
+        SsmSpec? ssm = null;
+        var mixers = ImmutableArray<LayerMixer>.Empty;
+        // Qwen3-Next's ssm.* keys describe gated delta-net heads, not a Mamba mixer: left to its own geometry.
+        if (MambaHybrids.Contains(arch) && r.Int("ssm.state_size") is { } st and > 0 && r.Int("ssm.inner_size") is { } inner and > 0 && r.Int("ssm.conv_kernel") is { } conv and > 0)
+        {
+            ssm = Ssm(r, hidden.Value, conv, inner, st, r.Int("ssm.time_step_rank"), r.Int("ssm.group_count") is > 0);
+            // Falcon-H1 runs attention and a Mamba-2 mixer in parallel in every layer.
+            mixers = [.. Enumerable.Range(0, layers.Value).Select(il => arch == "falcon-h1" ? LayerMixer.AttentionAndSsm
+                : !kinds.IsDefaultOrEmpty && kinds[il] == AttentionLayerKind.None ? LayerMixer.Ssm : LayerMixer.Attention)];
+        }
+
         int headDim = keyLength ?? hidden.Value / heads.Value;
         return new ArchitectureSpec
         {
+            Ssm = ssm,
+            LayerMixers = mixers,
             Family = FamilyName(arch),
             Source = file.Path,
             Layers = layers.Value,
@@ -207,25 +222,7 @@ internal static class GgufArchitecture
             return null;
         }
 
-        bool v2 = arch == "mamba2";
-        var ssm = new SsmSpec
-        {
-            Kind = v2 ? SsmKind.Mamba2 : SsmKind.Mamba1,
-            StateSize = state.Value,
-            ConvKernel = conv.Value,
-            Expand = Math.Max(1, inner.Value / hidden.Value),
-            InnerSize = inner.Value,
-        };
-        if (v2)
-        {
-            int heads = rank is > 0 ? rank.Value : 1;
-            int groups = r.Limit(r.Int("ssm.group_count"), "ssm.group_count", ModelLimits.MaxHeads, "") ?? 1;
-            ssm = ssm with { Heads = heads, HeadDim = inner.Value / heads, Groups = Math.Max(1, groups) };
-        }
-        else
-        {
-            ssm = ssm with { TimeStepRank = rank ?? 0 };
-        }
+        var ssm = Ssm(r, hidden.Value, conv.Value, inner.Value, state.Value, rank, arch == "mamba2" || r.Int("ssm.group_count") is > 0);
 
         int? vocab = file.Get("tokenizer.ggml.tokens") is { IsArray: true } tokens ? checked((int)Math.Min(tokens.Count, int.MaxValue)) : VocabFromTensors(file);
         return new ArchitectureSpec
@@ -248,6 +245,32 @@ internal static class GgufArchitecture
             Ssm = ssm,
         };
     }
+
+    /// <summary>The SSM geometry from <c>{arch}.ssm.*</c>: Mamba-2 when the file has groups (its heads are time_step_rank,
+    /// head_dim = inner / heads, as llama.cpp's hparams read them), else Mamba-1.</summary>
+    private static SsmSpec Ssm(KeyReader r, int hidden, int conv, int inner, int state, int? rank, bool v2)
+    {
+        var ssm = new SsmSpec
+        {
+            Kind = v2 ? SsmKind.Mamba2 : SsmKind.Mamba1,
+            StateSize = state,
+            ConvKernel = conv,
+            Expand = Math.Max(1, inner / Math.Max(1, hidden)),
+            InnerSize = inner,
+        };
+        if (!v2)
+        {
+            return ssm with { TimeStepRank = rank ?? 0 };
+        }
+
+        int heads = rank is > 0 ? rank.Value : 1;
+        int groups = r.Limit(r.Int("ssm.group_count"), "ssm.group_count", ModelLimits.MaxHeads, "") ?? 1;
+        return ssm with { Heads = heads, HeadDim = inner / heads, Groups = Math.Max(1, groups) };
+    }
+
+    /// <summary>llama.cpp architectures that mix Mamba layers with attention and write <c>{arch}.ssm.*</c> for them
+    /// (src/llama-arch.cpp: LLM_ARCH_JAMBA, GRANITE_HYBRID, FALCON_H1, NEMOTRON_H).</summary>
+    private static readonly HashSet<string> MambaHybrids = new(StringComparer.Ordinal) { "jamba", "granitehybrid", "falcon-h1", "nemotron_h" };
 
     private static int? VocabFromTensors(GgufFile file)
     {
