@@ -45,18 +45,18 @@ internal static partial class LlamaCppProbe
 
     public static string Dir { get; } = Directory.CreateTempSubdirectory("llmsizer-engine-").FullName;
 
-    public static string Write(GgufWriter writer, string name)
+    public static string Write(GgufWriter writer, string name, GgufWriter.DataMode mode = GgufWriter.DataMode.Full)
     {
         var path = Path.Combine(Dir, name + ".gguf");
         if (!File.Exists(path))
         {
-            writer.WriteFile(path);
+            writer.WriteFile(path, mode);
         }
 
         return path;
     }
 
-    public static ProbeResult Run(string path, uint nCtx, uint ubatch, GGMLType typeK, GGMLType typeV, bool? fa, uint seqMax = 1, uint batch = 2048)
+    public static ProbeResult Run(string path, uint nCtx, uint ubatch, GGMLType typeK, GGMLType typeV, bool? fa, uint seqMax = 1, uint batch = 2048, bool? mmap = null)
     {
         Install();
         lock (Gate)
@@ -78,16 +78,34 @@ internal static partial class LlamaCppProbe
                 GpuLayerCount = 0,
                 Threads = 1,
             };
-            bool created = false;
-            using (var weights = LLamaWeights.LoadFromFile(p))
+            if (mmap is { } useMmap)
             {
-                try
+                p.LoadMode = useMmap ? LLamaLoadMode.MemoryMap : LLamaLoadMode.None;
+            }
+
+            bool created = false;
+            LLamaWeights? weights = null;
+            try
+            {
+                weights = LLamaWeights.LoadFromFile(p);
+            }
+            catch (LLama.Exceptions.LoadWeightsFailedException)
+            {
+                // The log says why (an unknown architecture, a missing tensor): the caller reads it.
+            }
+
+            if (weights is not null)
+            {
+                using (weights)
                 {
-                    using var ctx = weights.CreateContext(p);
-                    created = true;
-                }
-                catch (Exception ex) when (ex is LLama.Exceptions.RuntimeError or InvalidOperationException)
-                {
+                    try
+                    {
+                        using var ctx = weights.CreateContext(p);
+                        created = true;
+                    }
+                    catch (Exception ex) when (ex is LLama.Exceptions.RuntimeError or InvalidOperationException)
+                    {
+                    }
                 }
             }
 
