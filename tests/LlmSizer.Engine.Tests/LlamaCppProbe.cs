@@ -56,7 +56,7 @@ internal static partial class LlamaCppProbe
         return path;
     }
 
-    public static ProbeResult Run(string path, uint nCtx, uint ubatch, GGMLType typeK, GGMLType typeV, bool? fa, uint seqMax = 1, uint batch = 2048, bool? mmap = null)
+    public static ProbeResult Run(string path, uint nCtx, uint ubatch, GGMLType typeK, GGMLType typeV, bool? fa, uint seqMax = 1, uint batch = 2048, bool keepLoaded = false)
     {
         Install();
         lock (Gate)
@@ -78,33 +78,38 @@ internal static partial class LlamaCppProbe
                 GpuLayerCount = 0,
                 Threads = 1,
             };
-            if (mmap is { } useMmap)
-            {
-                p.LoadMode = useMmap ? LLamaLoadMode.MemoryMap : LLamaLoadMode.None;
-            }
-
             bool created = false;
             LLamaWeights? weights = null;
-            try
+            if (keepLoaded)
             {
-                weights = LLamaWeights.LoadFromFile(p);
+                // Large sparse files: memory-map them (the CPU backend then reads no tensor data) and load each once.
+                p.LoadMode = LLamaLoadMode.MemoryMap;
+                if (!Loaded.TryGetValue(path, out weights))
+                {
+                    weights = Load(p);
+                    Loaded[path] = weights;
+                }
             }
-            catch (LLama.Exceptions.LoadWeightsFailedException)
+            else
             {
-                // The log says why (an unknown architecture, a missing tensor): the caller reads it.
+                weights = Load(p);
             }
 
             if (weights is not null)
             {
-                using (weights)
+                try
                 {
-                    try
+                    using var ctx = weights.CreateContext(p);
+                    created = true;
+                }
+                catch (Exception ex) when (ex is LLama.Exceptions.RuntimeError or InvalidOperationException)
+                {
+                }
+                finally
+                {
+                    if (!keepLoaded)
                     {
-                        using var ctx = weights.CreateContext(p);
-                        created = true;
-                    }
-                    catch (Exception ex) when (ex is LLama.Exceptions.RuntimeError or InvalidOperationException)
-                    {
+                        weights.Dispose();
                     }
                 }
             }
@@ -118,6 +123,20 @@ internal static partial class LlamaCppProbe
             return new ProbeResult(
                 Sum(ModelRx(), log), Sum(KvRx(), log), KvCellsRx().Match(log) is { Success: true } m ? long.Parse(m.Groups[1].Value, CultureInfo.InvariantCulture) : 0,
                 Sum(OutputRx(), log), Sum(ComputeRx(), log), log, created && !log.Contains("requires flash_attn", StringComparison.Ordinal));
+        }
+    }
+
+    private static readonly Dictionary<string, LLamaWeights?> Loaded = [];
+
+    private static LLamaWeights? Load(ModelParams p)
+    {
+        try
+        {
+            return LLamaWeights.LoadFromFile(p);
+        }
+        catch (LLama.Exceptions.LoadWeightsFailedException)
+        {
+            return null; // the log says why (an unknown architecture, a missing tensor key): the caller reads it
         }
     }
 

@@ -43,12 +43,12 @@ internal static class LlamaCppCompute
             long low = 3 * h;
             long high = checked(4 * h + h * moe.ActiveExperts + 2L * moe.Experts + moe.ActiveExperts + 1);
             below = checked(ub * 4 * ((low + high) / 2));
-            belowText = $"MoE last layer: midpoint of 3·h and 4·h + h·top-k {moe.ActiveExperts} + 2·experts {moe.Experts} rows";
+            belowText = $"MoE last layer: midpoint of 3·h and 4·h + h·top-k {moe.ActiveExperts} + 2·experts {moe.Experts} f32 rows ({Mib(below)})";
         }
         else
         {
             below = checked(ub * 4 * 2 * h);
-            belowText = "2·h rows";
+            belowText = $"2·h {2 * h} f32 rows ({Mib(below)})";
         }
 
         long output = checked(logits + below);
