@@ -86,4 +86,22 @@ public class ArchitectureComputeBufferTests
         var (engine, ours, _) = Measure(name, ctx, true, "f16");
         Assert.InRange(ours, engine - 0.5, engine + 0.5);
     }
+
+    [Theory]
+    [InlineData(8192, false)]
+    [InlineData(8192, true)]
+    [InlineData(4096, false)]
+    public void KvCache_Gemma2SlidingWindow_EqualsLlamaCppLogWithAndWithoutSwaFull(int ctx, bool swaFull)
+    {
+        // Gemma-2's local layers (every other one, window 4096) get GGML_PAD(min(n_ctx, n_swa + n_ubatch), 256) cells
+        // (src/llama-kv-cache-iswa.cpp) unless swa_full; LLamaSharp 0.30.0 passes swa_full = true unless told otherwise.
+        var path = LlamaCppProbe.Write(ArchGguf.Build(ArchGguf.Shapes["gemma2-2b"]), "gemma2-2b", GgufWriter.DataMode.Sparse);
+        var engine = LlamaCppProbe.Run(path, (uint)ctx, 512, GGMLType.GGML_TYPE_F16, GGMLType.GGML_TYPE_F16, true, keepLoaded: true, swaFull: swaFull);
+        var ours = MemoryEstimator.Estimate(Sizer.Load(path), new FlatWorkload
+        {
+            Engine = InferenceEngine.LlamaCpp, Context = ctx, Ubatch = 512, FlashAttn = FlashAttention.On, SwaFull = swaFull,
+        });
+        Assert.True(engine.ContextCreated);
+        Assert.Equal(engine.KvMiB, ours["kv_cache"].Bytes / (double)ByteSize.MiB, 0.005 + 1e-9);
+    }
 }

@@ -56,7 +56,7 @@ internal static partial class LlamaCppProbe
         return path;
     }
 
-    public static ProbeResult Run(string path, uint nCtx, uint ubatch, GGMLType typeK, GGMLType typeV, bool? fa, uint seqMax = 1, uint batch = 2048, bool keepLoaded = false)
+    public static ProbeResult Run(string path, uint nCtx, uint ubatch, GGMLType typeK, GGMLType typeV, bool? fa, uint seqMax = 1, uint batch = 2048, bool keepLoaded = false, bool? swaFull = null)
     {
         Install();
         lock (Gate)
@@ -78,6 +78,11 @@ internal static partial class LlamaCppProbe
                 GpuLayerCount = 0,
                 Threads = 1,
             };
+            if (swaFull is { } full)
+            {
+                p.SwaFull = full;
+            }
+
             bool created = false;
             LLamaWeights? weights = null;
             if (keepLoaded)
