@@ -28,7 +28,8 @@ namespace LlmSizer.Memory;
 /// Checked against LLamaSharp 0.30.0's llama.cpp (CPU backend) on Llama-3-8B, Llama-2-7B, Qwen1.5-MoE-A2.7B,
 /// DeepSeek-V2-Lite and Gemma-2-2B shapes at 512–8192 cells (tests/LlmSizer.Engine.Tests, table in docs/memory.md): the
 /// attention and feed-forward coefficients are read off those logs' differences between contexts, so they are checked
-/// in-sample; quantized caches add a little conversion scratch we leave out.</remarks>
+/// in-sample; quantized caches add a little conversion scratch we leave out, and at tiny widths (n_embd ≤ 256) with flash
+/// attention the allocator reuses one more hole than these rows assume (we read up to 1 MiB high).</remarks>
 internal static class LlamaCppCompute
 {
     public static (long Bytes, Func<string> Formula) Bytes(ArchitectureSpec spec, long nKv, long ub, bool fa)
