@@ -14,8 +14,11 @@ namespace LlmSizer.Memory;
 /// output), exact against llama.cpp c0c7e147. For an MoE last layer (<c>build_moe_ffn</c> in <c>src/llama-graph.cpp</c>)
 /// the logits land either above three n_embd rows or above the routed experts' output [n_embd, n_expert_used] plus four
 /// n_embd rows, the router logits and probabilities (2·n_expert) and the selected weights (n_expert_used), depending on the
-/// holes the attention stage left (small contexts with flash attention: the low layout); we do not simulate the holes and
-/// take the midpoint, so the error is at most half the experts' output, n_embd·n_expert_used·2 B per token.</item>
+/// holes the attention stage left. We do not simulate the holes: the layout is chosen by the rule the logs show (low with
+/// flash attention while the f16 mask row, 2·n_kv B, is shorter than one n_embd f32 row; high otherwise; the midpoint
+/// for a quantized cache there, where the two checked models differ). The threshold was read off two models with
+/// n_embd 2048 (switch between n_kv 2048 and 4096), so it is a fitted guess for other widths; a wrong pick costs the
+/// experts' output, n_embd·(n_expert_used + 1)·4 B per token.</item>
 /// <item>feed-forward: gate, up and their product (3·n_ff) plus four n_embd rows (residual, norm, down projection, the
 /// attention output still held), and the KQ mask (f16 with flash attention, f32 without) that lives for the whole graph.
 /// n_ff is the widest FFN of a layer (routed experts × top-k + shared, or the dense one).</item>
@@ -32,7 +35,7 @@ namespace LlmSizer.Memory;
 /// attention the allocator reuses one more hole than these rows assume (we read up to 1 MiB high).</remarks>
 internal static class LlamaCppCompute
 {
-    public static (long Bytes, Func<string> Formula) Bytes(ArchitectureSpec spec, long nKv, long ub, bool fa)
+    public static (long Bytes, Func<string> Formula) Bytes(ArchitectureSpec spec, long nKv, long ub, bool fa, bool quantizedKv = false)
     {
         long h = spec.Hidden;
         long ff = InferenceMemory.InterOf(spec);
@@ -43,8 +46,15 @@ internal static class LlamaCppCompute
         {
             long low = 3 * h;
             long high = checked(4 * h + h * moe.ActiveExperts + 2L * moe.Experts + moe.ActiveExperts + 1);
-            below = checked(ub * 4 * ((low + high) / 2));
-            belowText = $"MoE last layer: midpoint of 3·h and 4·h + h·top-k {moe.ActiveExperts} + 2·experts {moe.Experts} f32 rows ({Mib(below)})";
+            // Observed: with flash attention and a short cache (the f16 mask row 2·n_kv B under one n_embd f32 row) the
+            // output lands low; without flash attention or with a long cache, high. A quantized cache at short n_kv went
+            // either way (Qwen1.5-MoE high, DeepSeek-V2-Lite low): midpoint there.
+            bool shortMask = fa && checked(2 * nKv) < checked(4 * h);
+            long rows = !shortMask ? high : quantizedKv ? (low + high) / 2 : low;
+            below = checked(ub * 4 * rows);
+            string which = !shortMask ? "experts' output live: 4·h + h·top-k + 2·experts + top-k + 1"
+                : quantizedKv ? "short cache, quantized: midpoint of 3·h and the experts' layout" : "short cache with flash attention: 3·h";
+            belowText = $"MoE last layer ({which}; top-k {moe.ActiveExperts}, experts {moe.Experts}) f32 rows ({Mib(below)})";
         }
         else
         {
