@@ -37,16 +37,16 @@ public class ArchitectureComputeBufferTests
         return data;
     }
 
-    private static (double Engine, double Ours, string Log) Measure(string name, int ctx, bool fa, string kv)
+    private static (double Engine, double Ours, string Log) Measure(string name, int ctx, bool fa, string kv, int ub = 512)
     {
         var shape = ArchGguf.Shapes[name];
         var path = LlamaCppProbe.Write(ArchGguf.Build(shape), name, GgufWriter.DataMode.Sparse);
         var type = kv == "q8_0" ? GGMLType.GGML_TYPE_Q8_0 : GGMLType.GGML_TYPE_F16;
-        var engine = LlamaCppProbe.Run(path, (uint)ctx, 512, type, type, fa, keepLoaded: true);
+        var engine = LlamaCppProbe.Run(path, (uint)ctx, (uint)ub, type, type, fa, keepLoaded: true, batch: (uint)Math.Max(2048, ub));
         Assert.True(engine.ContextCreated, engine.Log[^Math.Min(3000, engine.Log.Length)..]);
         var ours = MemoryEstimator.Estimate(Sizer.Load(path), new FlatWorkload
         {
-            Engine = InferenceEngine.LlamaCpp, Context = ctx, Ubatch = 512, KvDtype = kv,
+            Engine = InferenceEngine.LlamaCpp, Context = ctx, Ubatch = ub, KvDtype = kv,
             FlashAttn = fa ? FlashAttention.On : FlashAttention.Off,
         });
         return (engine.ComputeMiB, ours["compute_buffer"].Bytes / (double)ByteSize.MiB, engine.Log);
@@ -60,6 +60,26 @@ public class ArchitectureComputeBufferTests
         double allowed = Math.Max(ToleranceMiB, engine * ToleranceShare);
         Assert.True(Math.Abs(ours - engine) <= allowed,
             $"{name} n_ctx {ctx} fa {fa} {kv}: ours {ours:F2} MiB, llama.cpp {engine:F2} MiB, allowed ±{allowed:F2}");
+    }
+
+    [Theory]
+    [InlineData("qwen15-moe", 4096, 1024, true)]
+    [InlineData("qwen15-moe", 2048, 128, true)]
+    [InlineData("qwen15-moe", 2048, 128, false)]
+    [InlineData("dsv2-lite", 8192, 2048, true)]
+    [InlineData("dsv2-lite", 4096, 256, false)]
+    [InlineData("dsv2-lite", 2048, 128, true)]
+    [InlineData("llama2-7b", 4096, 1024, true)]
+    [InlineData("llama2-7b", 8192, 2048, false)]
+    [InlineData("llama3-8b", 4096, 256, false)]
+    [InlineData("gemma2-2b", 8192, 2048, true)]
+    public void ComputeBuffer_OtherUbatches_Within5PercentOr16MiB(string name, int ctx, int ub, bool fa)
+    {
+        // Rows scale with n_ubatch and the MoE layout rule holds at 128–2048 (docs/memory.md, second table).
+        var (engine, ours, _) = Measure(name, ctx, fa, "f16", ub);
+        double allowed = Math.Max(ToleranceMiB, engine * ToleranceShare);
+        Assert.True(Math.Abs(ours - engine) <= allowed,
+            $"{name} n_ctx {ctx} ubatch {ub} fa {fa}: ours {ours:F2} MiB, llama.cpp {engine:F2} MiB, allowed ±{allowed:F2}");
     }
 
     [Theory]
