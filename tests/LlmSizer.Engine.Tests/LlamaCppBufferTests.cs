@@ -152,12 +152,13 @@ public class LlamaCppBufferTests
 
     [Theory]
     [MemberData(nameof(KvCases))]
-    public void ComputeBuffer_AnyModel_WithinStatedTolerance(string name, int ctx, int ub, string kv, bool? fa)
+    public void ComputeBuffer_TinyModels_Within1MiBOr5Percent(string name, int ctx, int ub, string kv, bool? fa)
     {
-        // The layer stage is fitted, and ggml-alloc's reuse makes it non-linear; we state ±35 % (LlamaCppCompute remarks).
+        // Tiny widths: the stage rows are exact without flash attention; with it ggml-alloc reuses one more hole than
+        // the 3·n_ff + 4·h rows assume, so we read up to 1 MiB high (LlamaCppCompute remarks; docs/memory.md table).
         var (engine, ours) = Both(name, ByName(name), ctx, ub, kv, fa);
         double ourMib = Mib(ours["compute_buffer"]);
-        Assert.InRange(ourMib, engine.ComputeMiB * 0.65, engine.ComputeMiB * 1.35);
+        Assert.InRange(ourMib, Math.Min(engine.ComputeMiB * 0.95, engine.ComputeMiB - 1), Math.Max(engine.ComputeMiB * 1.05, engine.ComputeMiB + 1));
     }
 
     [Theory]

@@ -45,18 +45,18 @@ internal static partial class LlamaCppProbe
 
     public static string Dir { get; } = Directory.CreateTempSubdirectory("llmsizer-engine-").FullName;
 
-    public static string Write(GgufWriter writer, string name)
+    public static string Write(GgufWriter writer, string name, GgufWriter.DataMode mode = GgufWriter.DataMode.Full)
     {
         var path = Path.Combine(Dir, name + ".gguf");
         if (!File.Exists(path))
         {
-            writer.WriteFile(path);
+            writer.WriteFile(path, mode);
         }
 
         return path;
     }
 
-    public static ProbeResult Run(string path, uint nCtx, uint ubatch, GGMLType typeK, GGMLType typeV, bool? fa, uint seqMax = 1, uint batch = 2048)
+    public static ProbeResult Run(string path, uint nCtx, uint ubatch, GGMLType typeK, GGMLType typeV, bool? fa, uint seqMax = 1, uint batch = 2048, bool keepLoaded = false, bool? swaFull = null)
     {
         Install();
         lock (Gate)
@@ -78,8 +78,29 @@ internal static partial class LlamaCppProbe
                 GpuLayerCount = 0,
                 Threads = 1,
             };
+            if (swaFull is { } full)
+            {
+                p.SwaFull = full;
+            }
+
             bool created = false;
-            using (var weights = LLamaWeights.LoadFromFile(p))
+            LLamaWeights? weights = null;
+            if (keepLoaded)
+            {
+                // Large sparse files: memory-map them (the CPU backend then reads no tensor data) and load each once.
+                p.LoadMode = LLamaLoadMode.MemoryMap;
+                if (!Loaded.TryGetValue(path, out weights))
+                {
+                    weights = Load(p);
+                    Loaded[path] = weights;
+                }
+            }
+            else
+            {
+                weights = Load(p);
+            }
+
+            if (weights is not null)
             {
                 try
                 {
@@ -88,6 +109,13 @@ internal static partial class LlamaCppProbe
                 }
                 catch (Exception ex) when (ex is LLama.Exceptions.RuntimeError or InvalidOperationException)
                 {
+                }
+                finally
+                {
+                    if (!keepLoaded)
+                    {
+                        weights.Dispose();
+                    }
                 }
             }
 
@@ -100,6 +128,20 @@ internal static partial class LlamaCppProbe
             return new ProbeResult(
                 Sum(ModelRx(), log), Sum(KvRx(), log), KvCellsRx().Match(log) is { Success: true } m ? long.Parse(m.Groups[1].Value, CultureInfo.InvariantCulture) : 0,
                 Sum(OutputRx(), log), Sum(ComputeRx(), log), log, created && !log.Contains("requires flash_attn", StringComparison.Ordinal));
+        }
+    }
+
+    private static readonly Dictionary<string, LLamaWeights?> Loaded = [];
+
+    private static LLamaWeights? Load(ModelParams p)
+    {
+        try
+        {
+            return LLamaWeights.LoadFromFile(p);
+        }
+        catch (LLama.Exceptions.LoadWeightsFailedException)
+        {
+            return null; // the log says why (an unknown architecture, a missing tensor key): the caller reads it
         }
     }
 
