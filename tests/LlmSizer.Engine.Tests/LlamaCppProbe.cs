@@ -43,7 +43,28 @@ internal static partial class LlamaCppProbe
         }
     }
 
-    public static string Dir { get; } = Directory.CreateTempSubdirectory("llmsizer-engine-").FullName;
+    public static string Dir { get; } = CreateDir();
+
+    // The real-width GGUFs are sparse (tens of GB apparent, a few MB on disk): removed when the test process ends.
+    private static string CreateDir()
+    {
+        var dir = Directory.CreateTempSubdirectory("llmsizer-engine-").FullName;
+        AppDomain.CurrentDomain.ProcessExit += (_, _) =>
+        {
+            try
+            {
+                Directory.Delete(dir, recursive: true);
+            }
+            catch (IOException)
+            {
+                // Still mapped by the native library on some platforms: the OS temp cleaner takes it.
+            }
+            catch (UnauthorizedAccessException)
+            {
+            }
+        };
+        return dir;
+    }
 
     public static string Write(GgufWriter writer, string name, GgufWriter.DataMode mode = GgufWriter.DataMode.Full)
     {
