@@ -217,7 +217,7 @@ internal static class InferenceMemory
             Overhead(p, v1Over, () => $"V1 non-torch increase during the profile run (cuBLAS workspaces; the CUDA context is outside the budget): {Gib(VllmV1NonTorchBytes)}" +
                 (p.Tp > 1 ? " + NCCL/custom all-reduce 1.79 GiB at TP > 1" : ""));
             p.Warn(VllmPreallocationWarning);
-            p.Warn($"vLLM V1 also needs the CUDA context (about {Gib(VllmV1CudaContextBytes)}) and its CUDA graphs (about {Gib(VllmV1CudaGraphBytes)} with the default capture sizes; --enforce-eager: none) outside gpu_memory_utilization: keep at least that much of the GPU free.");
+            p.Warn($"vLLM V1 also needs the CUDA context (about {Gib(VllmV1CudaContextBytes)}) and its CUDA graphs (about {Gib(VllmV1CudaGraphBytes)} with the default capture sizes; {Fit.EngineCommandLines.Flag("vllm", "enforce_eager")}: none) outside gpu_memory_utilization: keep at least that much of the GPU free.");
             WarnLlamaCppSettings(p);
             return;
         }

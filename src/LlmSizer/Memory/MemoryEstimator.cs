@@ -216,7 +216,7 @@ public static class EngineDefaults
         InferenceEngine.Vllm => (WeightFormat.BF16,
             "config torch_dtype float32 served as bfloat16: vLLM dtype auto downcasts float32 to the GPU's preferred type (vllm/config/model.py _resolve_auto_dtype; float16 on GPUs before Ampere, same size)"),
         InferenceEngine.LlamaCpp => (WeightFormat.F16,
-            "config torch_dtype float32 converted to f16: convert_hf_to_gguf.py's default --outtype is f16"),
+            $"config torch_dtype float32 converted to f16: convert_hf_to_gguf.py's default {Fit.EngineCommandLines.Flag("convert_hf_to_gguf", "outtype")} is f16"),
         InferenceEngine.Hf => (WeightFormat.F32,
             "config torch_dtype float32, loaded as float32: transformers' dtype auto (the default since v5, PR #42805) keeps the config's type"),
         _ => null,
