@@ -91,6 +91,7 @@ internal static class ToolFields
         (new(SettingNames.MaxBatchedTokens, FieldKind.Count, "vLLM only: max_num_batched_tokens, tokens in one prefill/profile step. Default (vLLM V1, vllm serve): 2048 on GPUs under 70 GiB, 8192 from 70 GiB (not A100); vllm-v0: max(context, 2048)."), (o, v) => o with { MaxBatchedTokens = v }),
         (new(SettingNames.MaxSeqs, FieldKind.Count, "vLLM only: max_num_seqs, sequences in the profile run's sampler. Default 256 (V1 on GPUs of 70 GiB or more, not A100: 1024)."), (o, v) => o with { MaxSeqs = v }),
         (new(SettingNames.MaxMultimodalTokens, FieldKind.Count, "vLLM only: the most image/multimodal tokens one prompt can carry (multimodal profile run). Default: none."), (o, v) => o with { MaxMultimodalTokens = v }),
+        (new(SettingNames.Interconnect, FieldKind.Text, "vLLM only, tensor parallel: nvlink or pcie, the link between the GPUs (NCCL and custom all-reduce memory). Default nvlink."), (o, v) => o with { Interconnect = v }),
         (new(SettingNames.Images, FieldKind.Count, "Images per sequence for a vision-language model: each image's tokens (from the vision config) join the context; Llama 3.2 Vision caches them in its cross-attention layers. Default 0."), (o, v) => o with { Images = v }),
     ];
 

@@ -63,6 +63,7 @@ internal static class RequestInputs
             [SettingNames.MaxBatchedTokens] = (o, v) => o with { MaxBatchedTokens = v },
             [SettingNames.MaxSeqs] = (o, v) => o with { MaxSeqs = v },
             [SettingNames.MaxMultimodalTokens] = (o, v) => o with { MaxMultimodalTokens = v },
+            [SettingNames.Interconnect] = (o, v) => o with { Interconnect = v },
             [SettingNames.Images] = (o, v) => o with { Images = v },
         };
 

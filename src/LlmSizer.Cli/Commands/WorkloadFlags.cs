@@ -30,9 +30,10 @@ internal sealed class WorkloadFlags
     internal readonly Option<bool> _swaFull = new("--swa-full") { Description = "llama.cpp: full-size cache for sliding-window layers." };
     internal readonly Option<string?> _gpuUtil = Text("--gpu-util", "vLLM gpu_memory_utilization (default 0.9).", "F");
     internal readonly Option<string?> _overhead = Text("--overhead", "Per-GPU runtime overhead, e.g. 512MiB or 1.5GiB (default per engine).", "SIZE");
-    internal readonly Option<string?> _gpuMemory = Text("--gpu-memory", "Memory of one GPU with a unit, e.g. 24GiB; vLLM: picks the non-torch default (0.35 GiB up to 32 GiB, 1.79 GiB above).", "SIZE");
+    internal readonly Option<string?> _gpuMemory = Text("--gpu-memory", "Memory of one GPU with a unit, e.g. 24GiB; vLLM V1: picks the batch defaults (2048 tokens / 256 seqs under 70 GiB, 8192 / 1024 from 70 GiB).", "SIZE");
     internal readonly Option<string?> _maxBatchedTokens = Text("--max-batched-tokens", "vLLM max_num_batched_tokens: tokens in one profile/prefill step (default max(context, 2048), as without chunked prefill; vLLM V1 with chunked prefill uses 2048-16384).", "N");
-    internal readonly Option<string?> _maxSeqs = Text("--max-seqs", "vLLM max_num_seqs: sequences in the profile run's sampler (default 256).", "N");
+    internal readonly Option<string?> _maxSeqs = Text("--max-seqs", "vLLM max_num_seqs: sequences in the profile run's sampler and the CUDA graph sizes (default 256; V1 from 70 GiB: 1024).", "N");
+    internal readonly Option<string?> _interconnect = Text("--interconnect", "vLLM with --tp > 1: nvlink | pcie, the link between the GPUs, which sets NCCL's memory (default nvlink; fit reads it from the GPU).", "LINK");
     internal readonly Option<string?> _maxMmTokens = Text("--max-mm-tokens", "vLLM: the most image/multimodal tokens one prompt can carry (multimodal profile run).", "N");
 
 
@@ -44,7 +45,7 @@ internal sealed class WorkloadFlags
         foreach (var option in new Option[]
         {
             _mode, _dtype, _context, _batch, _images, _kvDtype, _gpus, _tp, _pp, _zero, _optimizer, _loraRank, _loraTargets, _qlora,
-            _recompute, _attn, _engine, _ubatch, _flashAttn, _swaFull, _gpuUtil, _overhead, _maxMmTokens, _maxBatchedTokens, _maxSeqs,
+            _recompute, _attn, _engine, _ubatch, _flashAttn, _swaFull, _gpuUtil, _overhead, _maxMmTokens, _maxBatchedTokens, _maxSeqs, _interconnect,
         })
         {
             command.Options.Add(option);
@@ -88,5 +89,6 @@ internal sealed class WorkloadFlags
         MaxMultimodalTokens = p.GetValue(_maxMmTokens),
         MaxBatchedTokens = p.GetValue(_maxBatchedTokens),
         MaxSeqs = p.GetValue(_maxSeqs),
+        Interconnect = p.GetValue(_interconnect),
     };
 }

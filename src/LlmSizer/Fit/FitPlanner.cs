@@ -145,8 +145,8 @@ public static class FitPlanner
         return points;
     }
 
-    /// <summary>The workload on <paramref name="device"/>: its memory, and vLLM V1's batch defaults for that GPU, which
-    /// depend on its name as well (an A100 keeps the small defaults, <see cref="VllmDefaults"/>).</summary>
+    /// <summary>The workload on <paramref name="device"/>: its memory, vLLM V1's batch defaults for that GPU, which
+    /// depend on its name as well (an A100 keeps the small defaults, <see cref="VllmDefaults"/>), and its interconnect.</summary>
     private static Workload OnDevice(Workload w, GpuDevice device)
     {
         var memory = w.GpuMemory ?? device.UsableMemory;
@@ -159,6 +159,12 @@ public static class FitPlanner
                 MaxBatchedTokens = VllmDefaults.MaxBatchedTokens(VllmProfile.V1, 0, memory.Bytes, device.Name),
                 MaxSeqs = VllmDefaults.MaxSeqs(VllmProfile.V1, memory.Bytes, device.Name),
             };
+        }
+
+        // The link between the GPUs sets NCCL's and the custom all-reduce's memory at TP > 1 (VllmRuntimeMemory).
+        if (vllm.Interconnect is null && VllmRuntimeMemory.LinkOf(device.Spec?.Interconnect, w.TensorParallel) is { } link)
+        {
+            vllm = vllm with { Interconnect = link };
         }
 
         return w with { GpuMemory = memory, Vllm = vllm };
@@ -209,6 +215,11 @@ public static class FitPlanner
         foreach (var (tp, pp) in candidates)
         {
             var cw = w with { TensorParallel = tp, PipelineParallel = pp, Gpus = tp * pp };
+            if (r.Workload.Vllm.Interconnect is null && VllmRuntimeMemory.LinkOf(device.Spec?.Interconnect, tp) is { } link)
+            {
+                cw = cw with { Vllm = cw.Vllm with { Interconnect = link } }; // a two-GPU bridge is NVLink only for a pair
+            }
+
             MemoryEstimate e;
             try
             {

@@ -60,6 +60,12 @@ internal static class InferenceMemory
             : null));
         list.Add(new("max_num_seqs", (long)p.MaxSeqs, p.W.Vllm.MaxSeqs is null, p.W.Vllm.MaxSeqs is null ? v1 ? $"vllm serve default, {gpuRule}" : "vLLM V0 default" : null));
         list.Add(new("gpu_util", p.W.Vllm.GpuUtilization, p.W.Vllm.GpuUtilization == VllmSettings.Default.GpuUtilization));
+        if (p.Tp > 1)
+        {
+            list.Add(new("interconnect", WorkloadNames.Name(p.W.Vllm.Interconnect ?? GpuInterconnect.NvLink), p.W.Vllm.Interconnect is null,
+                p.W.Vllm.Interconnect is null ? "not given: NVLink, whose NCCL buffers are the larger" : null));
+        }
+
         if (p.W.Vllm.MaxMultimodalTokens is { } mm)
         {
             list.Add(new("profile_seqs", p.ProfileSeqs, false, $"max_num_batched_tokens // max_mm_tokens {N(mm)}"));
@@ -113,12 +119,11 @@ internal static class InferenceMemory
     private static Func<string> WeightFormula(EstimatePlan p, long perGpu) => () =>
         p.Stored.Formula + (p.Tp * p.Pp > 1 ? $", split over tp {p.Tp} × pp {p.Pp} (largest stage {Gib(perGpu)})" : "");
 
-    private static void Overhead(EstimatePlan p, long defaultBytes, Func<string> why)
+    private static void Overhead(EstimatePlan p, long defaultBytes, Func<string> why, string source = "memory-physics.md §5 (CUDA context, cuBLAS/NCCL workspaces)")
     {
         long o = p.W.Overhead?.Bytes ?? defaultBytes;
         p.OverheadBytes = o;
-        p.Add("overhead", o, checked(o * p.Gpus), p.W.Overhead is null ? why : static () => "overridden by the overhead setting",
-            "memory-physics.md §5 (CUDA context, cuBLAS/NCCL workspaces)");
+        p.Add("overhead", o, checked(o * p.Gpus), p.W.Overhead is null ? why : static () => "overridden by the overhead setting", source);
     }
 
     // ---------------------------------------------------------------- vLLM
@@ -206,36 +211,26 @@ internal static class InferenceMemory
                       ? "no sampler stage: an encoder-only model runs as a pooling model)"
                       : $"sampler stage: {N(maxBatched)} × h × {cb} B + {seqs} seqs (max_num_seqs) × vocab {N(spec.Vocab)} × {VllmSamplerBytesPerLogit} B (top-k/top-p sort, fp32) = {Gib(sampler)})"),
             "vLLM profile run (llama.py forward liveness; sampler.py _apply_top_k_top_p); memory-physics.md §3.2; vllm #10517, PR #10511");
-        long? gpuMemory = gpuMemoryBytes;
-        if (profile == VllmProfile.V1)
-        {
-            // V1 measures non-torch memory as the increase over the snapshot taken after CUDA initialisation
-            // (vllm/v1/worker/gpu_worker.py determine_available_memory, MemoryProfilingResult.non_torch_increase), so
-            // the CUDA context is not in it; CUDA graphs are captured after the KV cache is allocated. Both live in
-            // the 1 − gpu_memory_utilization headroom (warned below).
-            long v1Over = VllmV1NonTorchBytes + (p.Tp > 1 ? VllmTpOverheadBytes : 0);
-            Overhead(p, v1Over, () => $"V1 non-torch increase during the profile run (cuBLAS workspaces; the CUDA context is outside the budget): {Gib(VllmV1NonTorchBytes)}" +
-                (p.Tp > 1 ? " + NCCL/custom all-reduce 1.79 GiB at TP > 1" : ""));
-            p.Warn(VllmPreallocationWarning);
-            p.Warn($"vLLM V1 also needs the CUDA context (about {Gib(VllmV1CudaContextBytes)}) and its CUDA graphs (about {Gib(VllmV1CudaGraphBytes)} with the default capture sizes; {Fit.EngineCommandLines.Flag("vllm", "enforce_eager")}: none) outside gpu_memory_utilization: keep at least that much of the GPU free.");
-            WarnLlamaCppSettings(p);
-            return;
-        }
-
-        long baseOver = gpuMemory switch
-        {
-            null => VllmOverheadBytes,
-            <= VllmConsumerGpuMaxBytes => VllmConsumerOverheadBytes,
-            _ => VllmDatacenterOverheadBytes,
-        };
-        long over = baseOver + (p.Tp > 1 ? VllmTpOverheadBytes : 0);
-        Overhead(p, over, () => "non-torch memory (CUDA context, cuBLAS, NCCL): " + gpuMemory switch
-        {
-            null => "GPU not given: 1 GiB, between the consumer (0.35) and H100 (1.79) measurements",
-            <= VllmConsumerGpuMaxBytes => $"{Gib(gpuMemory.Value)} GPU (≤ 32 GiB, consumer class): 0.35 GiB as logged on RTX 3090 (vllm #10517)",
-            _ => $"{Gib(gpuMemory.Value)} GPU (> 32 GiB, data-centre class): 1.79 GiB as logged on H100 (vllm PR #10511)",
-        } + (p.Tp > 1 ? " + NCCL/custom all-reduce 1.79 GiB at TP > 1" : ""));
+        // Non-torch memory as vLLM counts it (0.7 and later, V0 and V1 alike): the device memory in use minus torch's
+        // reserved memory, as the increase over the snapshot taken after CUDA initialisation (VllmRuntimeMemory).
+        var link = vllm.Interconnect;
+        long runtime = VllmRuntimeMemory.RuntimeBytes;
+        long comm = VllmRuntimeMemory.CommunicationBytes(p.Tp, link);
+        string linkName = link == GpuInterconnect.Pcie ? "PCIe" : link is null ? "NVLink (assumed; interconnect not given)" : "NVLink";
+        Overhead(p, checked(runtime + comm), () => $"non-torch memory vLLM counts (device use − torch reserved, over the post-CUDA-init snapshot): CUDA modules and cuBLAS handles {Gib(runtime)}" +
+            (comm > 0 ? $" + NCCL and custom all-reduce buffers at TP {p.Tp} over {linkName} {Gib(comm)}" : ""),
+            "vllm/utils memory_profiling (PRs #10511, #11809, #19312); medians and differences of logged non_torch_memory (VllmRuntimeMemory)");
         p.Warn(VllmPreallocationWarning);
+
+        // The CUDA context precedes the baseline snapshot and the CUDA graphs are captured after the KV cache is allocated
+        // (V0 model_runner.capture_model, V1 gpu_model_runner.capture_model): both live in the 1 − gpu_memory_utilization
+        // headroom.
+        int layersHere = (int)KvCache.CeilDiv(spec.CachedLayers, p.Pp);
+        int graphs = VllmRuntimeMemory.CapturedGraphs(profile, maxSeqs, maxBatched);
+        long graphBytes = VllmRuntimeMemory.CudaGraphBytes(profile, layersHere, maxSeqs, maxBatched);
+        long outside = checked(VllmRuntimeMemory.CudaContextBytes + graphBytes);
+        p.Warn($"vLLM also needs the CUDA context (about {Gib(VllmRuntimeMemory.CudaContextBytes)}) and its CUDA graphs (about {Gib(graphBytes)}: {graphs} graphs × {layersHere} layers" +
+               $"{(p.Tp > 1 ? "; more at TP > 1, where logs show 0.5–2.7 GiB" : "")}; {Fit.EngineCommandLines.Flag("vllm", "enforce_eager")}: none) outside gpu_memory_utilization: keep at least {Gib(outside)} of each GPU free.");
         WarnLlamaCppSettings(p);
     }
 

@@ -24,45 +24,10 @@ public static class MemoryEstimator
     /// llama.cpp and Hugging Face: 512 MiB (memory-physics.md §5: 300–600 MiB with CUDA_MODULE_LOADING=LAZY).</summary>
     public const long DefaultOverheadBytes = 512L * ByteSize.MiB;
 
-    /// <summary>The default vLLM non-torch memory at TP=1 when the GPU is not given: 1 GiB (measured 0.35 GiB on RTX 3090 to
-    /// 1.79 GiB on H100, vllm #10517 and PR #10511; memory-physics.md §3.2).</summary>
-    public const long VllmOverheadBytes = ByteSize.GiB;
-
-    /// <summary>vLLM non-torch memory at TP=1 on a GPU of at most <see cref="VllmConsumerGpuMaxBytes"/> (24–32 GB consumer
-    /// cards): 0.35 GiB, as logged on an RTX 3090 (vllm #10517; memory-physics.md §3.2 gives 0.2–0.35 GiB from #10517,
-    /// #13061 and #14447).</summary>
-    public const long VllmConsumerOverheadBytes = 358L * ByteSize.MiB; // 0.35 GiB = 358.4 MiB
-
-    /// <summary>vLLM non-torch memory at TP=1 on a larger (data-centre) GPU: 1.79 GiB, as logged on an H100 80 GB
-    /// (vllm PR #10511).</summary>
-    public const long VllmDatacenterOverheadBytes = 1833L * ByteSize.MiB; // 1.79 GiB = 1832.96 MiB
-
-    /// <summary>The largest GPU memory counted as the consumer class for vLLM's non-torch default: 32 GiB.</summary>
-    public const long VllmConsumerGpuMaxBytes = 32L * ByteSize.GiB;
-
     /// <summary>Bytes alive per vocabulary entry and sequence in vLLM V0's top-k/top-p sampler during the profile run:
     /// 40 (bf16 logits 2, fp32 logits 4, sorted 4, sort indices 8, masks 1 + 1, probabilities 4, cumulative sum 4,
     /// inverse indices 8, re-gathered logits 4; vllm/model_executor/layers/sampler.py <c>_apply_top_k_top_p</c>).</summary>
     public const int VllmSamplerBytesPerLogit = 40;
-
-    /// <summary>Extra vLLM non-torch memory when TP &gt; 1 (NCCL and custom all-reduce buffers): 1.79 GiB
-    /// (1.79 → 3.58 GiB going from TP1 to TP2 on H100, vllm PR #10511).</summary>
-    public const long VllmTpOverheadBytes = 1833 * ByteSize.MiB; // 1.79 GiB = 1832.96 MiB
-
-    /// <summary>vLLM V1's non-torch memory increase during the profile run on one GPU: 0.2 GiB. V1 measures it from the
-    /// snapshot taken after CUDA initialisation, so the CUDA context is left out (vllm/v1/worker/gpu_worker.py).
-    /// In-sample: the one complete V1 log (serving-logs case 23, v0.11.0 on an L40S) leaves 0.9 × 44.39 − 3.42 weights
-    /// − 35.34 KV = 1.19 GiB for activations and non-torch memory, of which our activation peak is 0.99 GiB.</summary>
-    public const long VllmV1NonTorchBytes = 205L * ByteSize.MiB; // 0.2 GiB
-
-    /// <summary>The CUDA context and module images a vLLM V1 process holds outside <c>gpu_memory_utilization</c>:
-    /// 0.5 GiB (lazy module loading; memory-physics.md §3.2).</summary>
-    public const long VllmV1CudaContextBytes = 512L * ByteSize.MiB;
-
-    /// <summary>vLLM V1's CUDA graphs with the default capture sizes (1–512, FULL_AND_PIECEWISE), captured after the KV
-    /// cache is allocated: 0.72 GiB as logged for a 40-layer 3B model (serving-logs case 23, "Graph capturing finished
-    /// ... took 0.72 GiB"); in-sample, shown as a warning only.</summary>
-    public const long VllmV1CudaGraphBytes = 737L * ByteSize.MiB; // 0.72 GiB
 
     /// <summary>Estimates the memory of <paramref name="model"/> under <paramref name="workload"/>.</summary>
     /// <param name="model">The model (architecture and tensors); prepared once and kept (<see cref="PreparedModel.For"/>).</param>

@@ -36,6 +36,7 @@ public static class SettingNames
     public const string MaxBatchedTokens = "max_batched_tokens";
     public const string MaxSeqs = "max_seqs";
     public const string MaxMultimodalTokens = "max_multimodal_tokens";
+    public const string Interconnect = "interconnect";
     public const string Check = "check";
 
     // Manual architectures.

@@ -177,6 +177,10 @@ public sealed record VllmSettings
 
     /// <summary>The most multimodal (e.g. image) tokens one prompt can carry; null for a text-only model.</summary>
     public int? MaxMultimodalTokens { get; init; }
+
+    /// <summary>The link between the GPUs of a tensor-parallel group, which sets NCCL's and the custom all-reduce's
+    /// memory (<see cref="VllmRuntimeMemory.CommunicationBytes"/>); null: NVLink, the larger.</summary>
+    public GpuInterconnect? Interconnect { get; init; }
 }
 
 /// <summary>The vLLM engine generation whose memory profile an estimate follows.</summary>

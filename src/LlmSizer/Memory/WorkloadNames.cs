@@ -23,6 +23,8 @@ public static class WorkloadNames
     private static readonly (string Name, FlashAttention Value)[] FlashModes =
         [("auto", FlashAttention.Auto), ("on", FlashAttention.On), ("off", FlashAttention.Off)];
 
+    private static readonly (string Name, GpuInterconnect Value)[] Links = [("nvlink", GpuInterconnect.NvLink), ("pcie", GpuInterconnect.Pcie)];
+
     private static readonly (string Name, AttentionKernel Value)[] Kernels =
         [("flash", AttentionKernel.Flash), ("sdpa", AttentionKernel.Sdpa), ("eager", AttentionKernel.Eager)];
 
@@ -33,6 +35,7 @@ public static class WorkloadNames
         ["huggingface"] = "hf", ["vllm_v0"] = "vllm-v0", ["vllm-v1"] = "vllm", ["vllm_v1"] = "vllm", ["flash_attention_2"] = "flash", ["flash-attention-2"] = "flash", ["fa2"] = "flash",
         ["adamw_8bit"] = "adamw8bit", ["adamw-8bit"] = "adamw8bit", ["paged_adamw_8bit"] = "adamw8bit",
         ["sgd_momentum"] = "sgd-momentum", ["sgdmomentum"] = "sgd-momentum", ["adam"] = "adamw",
+        ["nvswitch"] = "nvlink", ["infinity-fabric"] = "nvlink", ["xgmi"] = "nvlink", ["pci"] = "pcie",
         ["true"] = "on", ["false"] = "off", ["1"] = "on", ["0"] = "off", ["infer"] = "inference", ["train"] = "training",
     };
 
@@ -50,6 +53,9 @@ public static class WorkloadNames
 
     /// <summary>The accepted names of llama.cpp's flash-attention modes.</summary>
     public static IReadOnlyList<string> FlashAttentionNames { get; } = FlashModes.Select(m => m.Name).ToArray();
+
+    /// <summary>The accepted names of the GPU interconnects.</summary>
+    public static IReadOnlyList<string> InterconnectNames { get; } = Links.Select(m => m.Name).ToArray();
 
     /// <summary>The accepted names of the attention kernels.</summary>
     public static IReadOnlyList<string> AttentionNames { get; } = Kernels.Select(m => m.Name).ToArray();
@@ -84,6 +90,12 @@ public static class WorkloadNames
     /// <returns>True when known.</returns>
     public static bool TryParse(string? text, out FlashAttention value) => Find(FlashModes, text, out value);
 
+    /// <summary>Parses a GPU interconnect (nvlink, pcie).</summary>
+    /// <param name="text">The name.</param>
+    /// <param name="value">The interconnect.</param>
+    /// <returns>True when known.</returns>
+    public static bool TryParse(string? text, out GpuInterconnect value) => Find(Links, text, out value);
+
     /// <summary>Parses an attention kernel (transformers' <c>attn_implementation</c> names).</summary>
     /// <param name="text">The name.</param>
     /// <param name="value">The kernel.</param>
@@ -114,6 +126,11 @@ public static class WorkloadNames
     /// <param name="value">The mode.</param>
     /// <returns>The name.</returns>
     public static string Name(FlashAttention value) => NameOf(FlashModes, value);
+
+    /// <summary>The canonical name of a GPU interconnect.</summary>
+    /// <param name="value">The interconnect.</param>
+    /// <returns>The name.</returns>
+    public static string Name(GpuInterconnect value) => NameOf(Links, value);
 
     /// <summary>The canonical name of an attention kernel.</summary>
     /// <param name="value">The kernel.</param>

@@ -43,6 +43,7 @@ public sealed record WorkloadOptions
     public string? MaxBatchedTokens { get; init; }
     public string? MaxSeqs { get; init; }
     public string? MaxMultimodalTokens { get; init; }
+    public string? Interconnect { get; init; }
 #pragma warning restore CS1591
 }
 
@@ -98,6 +99,7 @@ public static class WorkloadParser
             InferenceOnly(SettingNames.MaxBatchedTokens, o.MaxBatchedTokens, "is vLLM's setting");
             InferenceOnly(SettingNames.MaxSeqs, o.MaxSeqs, "is vLLM's setting");
             InferenceOnly(SettingNames.MaxMultimodalTokens, o.MaxMultimodalTokens, "is vLLM's setting");
+            InferenceOnly(SettingNames.Interconnect, o.Interconnect, "sizes vLLM's NCCL buffers");
             InferenceOnly(SettingNames.KvDtype, o.KvDtype, "sizes the inference KV cache");
         }
 
@@ -110,6 +112,7 @@ public static class WorkloadParser
             EngineOnly(e, InferenceEngine.Vllm, SettingNames.MaxBatchedTokens, o.MaxBatchedTokens);
             EngineOnly(e, InferenceEngine.Vllm, SettingNames.MaxSeqs, o.MaxSeqs);
             EngineOnly(e, InferenceEngine.Vllm, SettingNames.MaxMultimodalTokens, o.MaxMultimodalTokens);
+            EngineOnly(e, InferenceEngine.Vllm, SettingNames.Interconnect, o.Interconnect);
             EngineOnly(e, InferenceEngine.Hf, SettingNames.Attention, o.Attention);
         }
 
@@ -130,7 +133,7 @@ public static class WorkloadParser
         // "vllm-v0" is engine vllm with V0's memory profile (older deployments and their logs).
         bool v0 = o.Engine is { } en && WorkloadNames.IsVllmV0(en);
         var vllm = v0 ? VllmSettings.Default with { Profile = VllmProfile.V0 } : VllmSettings.Default;
-        if (o.GpuUtilization is not null || o.MaxBatchedTokens is not null || o.MaxSeqs is not null || o.MaxMultimodalTokens is not null)
+        if (o.GpuUtilization is not null || o.MaxBatchedTokens is not null || o.MaxSeqs is not null || o.MaxMultimodalTokens is not null || o.Interconnect is not null)
         {
             vllm = vllm with
             {
@@ -138,6 +141,8 @@ public static class WorkloadParser
                 MaxBatchedTokens = o.MaxBatchedTokens is null ? null : SettingParser.ParseInt(SettingNames.MaxBatchedTokens, o.MaxBatchedTokens, 1, MaxContext),
                 MaxSeqs = o.MaxSeqs is null ? vllm.MaxSeqs : SettingParser.ParseInt(SettingNames.MaxSeqs, o.MaxSeqs, 1, MaxBatch),
                 MaxMultimodalTokens = o.MaxMultimodalTokens is null ? null : SettingParser.ParseInt(SettingNames.MaxMultimodalTokens, o.MaxMultimodalTokens, 1, MaxContext),
+                Interconnect = o.Interconnect is null ? null
+                    : Name<GpuInterconnect>(SettingNames.Interconnect, o.Interconnect, WorkloadNames.InterconnectNames, WorkloadNames.TryParse),
             };
         }
 

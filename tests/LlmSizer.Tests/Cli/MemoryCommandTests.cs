@@ -108,17 +108,32 @@ public class MemoryCommandTests
     }
 
     [Theory]
-    [InlineData("24GiB", 358L)]
-    [InlineData("80GiB", 1833L)]
-    public void Memory_GpuMemory_PicksVllmNonTorchDefault(string gpu, long expectedMiB)
+    [InlineData("nvlink", 102L + 1833L)]
+    [InlineData("pcie", 102L + 102L)]
+    public void Memory_Interconnect_SetsTheTensorParallelNonTorchMemory(string link, long expectedMiB)
     {
-        // vLLM V0 non-torch memory logged: 0.35 GiB on an RTX 3090 (vllm #10517), 1.79 GiB on an H100 (vllm PR #10511).
-        var r = CliRunner.Run("memory", "llama-3.1-8b", "--engine", "vllm-v0", "--gpu-memory", gpu, "--json");
+        // vLLM non-torch memory at TP 2: 0.10 GiB runtime + NCCL/custom all-reduce: 1.79 GiB over NVLink (vllm PR #10511),
+        // 0.10 GiB over PCIe (vllm PR #14447's RTX 3090 log: 0.20 GiB in all).
+        var r = CliRunner.Run("memory", "llama-3.1-8b", "--tp", "2", "--interconnect", link, "--json");
 
         Assert.Equal(0, r.ExitCode);
         using var doc = JsonDocument.Parse(r.Stdout);
         var overhead = doc.RootElement.GetProperty("components").EnumerateArray().Single(c => c.GetProperty("name").GetString() == "overhead");
         Assert.Equal(expectedMiB * 1024 * 1024, overhead.GetProperty("per_gpu_bytes").GetInt64());
+        Assert.Equal(link, doc.RootElement.GetProperty("assumptions").GetProperty("interconnect").GetString());
+    }
+
+    [Theory]
+    [InlineData(new[] { "--interconnect", "infiniband" }, "--interconnect: expected one of nvlink, pcie; found \"infiniband\".")]
+    [InlineData(new[] { "--interconnect", "pcie", "--engine", "llamacpp" }, "--interconnect")]
+    [InlineData(new[] { "--interconnect", "pcie", "--mode", "training" }, "--interconnect")]
+    public void Memory_Interconnect_BadOrMisplaced_IsOneLineError(string[] extra, string expected)
+    {
+        var r = CliRunner.Run(["memory", "llama-3.1-8b", .. extra]);
+
+        Assert.Equal(1, r.ExitCode);
+        Assert.Single(r.StderrLines);
+        Assert.Contains(expected, r.Stderr);
     }
 
     [Fact]

@@ -36,7 +36,7 @@ public class FitPlannerTests
     {
         // vLLM V1 on a GPU of ≥ 70 GiB defaults to max_num_seqs 1024 (arg_utils.py get_batch_defaults); the profile's
         // sampler then holds 1,024 × 128,256 vocab × 40 B = 4.89 GiB on every TP rank. At TP 2: 0.9 × 79.2 GiB usable
-        // = 71.3 GiB < 65.7 GiB of weights per GPU + 4.9 GiB + non-torch (0.2 + 1.79 at TP > 1). The same rule gives
+        // = 71.3 GiB < 65.7 GiB of weights per GPU + 4.9 GiB + non-torch (0.10 + 1.79 at TP > 1 over NVLink). The same rule gives
         // serving-logs case 25 (gpt-oss-120b on one H100: available KV −2.14 GiB logged).
         var plan = Plan("llama-3.1-70b", "h100-sxm-80gb");
 
@@ -131,14 +131,16 @@ public class FitPlannerTests
     [Theory]
     // serving-logs.json case 4 (vLLM ~0.6.4 V0, RTX 3090 reporting 23.58 GiB, Llama-3.1-8B-Instruct, max_model_len 20000):
     // 1952 GPU blocks × 16 = 31,232 tokens, "Maximum concurrency for 20000 tokens per request: 1.56x".
-    [InlineData("llama-3.1-8b", 23.58, 20000, 31_232, 1.56)]
+    [InlineData("llama-3.1-8b", 23.58, 20000, 31_232, 1.56, 0.35)]
     // case 1 (vLLM V0, Dec 2024, 79.22 GiB H100-class, Meta-Llama-3-8B, max_model_len 8192): 53.29 GiB of KV cache at
     // 128 KiB per token = 436,551 tokens; 436,551 / 8192 = 53.3.
-    [InlineData("llama-3-8b", 79.22, 8192, 436_551, 53.29)]
-    public void VllmKvBudgetAndConcurrency_WithinFivePercentOfLogs(string model, double gpuGiB, int context, long loggedTokens, double loggedConcurrency)
+    [InlineData("llama-3-8b", 79.22, 8192, 436_551, 53.29, 1.79)]
+    public void VllmKvBudgetAndConcurrency_WithinFivePercentOfLogs(string model, double gpuGiB, int context, long loggedTokens, double loggedConcurrency, double loggedNonTorchGiB)
     {
-        // V0 logs (vLLM ~0.6.4): the V0 profile.
-        var result = Sizer.Fit(new FitRequest { Model = model, Gpu = GpuDevice.Custom(ByteSize.FromGiB(gpuGiB)), Workload = new Workload { Context = context, Vllm = V0 }, MaxGpus = 1 });
+        // V0 logs from builds before vLLM 0.7 (PR #11809), which counted allocator slack as non-torch memory: the V0
+        // profile with the logged non-torch figure as the overhead (our default follows 0.7 and later).
+        var workload = new Workload { Context = context, Vllm = V0, Overhead = ByteSize.FromGiB(loggedNonTorchGiB) };
+        var result = Sizer.Fit(new FitRequest { Model = model, Gpu = GpuDevice.Custom(ByteSize.FromGiB(gpuGiB)), Workload = workload, MaxGpus = 1 });
         var plan = result.Plans.Single();
 
         Assert.Equal(FitType.FullGpu, plan.FitType);
@@ -150,9 +152,10 @@ public class FitPlannerTests
     public void VllmLog_Case5_ContextOverKvCapacity_DoesNotFitOneGpu()
     {
         // serving-logs.json case 5: the same RTX 3090 with max_model_len 29000 failed to start: "max seq len 29000 > 23648
-        // KV tokens" (1478 blocks × 16).
-        var result = Sizer.Fit(new FitRequest { Model = "llama-3.1-8b", Gpu = GpuDevice.Custom(ByteSize.FromGiB(23.58)), Workload = new Workload { Context = 29000, Vllm = V0 }, MaxGpus = 1 });
-        var (_, tokens) = MemorySolver.VllmKvCapacity(Sizer.Load("llama-3.1-8b"), new Workload { Context = 29000, Vllm = V0 }, ByteSize.FromGiB(23.58));
+        // KV tokens" (1478 blocks × 16). vLLM ~0.6.4 logged 0.35 GiB non-torch (allocator slack included, before PR #11809).
+        var workload = new Workload { Context = 29000, Vllm = V0, Overhead = ByteSize.FromMiB(358) };
+        var result = Sizer.Fit(new FitRequest { Model = "llama-3.1-8b", Gpu = GpuDevice.Custom(ByteSize.FromGiB(23.58)), Workload = workload, MaxGpus = 1 });
+        var (_, tokens) = MemorySolver.VllmKvCapacity(Sizer.Load("llama-3.1-8b"), workload, ByteSize.FromGiB(23.58));
 
         Assert.Equal(FitType.None, result.Plans.Single().FitType);
         Assert.InRange(tokens, 23_648 * 0.95, 23_648 * 1.05);
