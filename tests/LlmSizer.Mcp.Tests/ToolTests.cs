@@ -31,7 +31,7 @@ public sealed class ToolTests(DefaultServer fixture) : IClassFixture<DefaultServ
         string[] expected = ["model", "config_json", "mode", "dtype", "unquantized_dtype", "context", "batch", "kv_dtype", "gpus", "tensor_parallel",
             "pipeline_parallel", "engine", "attention", "gpu_memory", "overhead", "zero_stage", "optimizer", "lora_rank", "lora_targets", "qlora",
             "recompute", "sequence_parallel", "gradient_accumulation", "ubatch", "flash_attention", "swa_full", "gpu_utilization",
-            "max_batched_tokens", "max_seqs", "max_multimodal_tokens", "images"];
+            "max_batched_tokens", "max_seqs", "max_multimodal_tokens", "interconnect", "images"];
         Assert.Equal(expected, memory.EnumerateObject().Select(p => p.Name));
         Assert.Contains("32k", memory.GetProperty("context").GetProperty("description").GetString());
         Assert.Contains("vllm", memory.GetProperty("engine").GetProperty("description").GetString());
