@@ -70,6 +70,15 @@ internal static class InferenceMemory
         {
             list.Add(new("profile_seqs", p.ProfileSeqs, false, $"max_num_batched_tokens // max_mm_tokens {N(mm)}"));
         }
+        else if (DefaultMultimodalTokens(p.Spec, p.W.Vllm.Profile, p.W.Images) is { } dm)
+        {
+            list.Add(new("max_mm_tokens", dm, true, v1
+                ? $"one image at the vision tower's input size ({N(p.Spec.Vision!.ImageTokens)} tokens): vLLM profiles its largest item"
+                : $"limit_mm_per_prompt {Math.Max(1, p.W.Images)} × {N(p.Spec.Vision!.ImageTokens)} tokens per image: vLLM V0 profiles every sequence with its largest prompt"));
+            list.Add(v1
+                ? new("profile_mm_items", p.ProfileMultimodalItems, false, $"max(max_num_batched_tokens, {N(dm)}) // {N(dm)} images in the encoder's profile batch (MultiModalBudget)")
+                : new("profile_seqs", p.ProfileSeqs, false, $"max_num_batched_tokens // max_mm_tokens {N(dm)}"));
+        }
 
         AddOverhead(list, p);
         return list;
@@ -190,27 +199,57 @@ internal static class InferenceMemory
         // V1's dummy run spreads max_num_batched_tokens over min(max_num_seqs, max_num_batched_tokens) requests, and its
         // sampler run takes one row per request (vllm/v1/worker/gpu_model_runner.py _dummy_run / _dummy_sampler_run).
         long seqs = profile == VllmProfile.V1 ? Math.Min(maxSeqs, maxBatched) : maxSeqs;
-        long mmExtra = 0, encoderOut = 0;
-        if (vllm.MaxMultimodalTokens is { } mm)
+        long mmExtra = 0, encoderOut = 0, visionStage = 0, mmItems = 0;
+        // A vision-language model is profiled with its largest image whether or not the user's prompts carry one: the
+        // tokens per item come from max_mm_tokens when given, else from the vision config (one image at the tower's
+        // input size; V0 multiplies by limit_mm_per_prompt, which serving --images N per prompt needs, default 1).
+        long? mmTokens = vllm.MaxMultimodalTokens ?? DefaultMultimodalTokens(spec, profile, p.W.Images);
+        if (mmTokens is { } mm)
         {
-            seqs = Math.Max(1, Math.Min(seqs, maxBatched / mm));
-            mmExtra = h;
-            encoderOut = checked(seqs * mm * h * cb);
+            if (profile == VllmProfile.V0)
+            {
+                seqs = Math.Max(1, Math.Min(seqs, maxBatched / mm));
+                mmExtra = h;
+                encoderOut = checked(seqs * mm * h * cb);
+                mmItems = vllm.MaxMultimodalTokens is null ? checked(seqs * Math.Max(1, p.W.Images)) : 0;
+            }
+            else
+            {
+                // V1 (gpu_model_runner.py profile_run): the encoder runs once on max_items_per_batch dummy items of the
+                // modality with the most tokens, MultiModalBudget's max(max_num_batched_tokens, tokens per item) // tokens
+                // per item (limit_mm_per_prompt defaults to 999 in V1, so the budget binds), and its outputs stay in the
+                // encoder cache while the language model's dummy run and the sampler run.
+                mmItems = Math.Max(1, Math.Max(maxBatched, mm) / mm);
+                encoderOut = checked(mmItems * mm * h * cb);
+            }
+
+            if (spec.Vision is { Patches: > 0 } vision && vllm.MaxMultimodalTokens is null)
+            {
+                // The tower's forward over its patches (SDPA/flash attention, no s × s scores): per patch the larger of the
+                // MLP stage (residual + normed input 2h_v, fc1 output and activation 2i_v) and the attention stage
+                // (residual, normed input, q/k/v 3h_v, attention output: 6h_v).
+                long perPatch = Math.Max(2L * vision.Hidden + 2L * vision.Intermediate, 6L * vision.Hidden);
+                visionStage = checked(mmItems * vision.Patches * perPatch * cb);
+            }
         }
 
         p.ProfileSeqs = seqs;
+        p.ProfileMultimodalItems = mmItems;
         long perTok = checked((Math.Max(mlpElems, attnElems) + mmExtra) * cb);
-        long layer = checked(maxBatched * perTok + encoderOut);
+        bool v1Cache = profile == VllmProfile.V1;
+        long layer = checked(maxBatched * perTok + (v1Cache ? 0 : encoderOut));
         // An encoder-only model is a pooling model in vLLM: the profile run pools hidden states and never samples.
         bool pooling = spec.IsEncoderOnly;
         long sampler = pooling ? 0 : checked(maxBatched * h * cb + seqs * spec.Vocab * VllmSamplerBytesPerLogit);
-        long act = Math.Max(layer, sampler);
+        long act = Math.Max(visionStage, checked(Math.Max(layer, sampler) + (v1Cache ? encoderOut : 0)));
         p.Add("activations", act, checked(act * p.Gpus),
-            () => $"max(layer stage: {N(maxBatched)} batched tokens × (max(MLP 3h + 3i/t, attention 3h + (2a + 2kv)·d/t){(mmExtra > 0 ? " + h inputs_embeds" : "")}) × {cb} B = {N(perTok)} B/token{(encoderOut > 0 ? $" + encoder output {Gib(encoderOut)}" : "")} = {Gib(layer)}; " +
+            () => $"max({(visionStage > 0 ? $"vision stage: {N(mmItems)} images × {N(spec.Vision!.Patches)} patches × max(2h_v + 2i_v, 6h_v) × {cb} B = {Gib(visionStage)}; " : "")}" +
+                  $"layer stage: {N(maxBatched)} batched tokens × (max(MLP 3h + 3i/t, attention 3h + (2a + 2kv)·d/t){(mmExtra > 0 ? " + h inputs_embeds" : "")}) × {cb} B = {N(perTok)} B/token{(encoderOut > 0 && !v1Cache ? $" + encoder output {Gib(encoderOut)}" : "")} = {Gib(layer)}; " +
                   (pooling
-                      ? "no sampler stage: an encoder-only model runs as a pooling model)"
-                      : $"sampler stage: {N(maxBatched)} × h × {cb} B + {seqs} seqs (max_num_seqs) × vocab {N(spec.Vocab)} × {VllmSamplerBytesPerLogit} B (top-k/top-p sort, fp32) = {Gib(sampler)})"),
-            "vLLM profile run (llama.py forward liveness; sampler.py _apply_top_k_top_p); memory-physics.md §3.2; vllm #10517, PR #10511");
+                      ? "no sampler stage: an encoder-only model runs as a pooling model"
+                      : $"sampler stage: {N(maxBatched)} × h × {cb} B + {seqs} seqs (max_num_seqs) × vocab {N(spec.Vocab)} × {VllmSamplerBytesPerLogit} B (top-k/top-p sort, fp32) = {Gib(sampler)}") +
+                  (encoderOut > 0 && v1Cache ? $", each with the encoder cache of {N(mmItems)} × {N(mmTokens!.Value)} tokens × h × {cb} B = {Gib(encoderOut)} held" : "") + ")",
+            "vLLM profile run (llama.py forward liveness; sampler.py _apply_top_k_top_p; V1 gpu_model_runner.py profile_run and MultiModalBudget); memory-physics.md §3.2; vllm #10517, PR #10511");
         // Non-torch memory as vLLM counts it (0.7 and later, V0 and V1 alike): the device memory in use minus torch's
         // reserved memory, as the increase over the snapshot taken after CUDA initialisation (VllmRuntimeMemory).
         var link = vllm.Interconnect;
@@ -233,6 +272,14 @@ internal static class InferenceMemory
                $"{(p.Tp > 1 ? "; more at TP > 1, where logs show 0.5–2.7 GiB" : "")}; {Fit.EngineCommandLines.Flag("vllm", "enforce_eager")}: none) outside gpu_memory_utilization: keep at least {Gib(outside)} of each GPU free.");
         WarnLlamaCppSettings(p);
     }
+
+    // The tokens of the largest multimodal item vLLM profiles by default: one image at the vision tower's input size (V0:
+    // times limit_mm_per_prompt, which --images N per prompt requires); none for dynamic-resolution towers (Qwen2-VL:
+    // give max_mm_tokens) and cross-attention models (Llama 3.2 Vision caches image tokens instead).
+    private static long? DefaultMultimodalTokens(ArchitectureSpec spec, VllmProfile profile, int images) =>
+        spec.Vision is { ImageTokens: > 0, CrossAttentionLayers: 0 } v
+            ? checked((profile == VllmProfile.V0 ? Math.Max(1, images) : 1) * v.ImageTokens)
+            : null;
 
     private static void WarnLlamaCppSettings(EstimatePlan p)
     {

@@ -246,6 +246,9 @@ internal sealed class EstimatePlan
 
     public long ProfileSeqs { get; set; }
 
+    /// <summary>Images the vLLM profile run pushes through the vision tower (0 when none).</summary>
+    public long ProfileMultimodalItems { get; set; }
+
     /// <summary>The vLLM <c>max_num_seqs</c> in effect (given or the engine's default).</summary>
     public int MaxSeqs { get; set; }
 

@@ -113,3 +113,59 @@ public class VllmRuntimeMemoryTests
         Assert.Equal(expectedMiB * ByteSize.MiB, plan.Estimate!["overhead"].Bytes);
     }
 }
+
+/// <summary>vLLM's profile run of a vision-language model without max_mm_tokens: the largest image from the vision config,
+/// the encoder's profile batch (V1) or one image set per sequence (V0), the tower's own activations.</summary>
+public class VllmMultimodalProfileTests
+{
+    [Fact]
+    public void V1_Gemma3_4B_EncoderBatchIsTheBudgetOverTokensPerImage_AndTheSamplerStillDominates()
+    {
+        // Gemma 3: 256 tokens per image (mm_tokens_per_image). V1 MultiModalBudget: max(2048, 256) // 256 = 8 images in the
+        // encoder's profile batch. SigLIP 896 px / 14 px = 4,096 patches, h_v 1152, i_v 4304: vision stage
+        // 8 × 4,096 × max(2·1152 + 2·4304, 6·1152) × 2 B = 8 × 4,096 × 10,912 × 2 = 715,128,832 B.
+        // Sampler: 2048 × 2560 × 2 + 256 × 262,208 × 40 = 10,485,760 + 2,685,009,920 = 2,695,495,680 B, with the encoder cache
+        // 8 × 256 × 2560 × 2 = 10,485,760 B held: 2,705,981,440 B, the larger.
+        var e = Sizer.Memory("gemma-3-4b", new Workload { Context = 4096 });
+
+        Assert.Equal(2_705_981_440L, e["activations"].Bytes);
+        Assert.Equal(8L, e.Assumptions.Single(a => a.Name == "profile_mm_items").Value);
+        Assert.Equal(256L, e.Assumptions.Single(a => a.Name == "max_mm_tokens").Value);
+    }
+
+    [Fact]
+    public void V1_SmolVlm_WithFewSequences_TheVisionTowerSetsThePeak()
+    {
+        // SmolVLM-256M: 512 px / 16 px = 1,024 patches, pixel shuffle 4 → 64 tokens per image; encoder batch
+        // max(2048, 64) // 64 = 32 images. Vision stage: 32 × 1,024 × max(2·768 + 2·3072, 6·768) × 2 B = 32 × 1,024 × 7,680 × 2
+        // = 503,316,480 B. With max_num_seqs 16 the sampler is 2048 × 576 × 2 + 16 × 49,280 × 40 = 33,898,496 B (+ encoder
+        // cache 32 × 64 × 576 × 2 = 2,359,296), and the layer stage 2048 × (3·576 + 3·1536) × 2 = 25,952,256 B: both smaller.
+        var e = Sizer.Memory("smolvlm-256m", new Workload { Context = 4096, Vllm = new VllmSettings { MaxSeqs = 16 } });
+
+        Assert.Equal(503_316_480L, e["activations"].Bytes);
+    }
+
+    [Fact]
+    public void V0_ImagesPerPrompt_RaiseTheProfiledTokensPerSequence()
+    {
+        // V0 profiles every sequence with limit_mm_per_prompt × the largest image: --images 2 on LLaVA-1.5 (576 tokens per
+        // image) gives 1,152; the context grows by the same 1,152, so max_num_batched_tokens = max(4096 + 1152, 2048) = 5,248
+        // and the profile holds 5,248 // 1,152 = 4 sequences.
+        var e = Sizer.Memory("llava-1.5-7b", new Workload { Context = 4096, Images = 2, Vllm = new VllmSettings { Profile = VllmProfile.V0 } });
+
+        Assert.Equal(1152L, e.Assumptions.Single(a => a.Name == "max_mm_tokens").Value);
+        Assert.Equal(4L, e.Assumptions.Single(a => a.Name == "profile_seqs").Value);
+    }
+
+    [Fact]
+    public void TextOnly_Or_DynamicResolution_HasNoDefaultImageProfile()
+    {
+        // --text-only drops the tower; Qwen2-VL takes images at their own resolution, so its largest item is the user's
+        // max_mm_tokens, not a config value.
+        var text = Sizer.Memory(new MemoryRequest { Model = "gemma-3-4b", TextOnly = true, Workload = new Workload { Context = 4096 } });
+        var qwen = Sizer.Memory("qwen2-vl-7b", new Workload { Context = 4096 });
+
+        Assert.DoesNotContain(text.Assumptions, a => a.Name == "max_mm_tokens");
+        Assert.DoesNotContain(qwen.Assumptions, a => a.Name == "max_mm_tokens");
+    }
+}
