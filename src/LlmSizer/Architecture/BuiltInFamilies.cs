@@ -50,6 +50,7 @@ internal static class BuiltInFamilies
         new Idefics3Family(),
         new Qwen3NextFamily(),
         new Qwen35Family(),
+        new Qwen35MoeFamily(),
         new Glm4Family(),
         new Glm4MoeFamily(),
         new Ernie45Family(),
