@@ -59,5 +59,6 @@ internal static class BuiltInFamilies
         new FalconH1Family(),
         new Llama4Family(),
         new MllamaFamily(),
+        new Zamba2Family(),
     ];
 }
