@@ -28,7 +28,9 @@ namespace LlmSizer.Architecture.Families;
 /// ([rank, hidden] then [2 × intermediate, rank]; built whatever <c>use_shared_mlp_adapter</c> says) and, with
 /// <c>use_shared_attention_adapter</c>, <c>self_attn.linear_{q,k,v}_adapter_list.j</c> ([rank, 2 × hidden] then
 /// [2 × hidden, rank]). A block's weights are tied across its invocations and counted once, under the first hybrid layer
-/// that uses it (the name a tied checkpoint keeps may differ; the count does not). The head is <c>lm_head</c> unless tied.
+/// that uses it, the name the checkpoints keep (Zamba2-1.2B's tensors include
+/// <c>model.layers.5.shared_transformer.self_attn.linear_q_adapter_list.2.1.weight</c>). The head is <c>lm_head</c> unless
+/// tied.
 /// Only the shared-block invocations hold a KV cache (one per hybrid layer); every layer holds a Mamba-2 state.</remarks>
 internal sealed class Zamba2Family : IArchitectureFamily
 {
