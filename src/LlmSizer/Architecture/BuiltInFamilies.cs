@@ -50,6 +50,7 @@ internal static class BuiltInFamilies
         new Idefics3Family(),
         new Qwen3NextFamily(),
         new Qwen35Family(),
+        new Qwen35MoeFamily(),
         new Glm4Family(),
         new Glm4MoeFamily(),
         new Ernie45Family(),
@@ -58,5 +59,6 @@ internal static class BuiltInFamilies
         new FalconH1Family(),
         new Llama4Family(),
         new MllamaFamily(),
+        new Zamba2Family(),
     ];
 }

@@ -81,6 +81,12 @@ public enum MoeLayout
     /// <c>mlp.moe_statics.e_score_correction_bias</c> [1, experts], an <c>nn.Parameter</c> with <c>requires_grad=False</c>
     /// (<c>Ernie4_5_MoeStatics</c>), so counted by <c>num_parameters()</c> unlike DeepSeek's buffer.</summary>
     Ernie,
+
+    /// <summary>Qwen3.5-MoE: <c>mlp.gate</c>, every routed expert in two fused tensors without a <c>.weight</c> suffix,
+    /// <c>mlp.experts.gate_up_proj</c> [E, 2 × intermediate, hidden] and <c>mlp.experts.down_proj</c> [E, hidden,
+    /// intermediate] (<c>Qwen3NextExperts</c>, stored so in the Qwen3.5 checkpoints), plus <c>mlp.shared_expert</c> and
+    /// <c>shared_expert_gate</c>.</summary>
+    QwenFused,
 }
 
 /// <summary>The layout flags of a Llama-like decoder (Llama, Mistral, Mixtral, Qwen, Gemma, Phi-3, OLMo-2, StarCoder2,

@@ -267,6 +267,13 @@ internal static class DecoderGenerator
                 b.AddExpert(p + "block_sparse_moe.input_linear.weight", l, e, k, e, 2 * i, h);
                 b.AddExpert(p + "block_sparse_moe.output_linear.weight", l, e, k, e, h, i);
                 return;
+            case MoeLayout.QwenFused:
+                // Qwen3NextExperts as the Qwen3.5-MoE checkpoints store it: one 3-D tensor per projection for all experts.
+                b.Add(p + "mlp.gate.weight", TensorGroup.Mlp, l, e, h);
+                b.AddExpert(p + "mlp.experts.gate_up_proj", l, e, k, e, 2 * i, h);
+                b.AddExpert(p + "mlp.experts.down_proj", l, e, k, e, h, i);
+                AddSharedExpert(b, spec, d, moe, p, l);
+                return;
             default:
                 b.Add(p + "mlp.gate.weight", TensorGroup.Mlp, l, e, h);
                 if (d.RouterCorrectionBias)
@@ -291,18 +298,23 @@ internal static class DecoderGenerator
                     AddExpert(b, ep, "down_proj", l, e, k, h, i, expertBias);
                 }
 
-                if (moe.SharedIntermediate > 0)
-                {
-                    var shared = d.Experts is MoeLayout.DeepSeek or MoeLayout.Ernie ? "mlp.shared_experts." : "mlp.shared_expert.";
-                    AddMlp(b, spec, d, p + shared, l, moe.SharedIntermediate);
-                }
-
-                if (moe.SharedExpertGate)
-                {
-                    b.Add(p + "mlp.shared_expert_gate.weight", TensorGroup.Mlp, l, 1, h);
-                }
-
+                AddSharedExpert(b, spec, d, moe, p, l);
                 return;
+        }
+    }
+
+    // The always-active expert (Qwen: mlp.shared_expert with a sigmoid gate [1, hidden]; DeepSeek, ERNIE: mlp.shared_experts).
+    private static void AddSharedExpert(InventoryBuilder b, ArchitectureSpec spec, DecoderDetails d, MoeSpec moe, string p, int l)
+    {
+        if (moe.SharedIntermediate > 0)
+        {
+            var shared = d.Experts is MoeLayout.DeepSeek or MoeLayout.Ernie ? "mlp.shared_experts." : "mlp.shared_expert.";
+            AddMlp(b, spec, d, p + shared, l, moe.SharedIntermediate);
+        }
+
+        if (moe.SharedExpertGate)
+        {
+            b.Add(p + "mlp.shared_expert_gate.weight", TensorGroup.Mlp, l, 1, spec.Hidden);
         }
     }
 

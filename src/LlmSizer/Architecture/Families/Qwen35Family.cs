@@ -29,25 +29,43 @@ internal sealed class Qwen35Family : IArchitectureFamily
 
     public IReadOnlyList<string> ModelTypes { get; } = ["qwen3_5", "qwen3_5_text"];
 
-    public ArchitectureSpec Read(ConfigObject config)
+    public ArchitectureSpec Read(ConfigObject config) => Read(config, "qwen3_5", "qwen3_5_text", "Qwen3.5", TextDefaults, MoeLayout.Qwen, null);
+
+    /// <summary>Reads a Qwen3.5 config, dense or MoE: the hybrid decoder of its <c>text_config</c> (or of the root for the
+    /// text-only model type) and, for the multimodal model type, the vision tower.</summary>
+    /// <param name="config">The config root.</param>
+    /// <param name="multimodalType">The model type of <c>*ForConditionalGeneration</c> (<c>qwen3_5</c>, <c>qwen3_5_moe</c>).</param>
+    /// <param name="textType">The model type of the language model alone.</param>
+    /// <param name="name">The family name for messages.</param>
+    /// <param name="defaults">The text config class's defaults.</param>
+    /// <param name="experts">The expert layout.</param>
+    /// <param name="withMoe">Adds the routed experts to the spec read from the text config, or null for a dense MLP.</param>
+    /// <returns>The spec.</returns>
+    internal static ArchitectureSpec Read(
+        ConfigObject config, string multimodalType, string textType, string name, DecoderDefaults defaults, MoeLayout experts, Func<ArchitectureSpec, ConfigObject, ArchitectureSpec>? withMoe)
     {
-        var multimodal = string.Equals(config.String("model_type"), "qwen3_5", StringComparison.OrdinalIgnoreCase);
-        var text = multimodal ? config.Object("text_config") ?? throw config.Error("text_config", "missing; expected the Qwen3.5 text config object") : config;
-        var layout = Qwen3MoeFamily.Layout(text, MoeLayout.Qwen) with
+        var multimodal = string.Equals(config.String("model_type"), multimodalType, StringComparison.OrdinalIgnoreCase);
+        var text = multimodal ? config.Object("text_config") ?? throw config.Error("text_config", $"missing; expected the {name} text config object") : config;
+        var layout = Qwen3MoeFamily.Layout(text, experts) with
         {
             GatedAttention = true,
             SplitDeltaNetProjections = true,
             Prefix = multimodal ? "model.language_model." : "model.",
             Note = "the multi-token-prediction weights (mtp.*) stored in the checkpoint are not counted",
         };
-        var spec = DecoderConfig.Read(text, multimodal ? "qwen3_5" : "qwen3_5_text", TextDefaults, layout, root: config);
+        var spec = DecoderConfig.Read(text, multimodal ? multimodalType : textType, defaults, layout, root: config);
+        if (withMoe is not null)
+        {
+            spec = withMoe(spec, text);
+        }
+
         spec = Qwen3NextFamily.WithLinearAttention(spec, text);
         if (multimodal)
         {
             var vision = config.Object("vision_config") ?? ConfigObject.Parse("{}", config.FilePath);
             var tower = new VisionTowerSpec
             {
-                Kind = vision.String("model_type") ?? "qwen3_5_vision",
+                Kind = vision.String("model_type") ?? multimodalType + "_vision",
                 Layers = DecoderConfig.IntAtMost(vision, "depth", 27, DecoderConfig.MaxLayers),
                 Hidden = DecoderConfig.IntAtMost(vision, "hidden_size", 1152, MaxSize),
                 Heads = DecoderConfig.IntAtMost(vision, "num_heads", 16, MaxSize),
@@ -69,7 +87,12 @@ internal sealed class Qwen35Family : IArchitectureFamily
         return DecoderConfig.CheckSize(spec, text);
     }
 
-    public TensorInventory Generate(ArchitectureSpec spec)
+    public TensorInventory Generate(ArchitectureSpec spec) => GenerateQwen35(spec);
+
+    /// <summary>The tensors of a Qwen3.5 spec, dense or MoE: the decoder, then the vision tower and merger when present.</summary>
+    /// <param name="spec">A spec read by <see cref="Read(ConfigObject, string, string, string, DecoderDefaults, MoeLayout, Func{ArchitectureSpec, ConfigObject, ArchitectureSpec})"/>.</param>
+    /// <returns>The inventory.</returns>
+    internal static TensorInventory GenerateQwen35(ArchitectureSpec spec)
     {
         var d = spec.Details as Qwen35Details;
         var b = DecoderGenerator.Builder(d is null ? spec : spec with { Details = d.Text });
