@@ -93,7 +93,7 @@ internal static class HybridGguf
                 s.Pattern.Select(c => c is 'A' or 'P' ? (uint)s.KvHeads : 0u).ToArray());
             w.AddUInt32(a + ".attention.head_count", (uint)s.Heads);
             w.AddUInt32(a + ".rope.dimension_count", (uint)s.HeadDim);
-            if (a == "nemotron_h")
+            if (a is "nemotron_h" or "nemotron_h_moe")
             {
                 w.AddArray(a + ".feed_forward_length", MetaType.UInt32, s.Pattern.Select(c => c == 'M' ? (uint)s.FeedForward : 0u).ToArray());
             }
@@ -191,9 +191,17 @@ internal static class HybridGguf
         ulong d = (ulong)s.Embedding, ff = (ulong)s.FeedForward;
         switch (s.Arch)
         {
-            case "nemotron_h":
-                // Only the feed-forward layers have an MLP (squared-ReLU up/down, no gate).
-                if (kind == 'M')
+            case "nemotron_h" or "nemotron_h_moe":
+                // Only the feed-forward layers have an MLP (squared-ReLU up/down, no gate); with experts it is a routed MoE
+                // with a score-correction bias and one shared expert.
+                if (kind == 'M' && s.Experts > 0)
+                {
+                    ulong e = (ulong)s.Experts, eff = (ulong)s.ExpertFeedForward, sff = (ulong)s.SharedFeedForward;
+                    w.AddTensor(p + "ffn_gate_inp.weight", GgmlType.F32, d, e).AddTensor(p + "exp_probs_b.bias", GgmlType.F32, e)
+                        .AddTensor(p + "ffn_up_exps.weight", GgmlType.F32, d, eff, e).AddTensor(p + "ffn_down_exps.weight", GgmlType.F32, eff, d, e)
+                        .AddTensor(p + "ffn_up_shexp.weight", GgmlType.F32, d, sff).AddTensor(p + "ffn_down_shexp.weight", GgmlType.F32, sff, d);
+                }
+                else if (kind == 'M')
                 {
                     w.AddTensor(p + "ffn_up.weight", GgmlType.F32, d, ff).AddTensor(p + "ffn_down.weight", GgmlType.F32, ff, d);
                 }

@@ -41,6 +41,15 @@ public sealed partial class LlamaCppHybridMemoryTests(ITestOutputHelper output)
             FeedForward = 2048, SsmInner = 2048, SsmState = 128, SsmRank = 32, SsmGroups = 8,
         },
 
+        // Nemotron-3-Nano-30B-A3B's widths (hidden 2688; 64 Mamba-2 heads of 64, d_state 128, 8 groups; 32 query / 2 KV heads
+        // of 128; MoE feed-forward layers, expert width 1856, shared 3712) with 8 experts instead of 128.
+        new HybridShape
+        {
+            Name = "nemotron-h-moe", Arch = "nemotron_h_moe", Pattern = "SMSA", Embedding = 2688, Heads = 32, KvHeads = 2, HeadDim = 128,
+            FeedForward = 1856, SsmInner = 4096, SsmState = 128, SsmRank = 64, SsmGroups = 8,
+            Experts = 8, ExpertsUsed = 2, ExpertFeedForward = 1856, SharedFeedForward = 3712,
+        },
+
         // Falcon-H1-0.5B's widths (hidden 1024; Mamba-2 d_ssm 1536 = 24 heads of 64, d_state 128, 1 group; 8 query / 2 KV
         // heads of 64): attention and Mamba-2 side by side in every layer.
         new HybridShape

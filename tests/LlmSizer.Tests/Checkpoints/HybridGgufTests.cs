@@ -33,16 +33,18 @@ public sealed class HybridGgufTests : IDisposable
         .AddUInt32(arch + ".ssm.state_size", (uint)state).AddUInt32(arch + ".ssm.time_step_rank", (uint)rank)
         .AddUInt32(arch + ".ssm.group_count", (uint)groups);
 
-    [Fact]
-    public void NemotronHGguf_FeedForwardOnlyLayers_HoldNoRecurrentState()
+    [Theory]
+    [InlineData("nemotron_h")]
+    [InlineData("nemotron_h_moe")]
+    public void NemotronHGguf_FeedForwardOnlyLayers_HoldNoRecurrentState(string arch)
     {
         // Given: Mamba-2, MLP, attention, Mamba-2 (convert_hf_to_gguf.py writes head_count_kv and feed_forward_length per
         // layer: 0 KV heads on the Mamba and MLP layers, a width only on the MLP layer); Mamba-2 d_inner 2048, d_state 128,
         // 8 groups, 32 heads, d_conv 4; 2 KV heads of 128.
-        var w = Header("nemotron_h", 4, 1024, 8, 128)
-            .AddArray("nemotron_h.attention.head_count_kv", MetaType.UInt32, new uint[] { 0, 0, 2, 0 })
-            .AddArray("nemotron_h.feed_forward_length", MetaType.UInt32, new uint[] { 0, 2048, 0, 0 });
-        var path = Write(Ssm(w, "nemotron_h", 4, 2048, 128, 32, 8), "nemotron-h");
+        var w = Header(arch, 4, 1024, 8, 128)
+            .AddArray(arch + ".attention.head_count_kv", MetaType.UInt32, new uint[] { 0, 0, 2, 0 })
+            .AddArray(arch + ".feed_forward_length", MetaType.UInt32, new uint[] { 0, 2048, 0, 0 });
+        var path = Write(Ssm(w, arch, 4, 2048, 128, 32, 8), arch);
 
         // When
         var spec = Sizer.Load(path).Architecture!;

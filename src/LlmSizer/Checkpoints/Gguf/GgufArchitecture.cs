@@ -192,7 +192,7 @@ internal static class GgufArchitecture
             // Falcon-H1 runs attention and a Mamba-2 mixer in parallel in every layer. Nemotron-H also has feed-forward-only
             // layers without KV heads: llama.cpp's load_hparams marks a layer recurrent only when both n_head_kv(il) and
             // n_ff(il) are 0 (they keep no state; no LayerMixer names them, so they stay Attention with no KV cache).
-            var layerFf = arch == "nemotron_h" ? r.PerLayer("feed_forward_length", layers.Value) : [];
+            var layerFf = arch is "nemotron_h" or "nemotron_h_moe" ? r.PerLayer("feed_forward_length", layers.Value) : [];
             mixers = [.. Enumerable.Range(0, layers.Value).Select(il => arch == "falcon-h1" ? LayerMixer.AttentionAndSsm
                 : !kinds.IsDefaultOrEmpty && kinds[il] == AttentionLayerKind.None && (layerFf.IsDefaultOrEmpty || layerFf[il] == 0)
                     ? LayerMixer.Ssm : LayerMixer.Attention)];
@@ -291,8 +291,8 @@ internal static class GgufArchitecture
     }
 
     /// <summary>llama.cpp architectures that mix Mamba layers with attention and write <c>{arch}.ssm.*</c> for them
-    /// (src/llama-arch.cpp: LLM_ARCH_JAMBA, GRANITE_HYBRID, FALCON_H1, NEMOTRON_H).</summary>
-    private static readonly HashSet<string> MambaHybrids = new(StringComparer.Ordinal) { "jamba", "granitehybrid", "falcon-h1", "nemotron_h" };
+    /// (src/llama-arch.cpp: LLM_ARCH_JAMBA, GRANITE_HYBRID, FALCON_H1, NEMOTRON_H, NEMOTRON_H_MOE).</summary>
+    private static readonly HashSet<string> MambaHybrids = new(StringComparer.Ordinal) { "jamba", "granitehybrid", "falcon-h1", "nemotron_h", "nemotron_h_moe" };
 
     /// <summary>llama.cpp architectures whose linear-attention layers are gated delta nets written in <c>{arch}.ssm.*</c>
     /// (src/llama-arch.cpp: LLM_ARCH_QWEN3NEXT, QWEN35, QWEN35MOE).</summary>
