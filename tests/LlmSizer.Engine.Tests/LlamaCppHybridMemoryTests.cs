@@ -96,7 +96,7 @@ public sealed partial class LlamaCppHybridMemoryTests(ITestOutputHelper output)
         foreach (uint seqs in new uint[] { 1, 2, 4 })
         {
             const uint nCtx = 2048;
-            var real = LlamaCppProbe.Run(path, nCtx, 512, GGMLType.GGML_TYPE_F16, GGMLType.GGML_TYPE_F16, fa: null, seqMax: seqs);
+            var real = LlamaCppProbe.Run(path, nCtx, 512, GGMLType.GGML_TYPE_F16, GGMLType.GGML_TYPE_F16, fa: null, seqMax: seqs, keepLoaded: true);
             var r = RRx().Match(real.Log);
             var s = SRx().Match(real.Log);
             var kv = KvRx().Match(real.Log);
@@ -119,6 +119,36 @@ public sealed partial class LlamaCppHybridMemoryTests(ITestOutputHelper output)
             Assert.Equal(Enumerable.Range(0, spec.Layers).Count(l => spec.LayerKind(l) != AttentionLayerKind.None && spec.KvHeadsOf(l) > 0),
                 int.Parse(kv.Groups[3].Value, CultureInfo.InvariantCulture));
         }
+    }
+
+    [Theory]
+    [InlineData("granite-h-2a")]
+    [InlineData("falcon-h1")]
+    [InlineData("qwen3next")]
+    public void HybridGguf_Q8KvCache_RecurrentStaysF32_EqualsLlamaCppLog(string name)
+    {
+        // A q8_0 KV cache (flash attention on, as llama.cpp requires for a quantized V): whole 34-byte blocks per 32
+        // elements of each K and V row; the R and S states stay F32 (recurrent_type_k/v are hard-wired).
+        var path = LlamaCppProbe.Write(HybridGguf.Build(Shapes[name]), "hy-" + name, LlmSizer.Tests.Fixtures.GgufWriter.DataMode.Sparse);
+        var spec = Sizer.Load(path).Architecture!;
+        const uint nCtx = 4096, seqs = 2;
+        var real = LlamaCppProbe.Run(path, nCtx, 512, GGMLType.GGML_TYPE_Q8_0, GGMLType.GGML_TYPE_Q8_0, fa: true, seqMax: seqs, keepLoaded: true);
+        var r = RRx().Match(real.Log);
+        var s = SRx().Match(real.Log);
+        var kv = KvRx().Match(real.Log);
+        Assert.True(r.Success && s.Success && kv.Success && real.Log.Contains("K (q8_0)", StringComparison.Ordinal), "no q8_0 KV or recurrent line in llama.cpp's log:\n" + real.Log);
+
+        var est = Sizer.Memory(path, new Workload
+        {
+            Engine = InferenceEngine.LlamaCpp, Context = (int)(nCtx / seqs), Batch = (int)seqs, KvType = DataTypes.DataType.Q8_0,
+            LlamaCpp = LlamaCppSettings.Default with { FlashAttention = FlashAttention.On },
+        });
+        var (rBytes, sBytes) = RecurrentBytes(spec, seqs);
+        output.WriteLine($"{name} q8_0: llama.cpp R {r.Groups[1].Value} MiB, S {s.Groups[1].Value} MiB, KV {kv.Groups[1].Value} MiB; ours R {rBytes} B, S {sBytes} B, KV {est["kv_cache"].Bytes} B");
+        Assert.Equal(rBytes + sBytes, est["recurrent_state"].Bytes);
+        Assert.Equal(Mib(r), rBytes / 1048576.0, HalfCent);
+        Assert.Equal(Mib(s), sBytes / 1048576.0, HalfCent);
+        Assert.Equal(Mib(kv), est["kv_cache"].Bytes / 1048576.0, HalfCent);
     }
 
     private static (long R, long S) RecurrentBytes(ArchitectureSpec spec, uint seqs)
