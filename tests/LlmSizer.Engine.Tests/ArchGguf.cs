@@ -180,7 +180,7 @@ internal static class ArchGguf
     }
 
     /// <summary>The SPM ("llama") vocabulary <see cref="GgufWriter.TinyLlama"/> writes: any architecture accepts it.</summary>
-    private static void Tokenizer(GgufWriter w, int vocab)
+    internal static void Tokenizer(GgufWriter w, int vocab)
     {
         var tokens = new string[vocab];
         var scores = new float[vocab];

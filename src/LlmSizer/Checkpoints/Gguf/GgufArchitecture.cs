@@ -168,19 +168,41 @@ internal static class GgufArchitecture
         // from {arch}.ssm.* like a pure Mamba; llama.cpp keeps their R/S state per sequence.
         SsmSpec? ssm = null;
         var mixers = ImmutableArray<LayerMixer>.Empty;
-        // Qwen3-Next's ssm.* keys describe gated delta-net heads, not a Mamba mixer: left to its own geometry.
-        if (MambaHybrids.Contains(arch) && r.Int("ssm.state_size") is { } st and > 0 && r.Int("ssm.inner_size") is { } inner and > 0 && r.Int("ssm.conv_kernel") is { } conv and > 0)
+
+        // Qwen3-Next and Qwen3.5 write gated delta-net heads in the same ssm.* keys (GatedDeltaNet below), not a Mamba mixer.
+        LinearAttentionSpec? linear = null;
+        if (GatedDeltaNets.Contains(arch) && GatedDeltaNet(file, r, arch, layers.Value) is { } gdn)
+        {
+            // Only the full-attention layers keep a KV cache; the rest keep a conv and a delta-rule state per sequence.
+            (linear, mixers) = gdn;
+            var baseKinds = kinds.IsDefaultOrEmpty ? Enumerable.Repeat(AttentionLayerKind.Full, layers.Value).ToArray() : kinds.ToArray();
+            for (int il = 0; il < baseKinds.Length; il++)
+            {
+                if (mixers[il] == LayerMixer.LinearAttention)
+                {
+                    baseKinds[il] = AttentionLayerKind.None;
+                }
+            }
+
+            kinds = [.. baseKinds];
+        }
+        else if (MambaHybrids.Contains(arch) && r.Int("ssm.state_size") is { } st and > 0 && r.Int("ssm.inner_size") is { } inner and > 0 && r.Int("ssm.conv_kernel") is { } conv and > 0)
         {
             ssm = Ssm(r, hidden.Value, conv, inner, st, r.Int("ssm.time_step_rank"), r.Int("ssm.group_count") is > 0);
-            // Falcon-H1 runs attention and a Mamba-2 mixer in parallel in every layer.
+            // Falcon-H1 runs attention and a Mamba-2 mixer in parallel in every layer. Nemotron-H also has feed-forward-only
+            // layers without KV heads: llama.cpp's load_hparams marks a layer recurrent only when both n_head_kv(il) and
+            // n_ff(il) are 0 (they keep no state; no LayerMixer names them, so they stay Attention with no KV cache).
+            var layerFf = arch is "nemotron_h" or "nemotron_h_moe" ? r.PerLayer("feed_forward_length", layers.Value) : [];
             mixers = [.. Enumerable.Range(0, layers.Value).Select(il => arch == "falcon-h1" ? LayerMixer.AttentionAndSsm
-                : !kinds.IsDefaultOrEmpty && kinds[il] == AttentionLayerKind.None ? LayerMixer.Ssm : LayerMixer.Attention)];
+                : !kinds.IsDefaultOrEmpty && kinds[il] == AttentionLayerKind.None && (layerFf.IsDefaultOrEmpty || layerFf[il] == 0)
+                    ? LayerMixer.Ssm : LayerMixer.Attention)];
         }
 
         int headDim = keyLength ?? hidden.Value / heads.Value;
         return new ArchitectureSpec
         {
             Ssm = ssm,
+            LinearAttention = linear,
             LayerMixers = mixers,
             Family = FamilyName(arch),
             Source = file.Path,
@@ -269,8 +291,54 @@ internal static class GgufArchitecture
     }
 
     /// <summary>llama.cpp architectures that mix Mamba layers with attention and write <c>{arch}.ssm.*</c> for them
-    /// (src/llama-arch.cpp: LLM_ARCH_JAMBA, GRANITE_HYBRID, FALCON_H1, NEMOTRON_H).</summary>
-    private static readonly HashSet<string> MambaHybrids = new(StringComparer.Ordinal) { "jamba", "granitehybrid", "falcon-h1", "nemotron_h" };
+    /// (src/llama-arch.cpp: LLM_ARCH_JAMBA, GRANITE_HYBRID, FALCON_H1, NEMOTRON_H, NEMOTRON_H_MOE).</summary>
+    private static readonly HashSet<string> MambaHybrids = new(StringComparer.Ordinal) { "jamba", "granitehybrid", "falcon-h1", "nemotron_h", "nemotron_h_moe" };
+
+    /// <summary>llama.cpp architectures whose linear-attention layers are gated delta nets written in <c>{arch}.ssm.*</c>
+    /// (src/llama-arch.cpp: LLM_ARCH_QWEN3NEXT, QWEN35, QWEN35MOE).</summary>
+    private static readonly HashSet<string> GatedDeltaNets = new(StringComparer.Ordinal) { "qwen3next", "qwen35", "qwen35moe" };
+
+    /// <summary>The gated delta-net geometry and the mixer of each layer of a Qwen3-Next / Qwen3.5 GGUF, or null when a key
+    /// the recurrent state needs is missing.</summary>
+    /// <remarks>llama.cpp src/llama-model.cpp (load_hparams and load_tensors for LLM_ARCH_QWEN3NEXT, QWEN35, QWEN35MOE) reads
+    /// the delta net from the Mamba keys: head_k_dim = <c>ssm.state_size</c>, key heads = <c>ssm.group_count</c>, value heads
+    /// = <c>ssm.time_step_rank</c>, value heads × head_v_dim = <c>ssm.inner_size</c>, the conv width <c>ssm.conv_kernel</c>
+    /// (convert_hf_to_gguf.py writes linear_key_head_dim, linear_num_key_heads, linear_num_value_heads and
+    /// linear_num_value_heads × linear_value_head_dim there). Layer il is recurrent as <c>{arch}.attention.recurrent_layers</c>
+    /// says, else unless (il + 1) % <c>{arch}.full_attention_interval</c> (default 4) is 0. Its recurrent state is then
+    /// llama_hparams::n_embd_r() = (d_conv − 1) × (d_inner + 2·n_group·d_state) = (kernel − 1) × (Hv·dv + 2·Hk·dk) conv
+    /// elements and n_embd_s() = d_state × d_inner = dk × Hv·dv delta-rule elements, as the
+    /// linear-attention shapes (Memory.RecurrentState).</remarks>
+    private static (LinearAttentionSpec Linear, ImmutableArray<LayerMixer> Mixers)? GatedDeltaNet(GgufFile file, KeyReader r, string arch, int layers)
+    {
+        int? conv = r.Limit(r.Int("ssm.conv_kernel"), "ssm.conv_kernel", 1024, "");
+        int? inner = r.Limit(r.Int("ssm.inner_size"), "ssm.inner_size", ModelLimits.MaxIntermediate, "");
+        int? keyDim = r.Limit(r.Int("ssm.state_size"), "ssm.state_size", ModelLimits.MaxHidden, "");
+        int? valueHeads = r.Limit(r.Int("ssm.time_step_rank"), "ssm.time_step_rank", ModelLimits.MaxHeads, "heads");
+        int? keyHeads = r.Limit(r.Int("ssm.group_count"), "ssm.group_count", ModelLimits.MaxHeads, "heads");
+        if (conv is not > 0 || inner is not > 0 || keyDim is not > 0 || valueHeads is not > 0 || keyHeads is not > 0)
+        {
+            return null;
+        }
+
+        var linear = new LinearAttentionSpec
+        {
+            KeyHeads = keyHeads.Value,
+            ValueHeads = valueHeads.Value,
+            KeyHeadDim = keyDim.Value,
+            ValueHeadDim = inner.Value / valueHeads.Value,
+            ConvKernel = conv.Value,
+        };
+
+        string key = arch + ".attention.recurrent_layers";
+        if (file.Get(key) is { IsArray: true } flags && flags.TryGetInt64Array(out var recurrent) && recurrent.Length == layers)
+        {
+            return (linear, [.. recurrent.Select(f => f != 0 ? LayerMixer.LinearAttention : LayerMixer.Attention)]);
+        }
+
+        int interval = r.Int("full_attention_interval") is { } every and > 0 ? every : 4;
+        return (linear, [.. Enumerable.Range(0, layers).Select(il => (il + 1) % interval == 0 ? LayerMixer.Attention : LayerMixer.LinearAttention)]);
+    }
 
     private static int? VocabFromTensors(GgufFile file)
     {
