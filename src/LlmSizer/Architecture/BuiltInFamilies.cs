@@ -58,5 +58,6 @@ internal static class BuiltInFamilies
         new FalconH1Family(),
         new Llama4Family(),
         new MllamaFamily(),
+        new Gemma4Family(),
     ];
 }
