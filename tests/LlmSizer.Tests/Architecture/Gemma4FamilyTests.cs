@@ -67,6 +67,10 @@ public class Gemma4FamilyTests
         // 4 per clippable linear: vision 16 x 7, audio 12 x 10 -> 928
         Assert.Equal(42 + 928, Buffers(inv));
         Assert.Equal(7_996_156_490L, inv.TotalParameters.Value + 42);
+
+        // And every stored element, buffers included, is the 7,996,157,418 "stored_parameters" a public release fact-book
+        // gives for gemma-4-E4B-it: the BF16 total plus the 928 F32 clipping scalars
+        Assert.Equal(7_996_157_418L, inv.Tensors.Sum(t => t.Elements));
         Assert.Equal(DataType.F32, Tensor(inv, "model.vision_tower.encoder.layers.0.self_attn.q_proj.input_min").DataType);
         Assert.Equal(TensorKind.Buffer, Tensor(inv, "model.language_model.layers.0.layer_scalar").Kind);
     }
