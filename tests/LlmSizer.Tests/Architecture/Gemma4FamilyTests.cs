@@ -245,4 +245,19 @@ public class Gemma4FamilyTests
         // all 4,096 tokens: 20 x 2,048 x 512 + 4 x 4,096 x 4,096 = 20,971,520 + 67,108,864 = 88,080,384 B
         Assert.Equal(88_080_384L, e["kv_cache"].Bytes);
     }
+
+    [Fact]
+    public void E4B_VllmKvCache_TwoImages_SlidingLayersPerSlidingWindowSpec()
+    {
+        // Given E4B in vLLM (block 16, max_num_batched_tokens 2,048) at 32,768 text tokens plus 2 images of 280 soft
+        // tokens (vision_soft_tokens_per_image)
+        var e = Sizer.Memory("gemma-4-e4b", new Workload { Engine = InferenceEngine.Vllm, Context = 32_768, Images = 2 });
+
+        // Then the context is 33,328 tokens (2,083 whole blocks); the 4 full caching layers hold all of them at 4,096 B
+        // per token, the 20 sliding caching layers (cdiv(512 - 1 + 2,048, 16) + 1) x 16 = 2,576 tokens at 2,048 B
+        // (SlidingWindowSpec.max_memory_usage_bytes), and the 18 KV-shared layers none (kv_sharing_target_layer_name):
+        // 4 x 4,096 x 33,328 + 20 x 2,048 x 2,576 = 546,045,952 + 105,512,960 = 651,558,912 B
+        Assert.Contains(e.Assumptions, a => a.Name == "image_tokens" && a.ValueText.StartsWith("560", StringComparison.Ordinal));
+        Assert.Equal(651_558_912L, e["kv_cache"].Bytes);
+    }
 }
