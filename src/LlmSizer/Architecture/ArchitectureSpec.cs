@@ -336,6 +336,23 @@ public sealed record ArchitectureSpec
     /// <returns>The layer's KV heads.</returns>
     public int KvHeadsOf(int layer) => !LayerKvHeads.IsDefaultOrEmpty && layer >= 0 && layer < LayerKvHeads.Length ? LayerKvHeads[layer] : KvHeads;
 
+    /// <summary>The key (and value) head dimension of each decoder layer, when it differs by layer (Gemma 4: sliding layers
+    /// use <c>head_dim</c>, full-attention layers <c>global_head_dim</c>). Empty means every layer has
+    /// <see cref="HeadDim"/> for keys and <see cref="VHeadDim"/> for values.</summary>
+    /// <remarks>A layer listed here caches keys and values of this width (transformers Gemma4TextAttention and vLLM
+    /// Gemma4Attention size K and V of a layer by its own head_dim).</remarks>
+    public ImmutableArray<int> LayerHeadDims { get; init; } = [];
+
+    /// <summary>The key head dimension of decoder layer <paramref name="layer"/>: <see cref="LayerHeadDims"/> when set, else <see cref="HeadDim"/>.</summary>
+    /// <param name="layer">The zero-based layer index.</param>
+    /// <returns>The layer's key head dimension.</returns>
+    public int HeadDimOf(int layer) => !LayerHeadDims.IsDefaultOrEmpty && layer >= 0 && layer < LayerHeadDims.Length ? LayerHeadDims[layer] : HeadDim;
+
+    /// <summary>The value head dimension of decoder layer <paramref name="layer"/>: <see cref="LayerHeadDims"/> when set, else <see cref="VHeadDim"/>.</summary>
+    /// <param name="layer">The zero-based layer index.</param>
+    /// <returns>The layer's value head dimension.</returns>
+    public int VHeadDimOf(int layer) => !LayerHeadDims.IsDefaultOrEmpty && layer >= 0 && layer < LayerHeadDims.Length ? LayerHeadDims[layer] : VHeadDim;
+
     /// <summary>The image encoder of a multimodal model, or null for a text-only model (or when only the language
     /// model is described).</summary>
     public VisionTowerSpec? Vision { get; init; }

@@ -60,5 +60,6 @@ internal static class BuiltInFamilies
         new Llama4Family(),
         new MllamaFamily(),
         new Zamba2Family(),
+        new Gemma4Family(),
     ];
 }

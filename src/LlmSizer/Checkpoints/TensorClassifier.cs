@@ -119,6 +119,14 @@ internal static class TensorClassifier
             return TensorKind.Buffer;
         }
 
+        // Gemma 4's persistent buffers (modeling_gemma4.py): each decoder layer's layer_scalar, the vision tower's
+        // std_bias/std_scale, and the scalar clipping bounds of every Gemma4ClippableLinear in the vision and audio towers.
+        if (last is "layer_scalar" || ((last is "std_bias" or "std_scale") && name.Contains("vision_tower.", StringComparison.Ordinal))
+            || ((last is "input_min" or "input_max" or "output_min" or "output_max") && name.Contains("_tower.", StringComparison.Ordinal)))
+        {
+            return TensorKind.Buffer;
+        }
+
         if (AuxLookup.Contains(last) || name.Contains(".quant_state.", StringComparison.Ordinal))
         {
             return TensorKind.QuantizationAux;

@@ -484,13 +484,15 @@ internal static class InferenceMemory
     }
 
     /// <summary>Families llama.cpp runs with a sliding-window KV cache (src/llama-model.cpp sets <c>swa_type</c> for
-    /// LLM_ARCH_GEMMA2, GEMMA3, GEMMA3N, COHERE2, OPENAI_MOE (gpt-oss), EXAONE4 and LLAMA4's chunked attention).</summary>
+    /// LLM_ARCH_GEMMA2, GEMMA3, GEMMA3N, GEMMA4, COHERE2, OPENAI_MOE (gpt-oss), EXAONE4 and LLAMA4's chunked attention).</summary>
     internal static readonly FrozenSet<string> LlamaCppSlidingFamilies =
-        new[] { "gemma2", "gemma3", "gemma3_text", "gemma3n", "cohere2", "gpt_oss", "exaone4", "llama4" }.ToFrozenSet(StringComparer.Ordinal);
+        new[] { "gemma2", "gemma3", "gemma3_text", "gemma3n", "gemma4", "gemma4_text", "cohere2", "gpt_oss", "exaone4", "llama4" }.ToFrozenSet(StringComparer.Ordinal);
 
-    /// <summary>Families whose transformers generation cache caps sliding layers at the window (HybridCache).</summary>
+    /// <summary>Families whose transformers generation cache caps sliding layers at the window (HybridCache; for Gemma 4
+    /// the <c>DynamicCache(config=...)</c> that Gemma4TextModel.forward builds, with a sliding-window layer per
+    /// <c>sliding_attention</c> entry of <c>layer_types</c>).</summary>
     internal static readonly FrozenSet<string> HfHybridCacheFamilies =
-        new[] { "gemma2", "gemma3", "gemma3_text", "cohere2" }.ToFrozenSet(StringComparer.Ordinal);
+        new[] { "gemma2", "gemma3", "gemma3_text", "gemma4", "gemma4_text", "cohere2" }.ToFrozenSet(StringComparer.Ordinal);
 
     // ---------------------------------------------------------------- shared
     internal static long InterOf(ArchitectureSpec spec) =>
@@ -542,7 +544,8 @@ internal static class InferenceMemory
         if (!spec.LayerKvHeads.IsDefaultOrEmpty)
         {
             long sum = Enumerable.Range(0, spec.CachedLayers).Sum(l => (long)(spec.KvHeadsOf(l) == 0 ? 0 : KvCache.KvHeadsPerRank(spec.KvHeadsOf(l), p.Tp)));
-            return $"{cached} layers × 2 × per-layer kv heads (Σ {sum} per rank) × head_dim {spec.HeadDim} × {kvType.Name} ({kvType.BitsPerElement / 8:0.####} B)";
+            string dims = spec.LayerHeadDims.IsDefaultOrEmpty ? $"head_dim {spec.HeadDim}" : $"per-layer head_dim ({string.Join(" or ", spec.LayerHeadDims.Distinct())})";
+            return $"{cached} layers × 2 × per-layer kv heads (Σ {sum} per rank) × {dims} × {kvType.Name} ({kvType.BitsPerElement / 8:0.####} B)";
         }
 
         int kvh = KvCache.KvHeadsPerRank(spec.KvHeads, p.Tp);

@@ -15,7 +15,9 @@ internal static class KvCache
     /// <summary>Heads per rank: <c>max(1, kv / tp)</c>; replicated when tp &gt; kv (vLLM <c>get_num_kv_heads</c>).</summary>
     public static int KvHeadsPerRank(int kvHeads, int tp) => Math.Max(1, kvHeads / tp);
 
-    /// <summary>K and V elements per token in one layer on one rank, or (0, 0) for layers without a cache.</summary>
+    /// <summary>K and V elements per token in one layer on one rank, or (0, 0) for layers without a cache (no attention, or
+    /// zero KV heads: a recurrent layer, or a layer that reads another layer's cache, such as Gemma 4's KV-shared
+    /// layers). Layers with their own head dimension (<see cref="ArchitectureSpec.LayerHeadDims"/>) use it.</summary>
     public static (long K, long V) ElementsPerToken(ArchitectureSpec spec, int layer, int tp, InferenceEngine engine)
     {
         if (spec.IsEncoderOnly || spec.LayerKind(layer) == AttentionLayerKind.None)
@@ -41,7 +43,7 @@ internal static class KvCache
         }
 
         long kv = KvHeadsPerRank(layerKv, tp);
-        return (kv * spec.HeadDim, kv * spec.VHeadDim);
+        return (kv * spec.HeadDimOf(layer), kv * spec.VHeadDimOf(layer));
     }
 
     /// <summary>Bytes of one token's K and V in one layer: whole blocks per row, plus the sparse-attention indexer key

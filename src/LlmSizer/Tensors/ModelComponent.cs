@@ -40,14 +40,15 @@ public static class ModelComponents
     /// <summary>The component a Hugging Face checkpoint tensor belongs to, from the module path its name starts with
     /// (after an optional leading <c>model.</c>): <c>vision_tower.</c>, <c>vision_model.</c> and <c>visual.</c> are the
     /// vision tower (except <c>visual.merger.</c>, Qwen2-VL's projector); <c>multi_modal_projector.</c>,
-    /// <c>mm_projector.</c> and <c>connector.</c> are the projector; <c>audio_tower.</c> is the audio encoder; anything
+    /// <c>mm_projector.</c>, <c>connector.</c>, <c>embed_vision.</c> and <c>embed_audio.</c> are the projector; <c>audio_tower.</c> is the audio encoder; anything
     /// else is the language model. In llama.cpp's mmproj GGUF files, <c>v.</c> is the vision tower, <c>a.</c> the audio
     /// encoder, <c>mm.</c> and <c>resampler.</c> the projector.</summary>
     /// <param name="name">The tensor name.</param>
     /// <returns>The component.</returns>
     /// <remarks>The prefixes are the submodule names of transformers' multimodal classes: Gemma3/LLaVA/Mistral3
     /// <c>vision_tower</c> and <c>multi_modal_projector</c>, Mllama/Idefics3 <c>vision_model</c>, Idefics3
-    /// <c>connector</c>, Qwen2-VL <c>visual</c> (with <c>visual.merger</c>). An encoder whose name is not specific
+    /// <c>connector</c>, Qwen2-VL <c>visual</c> (with <c>visual.merger</c>), Gemma 3n/Gemma 4 <c>embed_vision</c> and
+    /// <c>embed_audio</c> (Gemma4MultimodalEmbedder, each modality's projection into the text width). An encoder whose name is not specific
     /// (Whisper's <c>model.encoder.</c>) is tagged by its family's generator instead.</remarks>
     public static ModelComponent FromTensorName(string name)
     {
@@ -85,7 +86,8 @@ public static class ModelComponents
         }
 
         if (path.StartsWith("multi_modal_projector.", StringComparison.Ordinal) || path.StartsWith("mm_projector.", StringComparison.Ordinal)
-            || path.StartsWith("connector.", StringComparison.Ordinal))
+            || path.StartsWith("connector.", StringComparison.Ordinal) || path.StartsWith("embed_vision.", StringComparison.Ordinal)
+            || path.StartsWith("embed_audio.", StringComparison.Ordinal))
         {
             return ModelComponent.Projector;
         }

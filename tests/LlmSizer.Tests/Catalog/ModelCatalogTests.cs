@@ -13,6 +13,7 @@ public class ModelCatalogTests
         "qwen3_moe", "gemma", "gemma2", "gemma3_text", "gemma3", "phi", "phi3", "olmo2", "starcoder2", "cohere", "deepseek_v2",
         "deepseek_v3", "gpt_oss", "bert", "roberta", "t5", "mamba", "olmo", "olmoe", "granite", "smollm3", "whisper", "qwen2_vl", "qwen2_5_vl", "jamba", "llava", "mistral3", "granitemoehybrid", "idefics3", "smolvlm", "qwen3_next", "glm4",
         "deepseek_v32", "glm4_moe", "ernie4_5", "ernie4_5_moe", "exaone4", "falcon_h1", "llama4", "mllama", "granitemoe", "qwen3_5", "qwen3_5_moe", "zamba2",
+        "gemma4",
     };
 
     public static TheoryData<string> AllIds()

@@ -65,5 +65,10 @@ public sealed class TensorClassifierTests
     [InlineData("model.layers.0.mlp.down_proj.weight.quant_state.bitsandbytes__nf4", TensorKind.QuantizationAux)]
     [InlineData("model.layers.0.mlp.down_proj.qweight", TensorKind.Parameter)]
     [InlineData("model.layers.0.mlp.down_proj.bias", TensorKind.Parameter)]
+    [InlineData("model.language_model.layers.0.layer_scalar", TensorKind.Buffer)]
+    [InlineData("model.vision_tower.std_bias", TensorKind.Buffer)]
+    [InlineData("model.vision_tower.encoder.layers.0.self_attn.q_proj.input_max", TensorKind.Buffer)]
+    [InlineData("model.audio_tower.layers.0.lconv1d.linear_start.output_min", TensorKind.Buffer)]
+    [InlineData("model.audio_tower.layers.0.lconv1d.linear_start.linear.weight", TensorKind.Parameter)]
     public void KindOf_KnownNames(string name, TensorKind kind) => Assert.Equal(kind, TensorClassifier.KindOf(name));
 }
