@@ -233,6 +233,11 @@ internal static class InferenceMemory
             }
         }
 
+        if (mmTokens is null && spec.Vision is { ImageTokens: 0, CrossAttentionLayers: 0 } dynamic)
+        {
+            p.Warn($"{dynamic.Kind} takes images at their own resolution, so the image batch of vLLM's profile run (up to the processor's max_pixels) is not included: set {SettingNames.MaxMultimodalTokens} to the largest image's tokens.");
+        }
+
         p.ProfileSeqs = seqs;
         p.ProfileMultimodalItems = mmItems;
         long perTok = checked((Math.Max(mlpElems, attnElems) + mmExtra) * cb);

@@ -167,5 +167,7 @@ public class VllmMultimodalProfileTests
 
         Assert.DoesNotContain(text.Assumptions, a => a.Name == "max_mm_tokens");
         Assert.DoesNotContain(qwen.Assumptions, a => a.Name == "max_mm_tokens");
+        Assert.Contains(qwen.Warnings, w => w.Contains("own resolution", StringComparison.Ordinal) && w.Contains(SettingNames.MaxMultimodalTokens, StringComparison.Ordinal));
+        Assert.DoesNotContain(text.Warnings, w => w.Contains("own resolution", StringComparison.Ordinal));
     }
 }
