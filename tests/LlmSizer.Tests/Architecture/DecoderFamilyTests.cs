@@ -4,6 +4,8 @@ using LlmSizer.Errors;
 using LlmSizer.Tensors;
 using LlmSizer.Units;
 
+using static LlmSizer.Tests.Architecture.FamilyFixtures;
+
 namespace LlmSizer.Tests.Architecture;
 
 /// <summary>The traps of the modern decoder families, each checked against a published count or a hand calculation
@@ -26,8 +28,6 @@ public class DecoderFamilyTests
         $$"""{"model_type":"{{modelType}}","hidden_size":16,"num_attention_heads":4,"num_key_value_heads":2,"num_hidden_layers":1,"vocab_size":10,"intermediate_size":{{intermediate}}{{extra}}}""";
 
     private static long[] Shape(TensorInventory inventory, string name) => [.. Tensor(inventory, name).Shape];
-
-    private static bool Has(TensorInventory inventory, string name) => inventory.Tensors.Any(t => t.Name == name);
 
     [Fact]
     public void Qwen2_TiedEmbeddings_CountedOnceAndNoHead()
@@ -478,11 +478,6 @@ public class DecoderFamilyTests
         Assert.Equal("bfloat16", ReadSpecConfig("llama-3.1-8b.json").Spec.TorchDtype);
     }
 
-    private static (ArchitectureSpec Spec, TensorInventory Inventory) ReadSpecConfig(string name)
-    {
-        var (spec, family) = HuggingFaceConfigReader.ReadFile(Path.Combine(TestPaths.SpecsDir, "configs", name));
-        return (spec, family.Generate(spec));
-    }
 }
 
 /// <summary>Hostile sizes: every integer field of every spec-table config pushed to extremes gives either a count or a

@@ -4,6 +4,8 @@ using LlmSizer.Memory;
 using LlmSizer.Tensors;
 using LlmSizer.Tests.Memory;
 
+using static LlmSizer.Tests.Architecture.FamilyFixtures;
+
 namespace LlmSizer.Tests.Architecture;
 
 /// <summary>Gemma 4 (<c>gemma4</c>, <c>gemma4_text</c>): the layout traps behind the spec-table rows, by hand —
@@ -11,23 +13,9 @@ namespace LlmSizer.Tests.Architecture;
 /// K = V, the MoE block beside the dense MLP, the audio conformer and the buffers.</summary>
 public class Gemma4FamilyTests
 {
-    private static (ArchitectureSpec Spec, TensorInventory Inventory) ReadSpecConfig(string name)
-    {
-        var (spec, family) = HuggingFaceConfigReader.ReadFile(Path.Combine(TestPaths.SpecsDir, "configs", name));
-        return (spec, family.Generate(spec));
-    }
-
-    private static (ArchitectureSpec Spec, TensorInventory Inventory) Read(string json)
-    {
-        var (spec, family) = HuggingFaceConfigReader.Read(ConfigObject.Parse(json, "fixture/config.json"));
-        return (spec, family.Generate(spec));
-    }
-
     private static TensorInfo Tensor(TensorInventory inventory, string name) => inventory.Tensors.Single(t => t.Name == name);
 
     private static long[] Shape(TensorInventory inventory, string name) => [.. Tensor(inventory, name).Shape];
-
-    private static bool Has(TensorInventory inventory, string name) => inventory.Tensors.Any(t => t.Name == name);
 
     private static long Buffers(TensorInventory inventory) => inventory.Tensors.Where(t => t.Kind == TensorKind.Buffer).Sum(t => t.Elements);
 

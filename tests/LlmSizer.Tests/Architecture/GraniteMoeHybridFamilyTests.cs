@@ -4,18 +4,14 @@ using LlmSizer.Errors;
 using LlmSizer.Memory;
 using LlmSizer.Tensors;
 
+using static LlmSizer.Tests.Architecture.FamilyFixtures;
+
 namespace LlmSizer.Tests.Architecture;
 
 /// <summary>Granite 4.0 (granitemoehybrid): the dense attention checkpoints by hand, and the Mamba-2 and expert layers
 /// of the hybrid variants by hand on a small config (no published count of a hybrid checkpoint was found).</summary>
 public class GraniteMoeHybridFamilyTests
 {
-    private static (ArchitectureSpec Spec, TensorInventory Inventory) Read(string json)
-    {
-        var (spec, family) = HuggingFaceConfigReader.Read(ConfigObject.Parse(json, "fixture/config.json"));
-        return (spec, family.Generate(spec));
-    }
-
     [Fact]
     public void GraniteMicro_AttentionOnly_CountedByHand()
     {

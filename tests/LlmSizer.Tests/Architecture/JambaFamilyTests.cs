@@ -4,17 +4,13 @@ using LlmSizer.Errors;
 using LlmSizer.Memory;
 using LlmSizer.Tensors;
 
+using static LlmSizer.Tests.Architecture.FamilyFixtures;
+
 namespace LlmSizer.Tests.Architecture;
 
 /// <summary>Jamba: the attention/Mamba and dense/MoE layer patterns from the config, counted by hand.</summary>
 public class JambaFamilyTests
 {
-    private static (ArchitectureSpec Spec, TensorInventory Inventory) ReadSpecConfig(string name)
-    {
-        var (spec, family) = HuggingFaceConfigReader.ReadFile(Path.Combine(TestPaths.SpecsDir, "configs", name));
-        return (spec, family.Generate(spec));
-    }
-
     [Fact]
     public void JambaV01_LayerPattern_CountedByHand()
     {

@@ -2,6 +2,8 @@ using LlmSizer.Architecture;
 using LlmSizer.Errors;
 using LlmSizer.Tensors;
 
+using static LlmSizer.Tests.Architecture.FamilyFixtures;
+
 namespace LlmSizer.Tests.Architecture;
 
 /// <summary>Mamba-1 and Mamba-2: tensor lists and counts by hand, layer kinds and SSM geometry, bad input.</summary>
@@ -19,8 +21,6 @@ public class MambaFamilyTests
         var (spec, family) = HuggingFaceConfigReader.Read(ConfigObject.Parse(json, File));
         return (spec, family.Generate(spec));
     }
-
-    private static long[] Shape(TensorInventory inventory, string name) => [.. inventory.Tensors.Single(t => t.Name == name).Shape];
 
     [Fact]
     public void Mamba1_Mamba28b_CountedByHand()

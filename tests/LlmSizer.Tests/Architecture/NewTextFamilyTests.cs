@@ -2,23 +2,13 @@ using LlmSizer.Architecture;
 using LlmSizer.Errors;
 using LlmSizer.Tensors;
 
+using static LlmSizer.Tests.Architecture.FamilyFixtures;
+
 namespace LlmSizer.Tests.Architecture;
 
 /// <summary>OLMo, OLMoE, Granite and SmolLM3: the layout traps behind their spec-table rows, by hand.</summary>
 public class NewTextFamilyTests
 {
-    private static (ArchitectureSpec Spec, TensorInventory Inventory) ReadSpecConfig(string name)
-    {
-        var (spec, family) = HuggingFaceConfigReader.ReadFile(Path.Combine(TestPaths.SpecsDir, "configs", name));
-        return (spec, family.Generate(spec));
-    }
-
-    private static (ArchitectureSpec Spec, TensorInventory Inventory) Read(string json)
-    {
-        var (spec, family) = HuggingFaceConfigReader.Read(ConfigObject.Parse(json, "fixture/config.json"));
-        return (spec, family.Generate(spec));
-    }
-
     [Fact]
     public void Olmo_NonParametricNorms_HaveNoTensors()
     {

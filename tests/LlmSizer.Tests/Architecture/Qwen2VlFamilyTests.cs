@@ -2,17 +2,13 @@ using LlmSizer.Architecture;
 using LlmSizer.Errors;
 using LlmSizer.Tensors;
 
+using static LlmSizer.Tests.Architecture.FamilyFixtures;
+
 namespace LlmSizer.Tests.Architecture;
 
 /// <summary>Qwen2-VL and Qwen2.5-VL: vision tower, patch merger and language model counted by hand.</summary>
 public class Qwen2VlFamilyTests
 {
-    private static (ArchitectureSpec Spec, TensorInventory Inventory) ReadSpecConfig(string name)
-    {
-        var (spec, family) = HuggingFaceConfigReader.ReadFile(Path.Combine(TestPaths.SpecsDir, "configs", name));
-        return (spec, family.Generate(spec));
-    }
-
     [Fact]
     public void Qwen25Vl7b_Components_MatchPublishedVisualAndLanguageCounts()
     {

@@ -4,26 +4,14 @@ using LlmSizer.Errors;
 using LlmSizer.Memory;
 using LlmSizer.Tensors;
 
+using static LlmSizer.Tests.Architecture.FamilyFixtures;
+
 namespace LlmSizer.Tests.Architecture;
 
 /// <summary>Qwen3.5 MoE: the hybrid delta-net / gated-attention decoder with fused routed experts and a gated shared expert
 /// in every layer, and the Qwen3.5 vision tower, counted by hand and reconciled with the Hub total of Qwen3.5-35B-A3B.</summary>
 public class Qwen35MoeFamilyTests
 {
-    private static (ArchitectureSpec Spec, TensorInventory Inventory) ReadSpecConfig(string name)
-    {
-        var (spec, family) = HuggingFaceConfigReader.ReadFile(Path.Combine(TestPaths.SpecsDir, "configs", name));
-        return (spec, family.Generate(spec));
-    }
-
-    private static (ArchitectureSpec Spec, TensorInventory Inventory) Read(string json)
-    {
-        var (spec, family) = HuggingFaceConfigReader.Read(ConfigObject.Parse(json, "fixture/config.json"));
-        return (spec, family.Generate(spec));
-    }
-
-    private static long[] Shape(TensorInventory inventory, string name) => [.. inventory.Tensors.Single(t => t.Name == name).Shape];
-
     [Fact]
     public void Qwen35_35B_A3B_LanguageModelVisionAndMtp_ReconcileWithTheHubTotal()
     {

@@ -4,17 +4,13 @@ using LlmSizer.Errors;
 using LlmSizer.Memory;
 using LlmSizer.Tensors;
 
+using static LlmSizer.Tests.Architecture.FamilyFixtures;
+
 namespace LlmSizer.Tests.Architecture;
 
 /// <summary>Qwen3-Next: linear-attention and gated full-attention layers with 512 experts, counted by hand.</summary>
 public class Qwen3NextFamilyTests
 {
-    private static (ArchitectureSpec Spec, TensorInventory Inventory) ReadSpecConfig(string name)
-    {
-        var (spec, family) = HuggingFaceConfigReader.ReadFile(Path.Combine(TestPaths.SpecsDir, "configs", name));
-        return (spec, family.Generate(spec));
-    }
-
     [Fact]
     public void Qwen3CoderNext_Layers_CountedByHandWithTensorCount()
     {

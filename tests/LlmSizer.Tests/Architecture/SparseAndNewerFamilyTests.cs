@@ -2,28 +2,14 @@ using LlmSizer.Architecture;
 using LlmSizer.Memory;
 using LlmSizer.Tensors;
 
+using static LlmSizer.Tests.Architecture.FamilyFixtures;
+
 namespace LlmSizer.Tests.Architecture;
 
 /// <summary>DeepSeek-V3.2's sparse-attention indexer and the newer text and multimodal families (GLM-4.5, ERNIE 4.5,
 /// EXAONE 4.0, Falcon-H1, Llama 4, Llama 3.2 Vision): the layout traps behind their spec-table rows, by hand.</summary>
 public class SparseAndNewerFamilyTests
 {
-    private static (ArchitectureSpec Spec, TensorInventory Inventory) ReadSpecConfig(string name)
-    {
-        var (spec, family) = HuggingFaceConfigReader.ReadFile(Path.Combine(TestPaths.SpecsDir, "configs", name));
-        return (spec, family.Generate(spec));
-    }
-
-    private static (ArchitectureSpec Spec, TensorInventory Inventory) Read(string json)
-    {
-        var (spec, family) = HuggingFaceConfigReader.Read(ConfigObject.Parse(json, "fixture/config.json"));
-        return (spec, family.Generate(spec));
-    }
-
-    private static long[] Shape(TensorInventory inventory, string name) => [.. inventory.Tensors.Single(t => t.Name == name).Shape];
-
-    private static bool Has(TensorInventory inventory, string name) => inventory.Tensors.Any(t => t.Name == name);
-
     private const string DeepseekV32Tiny = """
         {"architectures":["DeepseekV32ForCausalLM"],"model_type":"deepseek_v32","hidden_size":32,"num_hidden_layers":4,
          "num_attention_heads":2,"num_key_value_heads":2,"vocab_size":10,"intermediate_size":64,"moe_intermediate_size":8,

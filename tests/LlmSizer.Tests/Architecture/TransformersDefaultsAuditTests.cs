@@ -1,6 +1,8 @@
 using LlmSizer.Architecture;
 using LlmSizer.Tensors;
 
+using static LlmSizer.Tests.Architecture.FamilyFixtures;
+
 namespace LlmSizer.Tests.Architecture;
 
 /// <summary>Checks of the decoder families against the transformers config classes and modeling files, each naming the
@@ -14,10 +16,6 @@ public class TransformersDefaultsAuditTests
         var (spec, family) = HuggingFaceConfigReader.Read(ConfigObject.Parse(json, File));
         return (spec, family.Generate(spec));
     }
-
-    private static long[] Shape(TensorInventory inventory, string name) => [.. inventory.Tensors.Single(t => t.Name == name).Shape];
-
-    private static bool Has(TensorInventory inventory, string name) => inventory.Tensors.Any(t => t.Name == name);
 
     [Fact]
     public void Mistral_NullKvHeads_TakesQueryHeadsNotClassDefault()

@@ -2,17 +2,13 @@ using LlmSizer.Architecture;
 using LlmSizer.Errors;
 using LlmSizer.Tensors;
 
+using static LlmSizer.Tests.Architecture.FamilyFixtures;
+
 namespace LlmSizer.Tests.Architecture;
 
 /// <summary>Whisper: the audio encoder and the text decoder counted by hand, per component.</summary>
 public class WhisperFamilyTests
 {
-    private static (ArchitectureSpec Spec, TensorInventory Inventory) ReadSpecConfig(string name)
-    {
-        var (spec, family) = HuggingFaceConfigReader.ReadFile(Path.Combine(TestPaths.SpecsDir, "configs", name));
-        return (spec, family.Generate(spec));
-    }
-
     [Fact]
     public void WhisperLargeV3_Components_CountedByHand()
     {

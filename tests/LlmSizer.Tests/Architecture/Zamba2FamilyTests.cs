@@ -3,28 +3,14 @@ using LlmSizer.Errors;
 using LlmSizer.Memory;
 using LlmSizer.Tensors;
 
+using static LlmSizer.Tests.Architecture.FamilyFixtures;
+
 namespace LlmSizer.Tests.Architecture;
 
 /// <summary>Zamba2: Mamba-2 layers with shared transformer blocks on the hybrid layers, counted by hand (the blocks once,
 /// their per-invocation adapters each time), and the KV cache only on the shared-block invocations.</summary>
 public class Zamba2FamilyTests
 {
-    private static (ArchitectureSpec Spec, TensorInventory Inventory) ReadSpecConfig(string name)
-    {
-        var (spec, family) = HuggingFaceConfigReader.ReadFile(Path.Combine(TestPaths.SpecsDir, "configs", name));
-        return (spec, family.Generate(spec));
-    }
-
-    private static (ArchitectureSpec Spec, TensorInventory Inventory) Read(string json)
-    {
-        var (spec, family) = HuggingFaceConfigReader.Read(ConfigObject.Parse(json, "fixture/config.json"));
-        return (spec, family.Generate(spec));
-    }
-
-    private static long[] Shape(TensorInventory inventory, string name) => [.. inventory.Tensors.Single(t => t.Name == name).Shape];
-
-    private static bool Has(TensorInventory inventory, string name) => inventory.Tensors.Any(t => t.Name == name);
-
     [Fact]
     public void Zamba2_1_2B_CountedByHand_EqualsThePublishedCountAndTensorCount()
     {
