@@ -299,6 +299,23 @@ internal static class GgufArchitecture
         };
     }
 
+    /// <summary>What is generic about the memory geometry of a GGUF whose architecture has no llmsize family (the rest of
+    /// a one-line warning after "architecture 'X' "), or null when this reader reads that architecture's own layout: the
+    /// Mamba and hybrid archs whose state-space or delta-net layers come from <c>{arch}.ssm.*</c> (<see cref="MambaHybrids"/>,
+    /// <see cref="GatedDeltaNets"/>, mamba, mamba2) once those keys are there. Parameters and bytes always come from the
+    /// tensors.</summary>
+    public static string? GenericGeometryNote(string arch, ArchitectureSpec spec)
+    {
+        if (spec.Ssm is not null || spec.LinearAttention is not null)
+        {
+            return null;
+        }
+
+        return MambaHybrids.Contains(arch) || GatedDeltaNets.Contains(arch)
+            ? $"is a hybrid state-space model, but its {arch}.ssm.* keys (conv_kernel, inner_size, state_size, time_step_rank, group_count) are incomplete: parameters and bytes come from the tensors; memory treats every layer with KV heads as attention and sizes no recurrent state."
+            : "has no llmsize family: parameters and bytes come from the tensors; memory uses the generic decoder geometry of its metadata (layers, heads, KV heads, head size).";
+    }
+
     /// <summary>A pure state-space model (llama.cpp LLM_ARCH_MAMBA / MAMBA2): no attention heads, the SSM geometry from
     /// <c>{arch}.ssm.*</c> (src/llama-model.cpp load_hparams: LLM_KV_SSM_CONV_KERNEL, INNER_SIZE, STATE_SIZE,
     /// TIME_STEP_RANK, GROUP_COUNT; Mamba-2's heads are its time_step_rank, head_dim = inner / heads). Null when a
