@@ -164,7 +164,7 @@ internal static class ShardAssembly
             {
                 warnings.Add(MessageText.Clean($"{path}: general.architecture '{a}' has no {a}.block_count, {a}.embedding_length or {a}.attention.head_count: parameters come from the tensors; memory cannot be estimated without them.", 600));
             }
-            else if (!ArchitectureRegistry.Default.TryGet(spec.Family, out _) && GgufArchitecture.GenericGeometryNote(arch, spec) is { } note)
+            else if (GgufArchitecture.GenericGeometryNote(arch, spec, ArchitectureRegistry.Default.TryGet(spec.Family, out _)) is { } note)
             {
                 warnings.Add(MessageText.Clean($"{path}: architecture '{a}' {note}", 600));
             }

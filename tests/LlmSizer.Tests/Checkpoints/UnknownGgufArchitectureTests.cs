@@ -111,14 +111,17 @@ public sealed class UnknownGgufArchitectureTests : IDisposable
         Assert.Empty(model.Warnings);
     }
 
-    [Fact]
-    public void Load_HybridArchitectureWithoutItsSsmKeys_SaysInOneLineThatNoRecurrentStateIsSized()
+    [Theory]
+    [InlineData("granitehybrid")]
+    [InlineData("qwen3next")]
+    [InlineData("jamba")] // has a family (jamba), but the recurrent state still cannot be sized
+    public void Load_HybridArchitectureWithoutItsSsmKeys_SaysInOneLineThatNoRecurrentStateIsSized(string arch)
     {
-        var path = WriteHybrid("granitehybrid", ssm: false);
+        var path = WriteHybrid(arch, ssm: false);
 
         var warning = Assert.Single(Sizer.Load(path).Warnings);
 
-        Assert.Equal($"{path}: architecture 'granitehybrid' is a hybrid state-space model, but its granitehybrid.ssm.* keys (conv_kernel, inner_size, state_size, time_step_rank, group_count) are incomplete: parameters and bytes come from the tensors; memory treats every layer with KV heads as attention and sizes no recurrent state.", warning);
+        Assert.Equal($"{path}: architecture '{arch}' is a hybrid state-space model, but its {arch}.ssm.* keys (conv_kernel, inner_size, state_size, time_step_rank, group_count) are incomplete: parameters and bytes come from the tensors; memory treats every layer with KV heads as attention and sizes no recurrent state.", warning);
     }
 
     [Fact]

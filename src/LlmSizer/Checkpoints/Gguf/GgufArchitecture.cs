@@ -299,20 +299,20 @@ internal static class GgufArchitecture
         };
     }
 
-    /// <summary>What is generic about the memory geometry of a GGUF whose architecture has no llmsize family (the rest of
-    /// a one-line warning after "architecture 'X' "), or null when this reader reads that architecture's own layout: the
-    /// Mamba and hybrid archs whose state-space or delta-net layers come from <c>{arch}.ssm.*</c> (<see cref="MambaHybrids"/>,
-    /// <see cref="GatedDeltaNets"/>, mamba, mamba2) once those keys are there. Parameters and bytes always come from the
-    /// tensors.</summary>
-    public static string? GenericGeometryNote(string arch, ArchitectureSpec spec)
+    /// <summary>What is generic about the memory geometry read from a GGUF (the rest of a one-line warning after
+    /// "architecture 'X' "), or null when nothing is: the architecture has an llmsize family, or it is one of the hybrid
+    /// archs whose state-space or delta-net layers this reader takes from <c>{arch}.ssm.*</c> (<see cref="MambaHybrids"/>,
+    /// <see cref="GatedDeltaNets"/>) and those keys are there. A hybrid arch without them is warned about whether or not
+    /// it has a family (no recurrent state is sized). Parameters and bytes always come from the tensors.</summary>
+    public static string? GenericGeometryNote(string arch, ArchitectureSpec spec, bool hasFamily)
     {
-        if (spec.Ssm is not null || spec.LinearAttention is not null)
+        if (MambaHybrids.Contains(arch) || GatedDeltaNets.Contains(arch))
         {
-            return null;
+            return spec.Ssm is not null || spec.LinearAttention is not null ? null
+                : $"is a hybrid state-space model, but its {arch}.ssm.* keys (conv_kernel, inner_size, state_size, time_step_rank, group_count) are incomplete: parameters and bytes come from the tensors; memory treats every layer with KV heads as attention and sizes no recurrent state.";
         }
 
-        return MambaHybrids.Contains(arch) || GatedDeltaNets.Contains(arch)
-            ? $"is a hybrid state-space model, but its {arch}.ssm.* keys (conv_kernel, inner_size, state_size, time_step_rank, group_count) are incomplete: parameters and bytes come from the tensors; memory treats every layer with KV heads as attention and sizes no recurrent state."
+        return hasFamily ? null
             : "has no llmsize family: parameters and bytes come from the tensors; memory uses the generic decoder geometry of its metadata (layers, heads, KV heads, head size).";
     }
 
