@@ -164,9 +164,9 @@ internal static class ShardAssembly
             {
                 warnings.Add(MessageText.Clean($"{path}: general.architecture '{a}' has no {a}.block_count, {a}.embedding_length or {a}.attention.head_count: parameters come from the tensors; memory cannot be estimated without them.", 600));
             }
-            else if (!ArchitectureRegistry.Default.TryGet(spec.Family, out _))
+            else if (GgufArchitecture.GenericGeometryNote(arch, spec, ArchitectureRegistry.Default.TryGet(spec.Family, out _)) is { } note)
             {
-                warnings.Add(MessageText.Clean($"{path}: architecture '{a}' has no llmsize family: parameters and bytes come from the tensors; memory uses the generic decoder geometry of its metadata (layers, heads, KV heads, head size).", 600));
+                warnings.Add(MessageText.Clean($"{path}: architecture '{a}' {note}", 600));
             }
         }
 

@@ -1,6 +1,7 @@
 using System.Collections.Immutable;
 using System.Globalization;
 using LlmSizer.Architecture;
+using LlmSizer.Architecture.Families;
 
 namespace LlmSizer.Checkpoints.Gguf;
 
@@ -14,6 +15,7 @@ internal static class GgufArchitecture
         ["qwen2moe"] = "qwen2_moe",
         ["qwen3moe"] = "qwen3_moe",
         ["gemma3"] = "gemma3_text",
+        ["gemma4"] = "gemma4_text",
         ["deepseek2"] = "deepseek_v2",
         ["deepseek"] = "deepseek",
         ["gpt-oss"] = "gpt_oss",
@@ -199,7 +201,7 @@ internal static class GgufArchitecture
         }
 
         int headDim = keyLength ?? hidden.Value / heads.Value;
-        return new ArchitectureSpec
+        var spec = new ArchitectureSpec
         {
             Ssm = ssm,
             LinearAttention = linear,
@@ -225,6 +227,93 @@ internal static class GgufArchitecture
             LayerKvHeads = layerKv,
             IsEncoderOnly = EncoderOnly.Contains(arch),
         };
+        return arch == "gemma4" ? Gemma4(file, r, arch, spec) : spec;
+    }
+
+    /// <summary>Gemma 4's per-layer KV cache: head size by layer kind, and no cache in the KV-shared layers.</summary>
+    /// <remarks>llama.cpp src/models/gemma4.cpp <c>llama_model_gemma4::load_arch_hparams</c> reads
+    /// <c>{arch}.attention.sliding_window_pattern</c> (a bool per layer, get_key_or_arr into swa_layers),
+    /// <c>.attention.shared_kv_layers</c> (optional, default 0; n_layer_kv_from_start = n_layer − shared),
+    /// <c>.attention.sliding_window</c>, <c>.attention.key_length_swa</c> and <c>.attention.value_length_swa</c> (the sliding
+    /// layers' head size) and <c>.embedding_length_per_layer_input</c>; the common loader reads <c>.attention.key_length</c> /
+    /// <c>.value_length</c> (the full layers' head size: convert_hf_to_gguf.py writes global_head_dim there and head_dim in
+    /// the _swa keys) and <c>.attention.head_count_kv</c>, a per-layer array when num_global_key_value_heads is set.
+    /// src/llama-hparams.cpp: n_embd_head_k(il) = is_swa(il) ? n_embd_head_k_swa : n_embd_head_k_full, n_embd_k_gqa(il) =
+    /// n_embd_head_k(il) × n_head_kv(il), has_kv(il) = il &lt; n_layer_kv_from_start; llama_kv_cache allocates K and V only
+    /// for layers with has_kv, the sliding ones in the SWA cache of llama_kv_cache_iswa (capped at the window).</remarks>
+    private static ArchitectureSpec Gemma4(GgufFile file, KeyReader r, string arch, ArchitectureSpec spec)
+    {
+        int layers = spec.Layers;
+        int fullDim = spec.HeadDim;
+        int swaDim = r.Limit(r.Int("attention.key_length_swa"), "attention.key_length_swa", ModelLimits.MaxHidden, "") ?? fullDim;
+        int shared = r.Limit(r.Int("attention.shared_kv_layers"), "attention.shared_kv_layers", ModelLimits.MaxLayers, "layers") ?? 0;
+        if (shared > 0 && shared >= layers)
+        {
+            string key = arch + ".attention.shared_kv_layers";
+            throw GgufThrowHelper.Error(file.Path, file.OffsetOf(key), key, $"fewer than block_count ({layers:N0}) layers",
+                shared.ToString("N0", CultureInfo.InvariantCulture));
+        }
+
+        int firstShared = layers - shared;
+        var dims = new int[layers];
+        var kv = new int[layers];
+        int? firstFull = null;
+        for (int il = 0; il < layers; il++)
+        {
+            bool sliding = spec.LayerKind(il) == AttentionLayerKind.Sliding;
+            dims[il] = sliding ? swaDim : fullDim;
+            kv[il] = il >= firstShared ? 0 : spec.KvHeadsOf(il);
+            if (!sliding && firstFull is null)
+            {
+                firstFull = il;
+            }
+        }
+
+        // attention_k_eq_v checkpoints (26B-A4B, 31B) have no attn_v in their full layers (the loader makes wv optional).
+        bool kEqV = firstFull is { } ff && file.Tensors.Count > 0
+            && file.Tensors.Any(t => t.Name == $"blk.{ff}.attn_k.weight") && !file.Tensors.Any(t => t.Name == $"blk.{ff}.attn_v.weight");
+        int ple = r.Limit(r.Int("embedding_length_per_layer_input"), "embedding_length_per_layer_input", ModelLimits.MaxHidden, "") ?? 0;
+        var details = new Gemma4Details
+        {
+            AttentionKEqV = kEqV,
+            GlobalHeadDim = fullDim,
+            GlobalKvHeads = firstFull is { } f ? spec.KvHeadsOf(f) : spec.KvHeads,
+            KvSharedLayers = shared,
+            PerLayerInput = ple,
+            PerLayerVocab = ple > 0 ? spec.Vocab : 0,
+
+            // Intermediate stays the widest feed_forward_length entry (llama.cpp's n_ff(il) sizes the compute graph), so a
+            // double-wide MLP is not split out here: a tensor-less file generates every MLP at that width.
+        };
+
+        return spec with
+        {
+            HeadDim = swaDim,
+            ValueHeadDim = null,
+            LayerHeadDims = dims.Distinct().Count() > 1 ? [.. dims] : [],
+            LayerKvHeads = shared > 0 || kv.Distinct().Count() > 1 ? [.. kv] : [],
+
+            // The dense MLP runs beside the routed experts in every layer (as Gemma4Family): an always-active shared block.
+            Moe = spec.Moe is { } moe ? moe with { SharedExperts = 1, SharedIntermediate = spec.Intermediate } : null,
+            Details = details,
+        };
+    }
+
+    /// <summary>What is generic about the memory geometry read from a GGUF (the rest of a one-line warning after
+    /// "architecture 'X' "), or null when nothing is: the architecture has an llmsize family, or it is one of the hybrid
+    /// archs whose state-space or delta-net layers this reader takes from <c>{arch}.ssm.*</c> (<see cref="MambaHybrids"/>,
+    /// <see cref="GatedDeltaNets"/>) and those keys are there. A hybrid arch without them is warned about whether or not
+    /// it has a family (no recurrent state is sized). Parameters and bytes always come from the tensors.</summary>
+    public static string? GenericGeometryNote(string arch, ArchitectureSpec spec, bool hasFamily)
+    {
+        if (MambaHybrids.Contains(arch) || GatedDeltaNets.Contains(arch))
+        {
+            return spec.Ssm is not null || spec.LinearAttention is not null ? null
+                : $"is a hybrid state-space model, but its {arch}.ssm.* keys (conv_kernel, inner_size, state_size, time_step_rank, group_count) are incomplete: parameters and bytes come from the tensors; memory treats every layer with KV heads as attention and sizes no recurrent state.";
+        }
+
+        return hasFamily ? null
+            : "has no llmsize family: parameters and bytes come from the tensors; memory uses the generic decoder geometry of its metadata (layers, heads, KV heads, head size).";
     }
 
     /// <summary>A pure state-space model (llama.cpp LLM_ARCH_MAMBA / MAMBA2): no attention heads, the SSM geometry from
