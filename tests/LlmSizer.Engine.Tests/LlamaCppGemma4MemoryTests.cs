@@ -13,7 +13,7 @@ namespace LlmSizer.Engine.Tests;
 /// head_dim (key_length_swa) and at most the window, and the KV-shared layers (shared_kv_layers) cache nothing.</summary>
 public sealed partial class LlamaCppGemma4MemoryTests(ITestOutputHelper output)
 {
-    private static readonly Dictionary<string, Gemma4Shape> Shapes = new[]
+    internal static readonly Dictionary<string, Gemma4Shape> Shapes = new[]
     {
         // Gemma-4-E4B's widths (hidden 2560, 8 query / 2 KV heads, head_dim 256, global_head_dim 512, window 512, per-layer
         // inputs 256) in 8 layers, five-to-one sliding as far as 8 layers allow, the last 4 layers KV-shared (E4B: 18 of 42).

@@ -432,7 +432,7 @@ internal static class InferenceMemory
         p.Add("output_buffer", output, checked(output * p.Dp), () => $"{b} seq × vocab {N(spec.Vocab)} × 4 B (f32 logits), host memory",
             "llama.cpp src/llama-context.cpp output_reserve", onDevice: false);
 
-        var (compute, cformula) = LlamaCppCompute.Bytes(spec, kvSize, ub, fa, quantV);
+        var (compute, cformula) = LlamaCppCompute.Bytes(spec, kvSize, ub, fa, quantV, swaSize);
         bool copies = p.Pp > 1; // GGML_SCHED_MAX_COPIES = 4 with pipeline parallelism (llama.cpp PR #6122)
         p.Add("compute_buffer", compute, checked(compute * p.Pp * p.Dp), () => cformula() + (copies ? " (pipeline parallel: n_copies = 4 on the inputs)" : ""),
             "llama.cpp ggml_backend_sched_reserve worst-case graph; memory-physics.md §3.1");

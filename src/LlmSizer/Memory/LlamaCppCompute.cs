@@ -1,4 +1,5 @@
 using LlmSizer.Architecture;
+using LlmSizer.Architecture.Families;
 using static LlmSizer.Memory.MemoryEstimator;
 
 namespace LlmSizer.Memory;
@@ -32,10 +33,11 @@ namespace LlmSizer.Memory;
 /// DeepSeek-V2-Lite and Gemma-2-2B shapes at 512–8192 cells (tests/LlmSizer.Engine.Tests, table in docs/memory.md): the
 /// attention and feed-forward coefficients are read off those logs' differences between contexts, so they are checked
 /// in-sample; quantized caches add a little conversion scratch we leave out, and at tiny widths (n_embd ≤ 256) with flash
-/// attention the allocator reuses one more hole than these rows assume (we read up to 1 MiB high).</remarks>
+/// attention the allocator reuses one more hole than these rows assume (we read up to 1 MiB high). Gemma 4 takes its own
+/// branch (<see cref="Gemma4"/>: two masks, per-layer inputs, per-layer head sizes).</remarks>
 internal static class LlamaCppCompute
 {
-    public static (long Bytes, Func<string> Formula) Bytes(ArchitectureSpec spec, long nKv, long ub, bool fa, bool quantizedKv = false)
+    public static (long Bytes, Func<string> Formula) Bytes(ArchitectureSpec spec, long nKv, long ub, bool fa, bool quantizedKv = false, long nKvSwa = -1)
     {
         long h = spec.Hidden;
         long ff = InferenceMemory.InterOf(spec);
@@ -63,6 +65,11 @@ internal static class LlamaCppCompute
         }
 
         long output = checked(logits + below);
+        if (spec.Details is Gemma4Details g4)
+        {
+            return Gemma4(spec, g4, nKv, nKvSwa < 0 ? nKv : nKvSwa, ub, fa, ff, output, () => $"output stage: ubatch {ub} × vocab {N(spec.Vocab)} × 4 B + {belowText} = {Mib(output)}");
+        }
+
         long mask = checked(nKv * ub * (fa ? 2 : 4));
         long ffn = checked(ub * 4 * (3 * ff + 4 * h) + mask);
         long attn = 0;
@@ -80,6 +87,87 @@ internal static class LlamaCppCompute
             string ffnText = $"feed-forward stage: ubatch × (3·n_ff {N(ff)} + 4·h) × 4 B + {(fa ? "f16" : "f32")} KQ mask n_kv {N(nKv)} × ubatch = {Mib(ffn)}";
             string attnText = fa ? "" : $"; attention stage (no flash attention): f32 KQ n_kv × ubatch × heads {spec.Heads} × 4 B + mask + Q, K, V rows = {Mib(attn)}";
             return $"max({outText}; {ffnText}{attnText})";
+        }
+
+        return (Math.Max(output, Math.Max(ffn, attn)), Formula);
+    }
+
+    /// <summary>Gemma 4 (<c>llama_model_gemma4::graph</c> in llama.cpp's <c>src/models/gemma4.cpp</c>, read at ggml-org/llama.cpp
+    /// 9af0434d; the bundled c0c7e147 builds the same layer): per-layer head sizes, two KQ masks, the per-layer inputs.</summary>
+    /// <remarks>What the graph keeps live, per ubatch token (f32 = 4 B unless said):
+    /// <list type="bullet">
+    /// <item>two masks for the whole graph: <c>build_attn_inp_kv_iswa()</c> makes one for the full layers (n_kv of the full
+    /// cache) and one for the sliding layers (n_kv of the SWA cache, GGML_PAD(min(n_ctx, n_swa·n_seq + n_ubatch), 256) unless
+    /// swa_full), f16 with flash attention, f32 without. Exact: the logs grow by these bytes per cell.</item>
+    /// <item>the per-layer inputs: <c>project_per_layer_inputs</c> ends in <c>ggml_cont(ggml_permute(inp_per_layer, 0, 2, 1,
+    /// 3))</c>, one [n_embd_per_layer, n_tokens, n_layer] tensor that every layer reads a slice of
+    /// (<c>ggml_view_2d_slice(ctx0, inp_per_layer, il)</c>), so it lives to the last layer: n_embd_per_layer · n_layer.</item>
+    /// <item>attention without flash attention, per layer il (<c>build_attn</c> → <c>build_attn_mha</c> in src/llama-graph.cpp):
+    /// the f32 KQ scores n_kv(il) × n_head (n_kv of the cache the layer reads: full or sliding), the residual and one more
+    /// n_embd row, and Q, KQV and its contiguous copy: 2·n_embd + 3 · n_head · n_embd_head_k(il), where
+    /// <c>hparams.n_embd_head_k(il)</c> is key_length (512) on full layers and key_length_swa (256) on sliding ones. Kcur
+    /// and Vcur (only where <c>hparams.has_kv(il)</c>; the KV-shared layers call build_attn with null K and V) are written
+    /// into the cache by the copy before KQ is allocated and are not live at this peak; the 31B-width log without flash
+    /// attention at n_ctx 4096 equals this count to 0.01 MiB (the dense rule's 4·n_embd + q + k + v would read 4 MiB high
+    /// there), the E4B-width one is 5 MiB (one n_embd row) above it.</item>
+    /// <item>feed-forward: as the dense layers above (3·n_ff + 4·n_embd, <c>build_ffn(…, LLM_FFN_GELU, LLM_FFN_PAR)</c>),
+    /// plus both masks and the per-layer inputs.</item>
+    /// </list>
+    /// <b>Fitted, not derived:</b> without flash attention, at short contexts where the feed-forward stage is the peak, the
+    /// bundled llama.cpp logs it higher than with flash attention by more than the f32 mask (31B widths: 16 MiB at n_ubatch 512,
+    /// E4B widths: 12 MiB; Llama-2-7B, which this branch does not touch, shows 8 MiB, one q row): a hole the attention stage
+    /// leaves that ggml-alloc cannot reuse for the n_ff rows. We add one Q row of the first layer (n_head · n_embd_head_k(0))
+    /// there, read off those logs (after it both read as far under as with flash attention: 31B 5.5 MiB, E4B 12 MiB). With
+    /// flash attention our feed-forward stage reads 4–5.5 MiB under the log (allocator holes too), which we leave.</remarks>
+    private static (long Bytes, Func<string> Formula) Gemma4(ArchitectureSpec spec, Gemma4Details g4, long nKv, long nKvSwa, long ub, bool fa, long ff,
+        long output, Func<string> outText)
+    {
+        long h = spec.Hidden;
+        int layers = spec.Layers;
+        bool anyFull = false, anySwa = false;
+        for (int il = 0; il < layers; il++)
+        {
+            if (spec.LayerKind(il) == AttentionLayerKind.Sliding)
+            {
+                anySwa = true;
+            }
+            else
+            {
+                anyFull = true;
+            }
+        }
+
+        long maskBytes = fa ? 2 : 4;
+        long mask = checked(ub * maskBytes * ((anyFull ? nKv : 0) + (anySwa ? nKvSwa : 0)));
+        long ple = checked(ub * 4 * g4.PerLayerInput * (long)layers);
+        long hole = fa ? 0 : checked(ub * 4 * spec.Heads * (long)spec.HeadDimOf(0));
+        long ffn = checked(ub * 4 * (3 * ff + 4 * h) + mask + ple + hole);
+
+        long attn = 0;
+        int peakLayer = -1;
+        if (!fa)
+        {
+            for (int il = 0; il < layers; il++)
+            {
+                bool sliding = spec.LayerKind(il) == AttentionLayerKind.Sliding;
+                long rows = checked(2 * h + 3 * spec.Heads * (long)spec.HeadDimOf(il));
+                long layer = checked((sliding ? nKvSwa : nKv) * ub * 4 * spec.Heads + ub * 4 * rows + mask + ple);
+                if (layer > attn)
+                {
+                    attn = layer;
+                    peakLayer = il;
+                }
+            }
+        }
+
+        string Formula()
+        {
+            string masks = $"{(fa ? "f16" : "f32")} KQ masks ({(anyFull ? $"full n_kv {N(nKv)}" : "")}{(anyFull && anySwa ? " + " : "")}{(anySwa ? $"sliding n_kv {N(nKvSwa)}" : "")}) × ubatch";
+            string pleText = ple > 0 ? $" + per-layer inputs {g4.PerLayerInput} × {layers} layers ({Mib(ple)})" : "";
+            string holeText = hole > 0 ? $" + one layer-0 Q row without flash attention (fitted, {Mib(hole)})" : "";
+            string ffnText = $"feed-forward stage: ubatch × (3·n_ff {N(ff)} + 4·h) × 4 B + {masks}{pleText}{holeText} = {Mib(ffn)}";
+            string attnText = fa ? "" : $"; attention stage (no flash attention, layer {peakLayer}, head dim {spec.HeadDimOf(Math.Max(peakLayer, 0))}): f32 KQ n_kv × ubatch × heads {spec.Heads} × 4 B + (2·h + 3 · heads × head dim) × 4 B + masks = {Mib(attn)}";
+            return $"max({outText()}; {ffnText}{attnText}) (Gemma 4 graph, src/models/gemma4.cpp)";
         }
 
         return (Math.Max(output, Math.Max(ffn, attn)), Formula);
